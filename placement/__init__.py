@@ -1,0 +1,1 @@
+"""The placement domain: registry, persistence, security and the bridge to the matcher."""

@@ -1,0 +1,74 @@
+"""Settings read from the environment, with defaults that make a fresh clone runnable.
+
+Everything is an environment variable so that several instances (or tests) can run side
+by side with different data directories and databases, and no secret lives in the repo.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration.
+
+    | variable | default | meaning |
+    | --- | --- | --- |
+    | PLACEMENT_DATA_DIR | ./data | SQLite file, generated dev secret key, dev admin key |
+    | PLACEMENT_DATABASE_URL | sqlite+aiosqlite:///<data dir>/placement.db | SQLAlchemy async URL |
+    | PLACEMENT_SECRET_KEY | generated into <data dir>/secret.key | Fernet key(s), comma-separated, newest first |
+    | PLACEMENT_RATE_LIMIT_PER_MINUTE | 1200 | requests per minute per API key |
+    | PLACEMENT_MAX_BODY_BYTES | 262144 | larger request bodies get 413 |
+    | PLACEMENT_OFFER_HOLD_HOURS | 4 | how long an offer holds a unit |
+    """
+
+    data_dir: Path
+    database_url: str
+    secret_key: str | None
+    rate_limit_per_minute: int = 1200
+    max_body_bytes: int = 262_144
+    offer_hold_hours: int = 4
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(os.environ.get("PLACEMENT_DATA_DIR", "data")).resolve()
+        url = os.environ.get("PLACEMENT_DATABASE_URL") or (
+            f"sqlite+aiosqlite:///{data_dir / 'placement.db'}"
+        )
+        return cls(
+            data_dir=data_dir,
+            database_url=normalise_database_url(url),
+            secret_key=os.environ.get("PLACEMENT_SECRET_KEY") or None,
+            rate_limit_per_minute=_int_env("PLACEMENT_RATE_LIMIT_PER_MINUTE", 1200),
+            max_body_bytes=_int_env("PLACEMENT_MAX_BODY_BYTES", 262_144),
+            offer_hold_hours=_int_env("PLACEMENT_OFFER_HOLD_HOURS", 4),
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain URLs people paste (postgresql://, sqlite:///) and pick async drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url

@@ -1,0 +1,78 @@
+"""Encryption at rest for secrets: scheme locations, rehousing addresses, household details.
+
+Fernet (AES-128-CBC with HMAC-SHA256, from `cryptography`) gives authenticated encryption,
+so a tampered ciphertext fails loudly rather than decrypting to rubbish. Several keys may
+be configured (newest first) so keys can be rotated without re-encrypting in one go.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from placement.config import Settings
+
+log = logging.getLogger(__name__)
+
+SECRET_KEY_FILE = "secret.key"
+
+
+class Cipher:
+    """Encrypts and decrypts JSON documents with the configured keys."""
+
+    def __init__(self, keys: list[str]) -> None:
+        if not keys:
+            raise ValueError("at least one encryption key is needed")
+        try:
+            self._fernet = MultiFernet([Fernet(key.strip().encode()) for key in keys])
+        except ValueError as exc:
+            raise SystemExit(
+                "PLACEMENT_SECRET_KEY must be Fernet keys (32 url-safe base64 bytes), "
+                "comma-separated; generate one with `placement keys secret`"
+            ) from exc
+
+    def encrypt_json(self, document: Any) -> bytes:
+        return self._fernet.encrypt(json.dumps(document, separators=(",", ":")).encode())
+
+    def decrypt_json(self, token: bytes) -> Any:
+        try:
+            return json.loads(self._fernet.decrypt(bytes(token)))
+        except InvalidToken as exc:
+            raise RuntimeError(
+                "a stored secret cannot be decrypted with the configured keys"
+            ) from exc
+
+
+def new_secret_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def load_cipher(settings: Settings) -> Cipher:
+    """Use PLACEMENT_SECRET_KEY, or on a local first run generate a key into the data dir.
+
+    The generated file is created owner-only (0600) before anything is written to it, so
+    the key is never readable by other users even for a moment.
+    """
+    if settings.secret_key:
+        return Cipher(settings.secret_key.split(","))
+    path = settings.data_dir / SECRET_KEY_FILE
+    if not path.exists():
+        _write_private(path, new_secret_key())
+        log.warning(
+            "Generated a development encryption key at %s (owner-only). Set "
+            "PLACEMENT_SECRET_KEY in real deployments and keep it out of the repository.",
+            path,
+        )
+    return Cipher(path.read_text().split(","))
+
+
+def _write_private(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)

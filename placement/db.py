@@ -1,0 +1,69 @@
+"""Database engines and migrations.
+
+Alembic is the only thing that creates or changes the schema, on SQLite and PostgreSQL
+alike; nothing calls `create_all`. SQLite gets the pragmas that make it a safe
+multi-connection store (foreign keys on, WAL so readers don't block the writer, a busy
+timeout so concurrent writers queue instead of failing).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from placement.config import Settings
+
+MIGRATIONS = "placement:migrations"
+
+
+def engine_options(database_url: str) -> dict[str, Any]:
+    """Keyword arguments for `create_async_engine`, per backend."""
+    if database_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def install_sqlite_pragmas(engine: AsyncEngine) -> None:
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+
+
+def ensure_sqlite_dir(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    ensure_sqlite_dir(settings.database_url)
+    engine = create_async_engine(settings.database_url, **engine_options(settings.database_url))
+    install_sqlite_pragmas(engine)
+    return engine
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def migrate(database_url: str, revision: str = "head") -> None:
+    """Bring the schema up to `revision`. Safe to run on every start: a no-op when current."""
+    ensure_sqlite_dir(database_url)
+    command.upgrade(alembic_config(database_url), revision)

@@ -1,0 +1,339 @@
+"""SQLAlchemy models: the whole persistent domain of DESIGN.md section 4.
+
+Rules that must hold whatever code runs (one live offer per unit, one current placement
+per unit, sane capacities, role scopes on keys) are constraints here, so the database
+enforces them rather than hope. Secrets (scheme addresses and exact coordinates,
+household details) are stored only as Fernet ciphertext; see `placement.crypto`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from advanced_alchemy.base import DefaultBase, UUIDAuditBase
+from advanced_alchemy.mixins import AuditColumns
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from placement.enums import (
+    DeclineReason,
+    Funding,
+    GenderPolicy,
+    OfferStatus,
+    ProtocolKind,
+    ReferralStatus,
+    RehousingStatus,
+    RiskLevel,
+    Role,
+    SchemeType,
+    UnitStatus,
+)
+
+JsonB = JSON().with_variant(JSONB(), "postgresql")
+"""JSON documents; JSONB on PostgreSQL so they can be indexed and compared."""
+
+
+def _enum(enum_type: type[StrEnum], name: str) -> SAEnum:
+    """A portable enum column: VARCHAR plus a CHECK constraint holding the wire values."""
+    return SAEnum(
+        enum_type,
+        name=name,
+        native_enum=False,
+        length=40,
+        create_constraint=True,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Authority(AuditColumns, DefaultBase):
+    """A tier-one or lower-tier local authority, keyed by its ONS (GSS) code."""
+
+    __tablename__ = "authorities"
+
+    code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str] = mapped_column(String(60), index=True)
+    group_name: Mapped[str | None] = mapped_column(String(120), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class Provider(UUIDAuditBase):
+    """An organisation that runs safe-accommodation schemes or rehousing options."""
+
+    __tablename__ = "providers"
+
+    name: Mapped[str] = mapped_column(String(200))
+    specialisms: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class Scheme(UUIDAuditBase):
+    """A refuge or other Part 4 safe accommodation, with the policy that decides who it takes.
+
+    `location_ciphertext` holds the address, full postcode and exact coordinates; only the
+    postcode district and authority are stored in clear, because that is all most users
+    may see and a database dump must not reveal where a refuge is.
+    """
+
+    __tablename__ = "schemes"
+    __table_args__ = (
+        CheckConstraint("max_boy_age IS NULL OR (max_boy_age >= 0 AND max_boy_age <= 17)",
+                        name="max_boy_age"),
+        CheckConstraint("weekly_cost >= 0", name="weekly_cost"),
+    )
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("providers.id"), index=True)
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scheme_type: Mapped[SchemeType] = mapped_column(_enum(SchemeType, "scheme_type"))
+    postcode_district: Mapped[str] = mapped_column(String(5), index=True)
+    location_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    gender_policy: Mapped[GenderPolicy] = mapped_column(_enum(GenderPolicy, "gender_policy"))
+    max_boy_age: Mapped[int | None] = mapped_column(Integer)
+    max_risk_level: Mapped[RiskLevel] = mapped_column(_enum(RiskLevel, "risk_level"))
+    accepts_nrpf: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepts_pets: Mapped[bool] = mapped_column(Boolean, default=False)
+    languages: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    support: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    weekly_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    provider: Mapped[Provider] = relationship(lazy="raise")
+
+
+class Unit(UUIDAuditBase):
+    """A room, flat or house in a scheme. `version` guards against lost updates."""
+
+    __tablename__ = "units"
+    __table_args__ = (
+        CheckConstraint("bed_spaces >= 1", name="bed_spaces"),
+        CheckConstraint("bedrooms >= 0", name="bedrooms"),
+        CheckConstraint("cots >= 0", name="cots"),
+        CheckConstraint("version >= 1", name="version"),
+        Index("ix_units_status_scheme", "status", "scheme_id"),
+    )
+
+    scheme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schemes.id"), index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    bedrooms: Mapped[int] = mapped_column(Integer)
+    bed_spaces: Mapped[int] = mapped_column(Integer)
+    cots: Mapped[int] = mapped_column(Integer, default=0)
+    access_features: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    status: Mapped[UnitStatus] = mapped_column(_enum(UnitStatus, "unit_status"))
+    available_from: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    scheme: Mapped[Scheme] = relationship(lazy="raise")
+
+
+class Protocol(UUIDAuditBase):
+    """A cross-border agreement: members may place into one another on these terms."""
+
+    __tablename__ = "protocols"
+    __table_args__ = (
+        CheckConstraint("balance_cap IS NULL OR balance_cap >= 0", name="cap"),
+        CheckConstraint("notice_days >= 0", name="notice"),
+        CheckConstraint("balance_period_days >= 1", name="period"),
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates"),
+    )
+
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[ProtocolKind] = mapped_column(_enum(ProtocolKind, "protocol_kind"))
+    funding: Mapped[Funding] = mapped_column(_enum(Funding, "funding"))
+    notice_days: Mapped[int] = mapped_column(Integer, default=0)
+    balance_cap: Mapped[int | None] = mapped_column(Integer)
+    balance_period_days: Mapped[int] = mapped_column(Integer, default=365)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    members: Mapped[list[ProtocolMember]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="ProtocolMember.authority_code"
+    )
+
+
+class ProtocolMember(DefaultBase):
+    __tablename__ = "protocol_members"
+
+    protocol_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("protocols.id", ondelete="CASCADE"), primary_key=True
+    )
+    authority_code: Mapped[str] = mapped_column(
+        ForeignKey("authorities.code"), primary_key=True, index=True
+    )
+
+
+class RehousingOption(UUIDAuditBase):
+    """Accommodation for a perpetrator, so the victim and children can stay at home."""
+
+    __tablename__ = "rehousing_options"
+    __table_args__ = (
+        CheckConstraint("bed_spaces >= 1", name="bed_spaces"),
+        CheckConstraint("weekly_cost >= 0", name="weekly_cost"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    postcode_district: Mapped[str] = mapped_column(String(5), index=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    address_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    max_risk_level: Mapped[RiskLevel] = mapped_column(_enum(RiskLevel, "risk_level"))
+    accepts_conditions: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    bed_spaces: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[RehousingStatus] = mapped_column(_enum(RehousingStatus, "rehousing_status"))
+    available_from: Mapped[date] = mapped_column(Date)
+    weekly_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class Referral(UUIDAuditBase):
+    """A household referred for safe accommodation, under a pseudonymous reference only.
+
+    The household's make-up, needs and every location tied to it (perpetrator zones,
+    schools, places to stay near, home) are one encrypted JSON document; the clear
+    columns are what lists, scoping and reports need.
+    """
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        Index("uq_referrals_reference", "authority_code", "reference", unique=True),
+        Index("ix_referrals_status_authority", "status", "authority_code"),
+    )
+
+    reference: Mapped[str] = mapped_column(String(64))
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"))
+    status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus, "referral_status"))
+    risk_level: Mapped[RiskLevel] = mapped_column(_enum(RiskLevel, "risk_level"))
+    marac: Mapped[bool] = mapped_column(Boolean, default=False)
+    referred_on: Mapped[date] = mapped_column(Date)
+    perpetrator_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    details_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(String(200))
+    created_by_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class Offer(UUIDAuditBase):
+    """A unit held for a household for a limited time."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        # At most one live offer per unit, whoever races for it.
+        Index(
+            "uq_offers_live_unit",
+            "unit_id",
+            unique=True,
+            sqlite_where=text("status = 'live'"),
+            postgresql_where=text("status = 'live'"),
+        ),
+        CheckConstraint(
+            "status <> 'declined' OR decline_reason IS NOT NULL", name="decline_reason"
+        ),
+    )
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[OfferStatus] = mapped_column(_enum(OfferStatus, "offer_status"))
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(
+        _enum(DeclineReason, "decline_reason")
+    )
+    decline_note: Mapped[str | None] = mapped_column(Text)
+    made_by_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    decided_by_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class Placement(UUIDAuditBase):
+    """A move-in (from an accepted offer) and, later, the move-on."""
+
+    __tablename__ = "placements"
+    __table_args__ = (
+        # At most one current placement per unit.
+        Index(
+            "uq_placements_current_unit",
+            "unit_id",
+            unique=True,
+            sqlite_where=text("moved_out_at IS NULL"),
+            postgresql_where=text("moved_out_at IS NULL"),
+        ),
+    )
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id"), index=True)
+    offer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("offers.id"), unique=True)
+    moved_in_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    moved_out_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    move_on_outcome: Mapped[str | None] = mapped_column(String(80))
+    address_revealed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class ApiKey(UUIDAuditBase):
+    """A bearer key. Only its SHA-256 is stored; the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint(
+            "(role NOT IN ('housing_officer', 'integration') OR authority_code IS NOT NULL)"
+            " AND (role <> 'provider' OR provider_id IS NOT NULL)"
+            " AND (role <> 'commissioner' OR authority_code IS NOT NULL OR region IS NOT NULL)",
+            name="scope",
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    authority_code: Mapped[str | None] = mapped_column(ForeignKey("authorities.code"))
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("providers.id"))
+    region: Mapped[str | None] = mapped_column(String(120))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(12))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class AuditEvent(DefaultBase):
+    """Who did what to which record, when. Append-only: database triggers refuse changes."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_record", "record_type", "record_id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    actor_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    actor_role: Mapped[str] = mapped_column(String(40))
+    actor_label: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
