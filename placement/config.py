@@ -29,7 +29,7 @@ class Settings:
     | --- | --- | --- |
     | PLACEMENT_DATA_DIR | ./data | SQLite file, generated dev secret key, dev admin key |
     | PLACEMENT_DATABASE_URL | sqlite+aiosqlite:///<data dir>/placement.db | SQLAlchemy async URL |
-    | PLACEMENT_SECRET_KEY | generated into <data dir>/secret.key | Fernet key(s), comma-separated, newest first |
+    | PLACEMENT_SECRET_KEY | generated into <data dir>/secret.key | Fernet keys, newest first |
     | PLACEMENT_RATE_LIMIT_PER_MINUTE | 1200 | requests per minute per API key |
     | PLACEMENT_MAX_BODY_BYTES | 262144 | larger request bodies get 413 |
     | PLACEMENT_OFFER_HOLD_HOURS | 4 | how long an offer holds a unit |

@@ -117,14 +117,14 @@ def _boundaries() -> tuple[STRtree, tuple[str, ...], tuple[BaseGeometry, ...]]:
 
 def authority_at(latitude: float, longitude: float) -> str | None:
     """The English authority whose (generalised) boundary holds the point, or None."""
-    tree, codes, _ = _boundaries()
+    tree, codes, geometries = _boundaries()
     point = Point(longitude, latitude)
     hits = tree.query(point, predicate="intersects")
     if len(hits):
         return codes[int(min(hits))]
     nearest = tree.nearest(point)
     tolerance_deg = ENGLAND_TOLERANCE_KM / 111.0
-    if nearest is not None and _boundaries()[2][int(nearest)].distance(point) <= tolerance_deg:
+    if nearest is not None and geometries[int(nearest)].distance(point) <= tolerance_deg:
         return codes[int(nearest)]
     return None
 
@@ -157,3 +157,12 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dlmb = math.radians(lon2 - lon1)
     a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def within_authority(code: str, latitude: float, longitude: float) -> bool:
+    """The point lies in authority `code`, allowing for the boundaries' 500 m generalisation."""
+    _tree, codes, geometries = _boundaries()
+    if code not in codes:
+        return False
+    boundary = geometries[codes.index(code)]
+    return bool(boundary.distance(Point(longitude, latitude)) <= ENGLAND_TOLERANCE_KM / 111.0)

@@ -1,0 +1,1 @@
+"""The HTTP face of the service: Litestar controllers, auth, wire schemas and errors."""

@@ -1,0 +1,101 @@
+"""The Litestar application: one factory, configured from `Settings`.
+
+Nothing a second worker would need is kept in this process: sessions, keys, offers and
+audit live in the database. The only per-process state is caches that are checked
+against the database, and the rate limiter's counters (per worker, documented).
+"""
+
+from __future__ import annotations
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar, Router
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from api.audit_log import AuditController
+from api.auth import BearerKeyMiddleware, rate_limit_identity
+from api.authorities import AuthorityController
+from api.common import provide_cipher, provide_principal
+from api.health import health
+from api.keys import KeyController
+from api.problems import internal_error, problem_details_plugin
+from api.protocols import ProtocolController
+from api.providers import ProviderController
+from api.rehousing import RehousingController
+from api.schemes import SchemeController
+from api.units import UnitController
+from placement.config import Settings
+from placement.crypto import load_cipher
+from placement.db import create_engine
+
+API_DESCRIPTION = """
+The shared register of safe-accommodation vacancies, protocols between authorities and
+perpetrator-rehousing options. Every `/api/v1` call needs `Authorization: Bearer <key>`.
+Errors are RFC 9457 problem documents naming the field and the rule.
+"""
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = create_engine(settings)
+    alchemy = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        before_send_handler="autocommit",
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        set_default_exception_handler=False,
+    )
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.rate_limit_per_minute),
+        identifier_for_request=rate_limit_identity,
+    )
+    api = Router(
+        path="/api/v1",
+        route_handlers=[
+            AuthorityController, ProviderController, SchemeController, UnitController,
+            ProtocolController, RehousingController, KeyController, AuditController,
+        ],
+        dependencies={
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "cipher": Provide(provide_cipher, sync_to_thread=False),
+        },
+        middleware=[rate_limit.middleware, DefineMiddleware(BearerKeyMiddleware)],
+        cache_control=CacheControlHeader(no_store=True),
+        security=[{"BearerKey": []}],
+    )
+    return Litestar(
+        route_handlers=[health, api],
+        plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin()],
+        exception_handlers={Exception: internal_error},
+        request_max_body_size=settings.max_body_bytes,
+        state=State(
+            {
+                "settings": settings,
+                "cipher": load_cipher(settings),
+                "sessions": async_sessionmaker(engine, expire_on_commit=False),
+            }
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Safe-accommodation placement service",
+            version="0.1.0",
+            description=API_DESCRIPTION,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "BearerKey": SecurityScheme(
+                        type="http", scheme="bearer", description="an API key from an admin"
+                    )
+                }
+            ),
+        ),
+    )

@@ -1,0 +1,94 @@
+"""/api/v1/authorities: the local authorities every record points at."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from msgspec import UNSET, Meta, UnsetType
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import ADMIN_ONLY, EVERYONE
+from api.common import IncludeRetired, Limit, Offset, Page, set_fields
+from placement.models import Authority
+from placement.registry.authorities import AuthorityService
+from placement.security import Principal
+
+Name = Annotated[str, Meta(min_length=1, max_length=120)]
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+
+
+class AuthorityCreate(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, Meta(pattern=r"^E0[6-9]\d{6}$", description="ONS (GSS) code")]
+    name: Name
+    region: Name
+    group_name: Name | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+
+
+class AuthorityUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    name: Name | UnsetType = UNSET
+    region: Name | UnsetType = UNSET
+    group_name: Name | UnsetType | None = UNSET
+    latitude: Latitude | UnsetType | None = UNSET
+    longitude: Longitude | UnsetType | None = UNSET
+
+
+class AuthorityView(msgspec.Struct):
+    code: str
+    name: str
+    region: str
+    group_name: str | None
+    latitude: float | None
+    longitude: float | None
+    retired_at: datetime | None
+
+
+def view(row: Authority) -> AuthorityView:
+    return msgspec.convert(row, AuthorityView, from_attributes=True)
+
+
+def provide_service(db_session: AsyncSession, principal: Principal) -> AuthorityService:
+    return AuthorityService(db_session, principal)
+
+
+class AuthorityController(Controller):
+    path = "/authorities"
+    tags = ["authorities"]
+    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+
+    @get(guards=[EVERYONE], summary="List authorities")
+    async def list_authorities(
+        self, service: AuthorityService, limit: Limit = 50, offset: Offset = 0,
+        region: str | None = None, group_name: str | None = None,
+        q: Annotated[str | None, Parameter(description="name contains, or exact code")] = None,
+        include_retired: IncludeRetired = False,
+    ) -> Page[AuthorityView]:
+        page = await service.list(region=region, group_name=group_name, q=q,
+                                  include_retired=include_retired, limit=limit, offset=offset)
+        return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
+
+    @get("/{code:str}", guards=[EVERYONE], summary="Get an authority")
+    async def get_authority(self, service: AuthorityService, code: str) -> AuthorityView:
+        return view(await service.get(code))
+
+    @post(guards=[ADMIN_ONLY], summary="Register an authority")
+    async def create_authority(self, service: AuthorityService, data: AuthorityCreate
+                               ) -> AuthorityView:
+        return view(await service.create(msgspec.structs.asdict(data)))
+
+    @patch("/{code:str}", guards=[ADMIN_ONLY], summary="Change an authority")
+    async def update_authority(self, service: AuthorityService, code: str,
+                               data: AuthorityUpdate) -> AuthorityView:
+        return view(await service.update(code, set_fields(data)))
+
+    @delete("/{code:str}", guards=[ADMIN_ONLY], status_code=200, summary="Retire an authority")
+    async def retire_authority(self, service: AuthorityService, code: str) -> AuthorityView:
+        return view(await service.retire(code))
+

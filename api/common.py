@@ -1,0 +1,48 @@
+"""Pieces every controller uses: paging, dependencies, and the page envelope."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+import msgspec
+from litestar import Request
+from litestar.datastructures import State
+from litestar.params import Parameter
+
+from placement.crypto import Cipher
+from placement.security import Principal
+
+T = TypeVar("T")
+
+Limit = Annotated[int, Parameter(ge=1, le=500, description="page size (1 to 500)")]
+Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
+IncludeRetired = Annotated[bool, Parameter(description="include retired records")]
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """A page of results; `total` counts every row matching the filters."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    principal: Principal = request.user
+    return principal
+
+
+def provide_cipher(state: State) -> Cipher:
+    cipher: Cipher = state.cipher
+    return cipher
+
+
+
+def set_fields(data: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body actually sent (UNSET ones are left alone)."""
+    return {
+        name: value
+        for name in data.__struct_fields__
+        if (value := getattr(data, name)) is not msgspec.UNSET
+    }

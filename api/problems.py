@@ -1,0 +1,86 @@
+"""Every error as an RFC 9457 problem document that names the field and the rule.
+
+Shape: {"type", "title", "status", "detail", "errors": [{"field", "message", "source"}]}.
+Shape errors of the wire format (wrong type, missing field, unknown enum value) are 400;
+well-formed input that breaks a domain rule is 422; scope and role 403/404; stale
+versions and races 409; oversized bodies 413.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+from sqlalchemy.exc import IntegrityError
+
+from placement.errors import DomainError
+
+log = logging.getLogger(__name__)
+TYPE_BASE = "https://placement.example/problems/"
+
+
+def _problem(status: int, title: str, detail: str, slug: str, **extra: Any
+             ) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=status, title=title, detail=detail, type_=TYPE_BASE + slug,
+        extra=extra or None,
+    )
+
+
+def from_domain(exc: DomainError) -> ProblemDetailsException:
+    slug = type(exc).__name__.lower()
+    return _problem(exc.status, exc.title, exc.detail, slug, **exc.extra)
+
+
+def from_validation(exc: ValidationException) -> ProblemDetailsException:
+    errors = [
+        {"field": item.get("key") or "body", "message": item.get("message", ""),
+         "source": item.get("source", "body")}
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or str(exc.detail)
+    return _problem(400, "Invalid request", detail, "validation", errors=errors)
+
+
+def from_http(exc: HTTPException) -> ProblemDetailsException:
+    title = HTTPStatus(exc.status_code).phrase
+    problem = _problem(exc.status_code, title, str(exc.detail), f"http-{exc.status_code}")
+    problem.headers = exc.headers
+    return problem
+
+
+def from_integrity(exc: IntegrityError) -> ProblemDetailsException:
+    """A constraint the database enforces was hit (usually a race); nothing was written."""
+    log.info("integrity error: %s", exc.orig)
+    return _problem(409, "Conflict", "the change conflicts with the current state of the "
+                    "record (another change won); fetch it again and retry", "conflict")
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Last resort: log the cause, tell the client nothing internal."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _problem(500, "Internal error", "something went wrong on our side; it has been "
+                    "logged", "internal").to_response(request)
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            enable_for_all_http_exceptions=True,
+            exception_to_problem_detail_map={
+                DomainError: from_domain,
+                ValidationException: from_validation,
+                HTTPException: from_http,
+                IntegrityError: from_integrity,
+            },
+        )
+    )

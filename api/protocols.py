@@ -1,0 +1,119 @@
+"""/api/v1/protocols: cross-border agreements between authorities."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.di import Provide
+from msgspec import UNSET, Meta, UnsetType
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import ADMIN_ONLY, EVERYONE
+from api.common import IncludeRetired, Limit, Offset, Page, set_fields
+from placement.enums import Funding, ProtocolKind
+from placement.models import Protocol
+from placement.registry.protocols import ProtocolService
+from placement.security import Principal
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+AuthorityCode = Annotated[str, Meta(pattern=r"^E0[6-9]\d{6}$")]
+Members = Annotated[list[AuthorityCode], Meta(min_length=2, max_length=400)]
+Days = Annotated[int, Meta(ge=0, le=3650)]
+Cap = Annotated[int, Meta(ge=0, le=100_000,
+                          description="how many more households a member may send than it "
+                                      "receives in a period; null: no cap")]
+Period = Annotated[int, Meta(ge=1, le=3650)]
+
+
+class ProtocolCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    kind: ProtocolKind
+    funding: Funding
+    members: Members
+    starts_on: date
+    ends_on: date | None = None
+    notice_days: Days = 0
+    balance_cap: Cap | None = None
+    balance_period_days: Period = 365
+
+
+class ProtocolUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | UnsetType = UNSET
+    funding: Funding | UnsetType = UNSET
+    members: Members | UnsetType = UNSET
+    starts_on: date | UnsetType = UNSET
+    ends_on: date | UnsetType | None = UNSET
+    notice_days: Days | UnsetType = UNSET
+    balance_cap: Cap | UnsetType | None = UNSET
+    balance_period_days: Period | UnsetType = UNSET
+
+
+class ProtocolView(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    kind: ProtocolKind
+    funding: Funding
+    members: list[str]
+    starts_on: date
+    ends_on: date | None
+    notice_days: int
+    balance_cap: int | None
+    balance_period_days: int
+    created_at: datetime
+    updated_at: datetime
+    retired_at: datetime | None
+
+
+def view(row: Protocol) -> ProtocolView:
+    return ProtocolView(
+        id=row.id, name=row.name, kind=row.kind, funding=row.funding,
+        members=sorted(m.authority_code for m in row.members), starts_on=row.starts_on,
+        ends_on=row.ends_on, notice_days=row.notice_days, balance_cap=row.balance_cap,
+        balance_period_days=row.balance_period_days, created_at=row.created_at,
+        updated_at=row.updated_at, retired_at=row.retired_at,
+    )
+
+
+def provide_service(db_session: AsyncSession, principal: Principal) -> ProtocolService:
+    return ProtocolService(db_session, principal)
+
+
+class ProtocolController(Controller):
+    path = "/protocols"
+    tags = ["protocols"]
+    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+
+    @get(guards=[EVERYONE], summary="List protocols")
+    async def list_protocols(
+        self, service: ProtocolService, limit: Limit = 50, offset: Offset = 0,
+        authority_code: str | None = None, kind: ProtocolKind | None = None,
+        include_retired: IncludeRetired = False,
+    ) -> Page[ProtocolView]:
+        page = await service.list(authority_code=authority_code, kind=kind,
+                                  include_retired=include_retired, limit=limit, offset=offset)
+        return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
+
+    @get("/{protocol_id:uuid}", guards=[EVERYONE], summary="Get a protocol")
+    async def get_protocol(self, service: ProtocolService, protocol_id: uuid.UUID
+                           ) -> ProtocolView:
+        return view(await service.get(protocol_id))
+
+    @post(guards=[ADMIN_ONLY], summary="Register a protocol")
+    async def create_protocol(self, service: ProtocolService, data: ProtocolCreate
+                              ) -> ProtocolView:
+        return view(await service.create(msgspec.structs.asdict(data)))
+
+    @patch("/{protocol_id:uuid}", guards=[ADMIN_ONLY], summary="Change a protocol")
+    async def update_protocol(self, service: ProtocolService, protocol_id: uuid.UUID,
+                              data: ProtocolUpdate) -> ProtocolView:
+        return view(await service.update(protocol_id, set_fields(data)))
+
+    @delete("/{protocol_id:uuid}", guards=[ADMIN_ONLY], status_code=200,
+            summary="Retire a protocol")
+    async def retire_protocol(self, service: ProtocolService, protocol_id: uuid.UUID
+                              ) -> ProtocolView:
+        return view(await service.retire(protocol_id))

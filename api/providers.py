@@ -1,0 +1,96 @@
+"""/api/v1/providers: organisations running schemes, with their specialisms."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.di import Provide
+from msgspec import UNSET, Meta, UnsetType
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import ADMIN_ONLY, EVERYONE, REGISTRY_WRITERS
+from api.common import IncludeRetired, Limit, Offset, Page, set_fields
+from placement.enums import Specialism
+from placement.models import Provider
+from placement.registry.providers import ProviderService
+from placement.security import Principal
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Specialisms = Annotated[list[Specialism], Meta(max_length=len(Specialism))]
+
+
+class ProviderCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    specialisms: Specialisms = msgspec.field(default_factory=list)
+
+
+class ProviderUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | UnsetType = UNSET
+    specialisms: Specialisms | UnsetType = UNSET
+
+
+class ProviderView(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    specialisms: list[str]
+    created_at: datetime
+    updated_at: datetime
+    retired_at: datetime | None
+
+
+def view(row: Provider) -> ProviderView:
+    return msgspec.convert(row, ProviderView, from_attributes=True)
+
+
+def _unique(values: list[Specialism]) -> list[str]:
+    return sorted({str(v) for v in values})
+
+
+def provide_service(db_session: AsyncSession, principal: Principal) -> ProviderService:
+    return ProviderService(db_session, principal)
+
+
+class ProviderController(Controller):
+    path = "/providers"
+    tags = ["providers"]
+    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+
+    @get(guards=[EVERYONE], summary="List providers")
+    async def list_providers(
+        self, service: ProviderService, limit: Limit = 50, offset: Offset = 0,
+        specialism: Specialism | None = None, q: str | None = None,
+        include_retired: IncludeRetired = False,
+    ) -> Page[ProviderView]:
+        page = await service.list(specialism=specialism, q=q, include_retired=include_retired,
+                                  limit=limit, offset=offset)
+        return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
+
+    @get("/{provider_id:uuid}", guards=[EVERYONE], summary="Get a provider")
+    async def get_provider(self, service: ProviderService, provider_id: uuid.UUID
+                           ) -> ProviderView:
+        return view(await service.get(provider_id))
+
+    @post(guards=[ADMIN_ONLY], summary="Register a provider")
+    async def create_provider(self, service: ProviderService, data: ProviderCreate
+                              ) -> ProviderView:
+        return view(await service.create({"name": data.name,
+                                          "specialisms": _unique(data.specialisms)}))
+
+    @patch("/{provider_id:uuid}", guards=[REGISTRY_WRITERS],
+           summary="Change a provider (admins, or the provider itself)")
+    async def update_provider(self, service: ProviderService, provider_id: uuid.UUID,
+                              data: ProviderUpdate) -> ProviderView:
+        changes = set_fields(data)
+        if "specialisms" in changes:
+            changes["specialisms"] = _unique(changes["specialisms"])
+        return view(await service.update(provider_id, changes))
+
+    @delete("/{provider_id:uuid}", guards=[ADMIN_ONLY], status_code=200,
+            summary="Retire a provider")
+    async def retire_provider(self, service: ProviderService, provider_id: uuid.UUID
+                              ) -> ProviderView:
+        return view(await service.retire(provider_id))

@@ -1,0 +1,137 @@
+"""/api/v1/units: rooms, flats and houses, as area and features (never an address)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.di import Provide
+from msgspec import UNSET, Meta, UnsetType
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import REGISTRY_READERS, REGISTRY_WRITERS
+from api.common import IncludeRetired, Limit, Offset, Page, set_fields
+from placement.enums import AccessFeature, SchemeType, UnitStatus
+from placement.models import Unit
+from placement.registry.units import UnitService
+from placement.security import Principal
+
+Label = Annotated[str, Meta(min_length=1, max_length=80)]
+Bedrooms = Annotated[int, Meta(ge=0, le=20)]
+BedSpaces = Annotated[int, Meta(ge=1, le=40)]
+Cots = Annotated[int, Meta(ge=0, le=10)]
+Features = Annotated[list[AccessFeature], Meta(max_length=len(AccessFeature))]
+Version = Annotated[int, Meta(ge=1, description="the version you last read")]
+
+
+class UnitCreate(msgspec.Struct, forbid_unknown_fields=True):
+    scheme_id: uuid.UUID
+    label: Label
+    bedrooms: Bedrooms
+    bed_spaces: BedSpaces
+    cots: Cots = 0
+    access_features: Features = msgspec.field(default_factory=list)
+    status: UnitStatus = UnitStatus.AVAILABLE
+    available_from: date | None = None
+
+
+class UnitUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    version: Version
+    label: Label | UnsetType = UNSET
+    bedrooms: Bedrooms | UnsetType = UNSET
+    bed_spaces: BedSpaces | UnsetType = UNSET
+    cots: Cots | UnsetType = UNSET
+    access_features: Features | UnsetType = UNSET
+    status: UnitStatus | UnsetType = UNSET
+    available_from: date | UnsetType = UNSET
+
+
+class UnitView(msgspec.Struct):
+    """A unit as officers see it: where (district, authority) and what, not which door."""
+
+    id: uuid.UUID
+    scheme_id: uuid.UUID
+    scheme_type: SchemeType
+    authority_code: str
+    postcode_district: str
+    label: str
+    bedrooms: int
+    bed_spaces: int
+    cots: int
+    access_features: list[str]
+    status: UnitStatus
+    available_from: date
+    version: int
+    updated_at: datetime
+    retired_at: datetime | None
+
+
+def view(unit: Unit) -> UnitView:
+    return UnitView(
+        id=unit.id, scheme_id=unit.scheme_id, scheme_type=unit.scheme.scheme_type,
+        authority_code=unit.scheme.authority_code,
+        postcode_district=unit.scheme.postcode_district, label=unit.label,
+        bedrooms=unit.bedrooms, bed_spaces=unit.bed_spaces, cots=unit.cots,
+        access_features=list(unit.access_features), status=unit.status,
+        available_from=unit.available_from, version=unit.version, updated_at=unit.updated_at,
+        retired_at=unit.retired_at,
+    )
+
+
+def _features(fields: dict[str, object]) -> dict[str, object]:
+    if "access_features" in fields:
+        fields["access_features"] = sorted({str(f) for f in fields["access_features"]})  # type: ignore[attr-defined]
+    return fields
+
+
+def provide_service(db_session: AsyncSession, principal: Principal) -> UnitService:
+    return UnitService(db_session, principal)
+
+
+class UnitController(Controller):
+    path = "/units"
+    tags = ["units"]
+    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+
+    @get(guards=[REGISTRY_READERS], summary="List units (providers: their own)")
+    async def list_units(
+        self, service: UnitService, limit: Limit = 50, offset: Offset = 0,
+        scheme_id: uuid.UUID | None = None, status: UnitStatus | None = None,
+        authority_code: str | None = None, scheme_type: SchemeType | None = None,
+        min_bed_spaces: int | None = None, access_feature: AccessFeature | None = None,
+        include_retired: IncludeRetired = False,
+    ) -> Page[UnitView]:
+        page = await service.list(
+            scheme_id=scheme_id, status=status, authority_code=authority_code,
+            scheme_type=scheme_type, min_bed_spaces=min_bed_spaces,
+            access_feature=access_feature, include_retired=include_retired, limit=limit,
+            offset=offset,
+        )
+        return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
+
+    @get("/{unit_id:uuid}", guards=[REGISTRY_READERS], summary="Get a unit")
+    async def get_unit(self, service: UnitService, unit_id: uuid.UUID) -> UnitView:
+        return view(await service.get(unit_id))
+
+    @post(guards=[REGISTRY_WRITERS], summary="Add a unit to a scheme")
+    async def create_unit(self, service: UnitService, data: UnitCreate) -> UnitView:
+        fields = _features(msgspec.structs.asdict(data))
+        if fields["available_from"] is None:
+            del fields["available_from"]
+        return view(await service.create(fields))
+
+    @patch("/{unit_id:uuid}", guards=[REGISTRY_WRITERS],
+           summary="Change a unit; send the version you read (409 if it has moved on)")
+    async def update_unit(self, service: UnitService, unit_id: uuid.UUID, data: UnitUpdate
+                          ) -> UnitView:
+        changes = _features(set_fields(data))
+        version = changes.pop("version")
+        return view(await service.update_versioned(unit_id, version, changes))
+
+    @delete("/{unit_id:uuid}", guards=[REGISTRY_WRITERS], status_code=200,
+            summary="Retire a unit")
+    async def retire_unit(self, service: UnitService, unit_id: uuid.UUID) -> UnitView:
+        return view(await service.retire(unit_id))

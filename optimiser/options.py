@@ -1,0 +1,155 @@
+"""Options for one household: every unit checked, the feasible ones ranked.
+
+Exclusions are counted under EVERY rule a unit breaks, not only the first, so the counts
+answer "how many units would this rule alone keep from the household?" (they add up to
+more than the number of units ruled out). The nearest misses are the units that break the
+fewest rules, lowest unit id first among equals.
+
+Deterministic: the same table and request give the same result, ties in score broken by
+unit id.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from optimiser.errors import ProblemError
+from optimiser.explain import describe_score
+from optimiser.problem import Household, Protocol, Weights
+from optimiser.reasons import Reason, explain_exclusion
+from optimiser.rules import Request, broken_rules
+from optimiser.scoring import PARTS, Scores, score_units
+from optimiser.unit_table import IntArray, UnitTable
+from optimiser.validation import validate_household, validate_protocols, validate_weights
+
+NEAREST_MISSES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class RankedOption:
+    unit_id: str
+    score: float
+    parts: dict[str, float]
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    unit_id: str
+    reasons: tuple[str, ...]
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptionsResult:
+    household_id: str
+    checked: int
+    feasible: int
+    options: tuple[RankedOption, ...]
+    excluded: dict[str, int]
+    """Units ruled out, per reason code; a unit counts under each rule it breaks."""
+    nearest_misses: tuple[NearMiss, ...]
+
+
+def _smallest(keys: IntArray, k: int) -> IntArray:
+    """Indices of the ``k`` smallest distinct integer keys, in order, in linear time."""
+    if k < len(keys):
+        keys_idx = np.argpartition(keys, k)[:k]
+    else:
+        keys_idx = np.arange(len(keys))
+    return keys_idx[np.argsort(keys[keys_idx], kind="stable")]
+
+
+def _top(total: np.ndarray, id_rank: IntArray, limit: int) -> IntArray:
+    """Positions of the ``limit`` best scores, ties by unit id, without sorting them all."""
+    if limit == 0:
+        return np.zeros(0, dtype=np.int64)
+    if limit < len(total):
+        threshold = np.partition(total, len(total) - limit)[len(total) - limit]
+        candidates = np.flatnonzero(total >= threshold)
+    else:
+        candidates = np.arange(len(total))
+    order = np.lexsort((id_rank[candidates], -total[candidates]))
+    return candidates[order[:limit]]
+
+
+def facts(table: UnitTable, request: Request, scores: Scores, at: int) -> list[str]:
+    """Plain facts behind a score, for the unit at position ``at`` of ``scores``."""
+    out = []
+    if scores.school_km is not None:
+        out.append(f"Farthest school {scores.school_km[at]:.1f} km.")
+    if scores.beyond_zone_km is not None:
+        out.append(f"{scores.beyond_zone_km[at]:.1f} km beyond the nearest perpetrator "
+                   "location's radius.")
+    if scores.near_km is not None:
+        out.append(f"Closest named place {scores.near_km[at]:.1f} km.")
+    unit = table.units[int(scores.rows[at])]
+    out.append(f"£{unit.weekly_cost:.0f} a week.")
+    if unit.authority_code == request.household.authority_code:
+        out.append("In the referring authority.")
+    else:
+        out.append(f"Cross-border, into {unit.authority_code}.")
+    return out
+
+
+def options_for_household(
+    table: UnitTable,
+    household: Household,
+    protocols: Sequence[Protocol],
+    weights: Weights,
+    as_of: date,
+    limit: int = 20,
+    *,
+    linked_schemes: frozenset[str] = frozenset(),
+) -> OptionsResult:
+    """Rank every unit of ``table`` for ``household``.
+
+    ``linked_schemes`` are schemes where a household linked to the same perpetrator
+    already lives (the caller knows placements; the optimiser does not): units there are
+    ruled out under ``keep_apart``.
+    """
+    validate_household(household)
+    validate_protocols(protocols)
+    validate_weights(weights)
+    if not isinstance(as_of, date):
+        raise ProblemError("as_of", "must be a date")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ProblemError("limit", "must be a whole number, 0 or more")
+    request = Request.build(table, household, protocols, as_of, linked_schemes=linked_schemes)
+    broken = broken_rules(table, request)
+    count = np.zeros(len(table), dtype=np.int64)
+    for _, mask in broken:
+        count += mask
+    excluded = {str(reason): int(mask.sum()) for reason, mask in broken}
+
+    rows = np.flatnonzero(count == 0)
+    scores = score_units(table, request, rows, weights)
+    options = []
+    for at in _top(scores.total, table.id_rank[rows], limit):
+        parts = {name: float(scores.parts[name][at]) for name in PARTS}
+        score = float(scores.total[at])
+        options.append(RankedOption(
+            unit_id=table.ids[int(rows[at])],
+            score=score,
+            parts=parts,
+            explanation=describe_score(score, parts, facts(table, request, scores, int(at))),
+        ))
+
+    missed = np.flatnonzero(count > 0)
+    misses = []
+    if len(missed):
+        keys = count[missed] * len(table) + table.id_rank[missed]
+        for row in missed[_smallest(keys, NEAREST_MISSES)]:
+            reasons = tuple(Reason(r) for r, mask in broken if mask[row])
+            misses.append(NearMiss(table.ids[int(row)], tuple(map(str, reasons)),
+                                   explain_exclusion(reasons)))
+    return OptionsResult(
+        household_id=household.id,
+        checked=len(table),
+        feasible=len(rows),
+        options=tuple(options),
+        excluded=excluded,
+        nearest_misses=tuple(misses),
+    )

@@ -1,0 +1,47 @@
+"""Which agreement governs a cross-border placement, and how much room it leaves.
+
+When several protocols cover the same two authorities (a group protocol and a bilateral
+reciprocal, say) exactly one governs each placement, so that a placement is charged to
+one balance only: an uncapped protocol if there is one (it limits nothing), otherwise
+the most specific (fewest members), then the lowest id. Options and allocation use the
+same choice, so a unit offered as an option is never refused by the allocator for a cap
+the officer did not see.
+
+Room: an authority may send ``cap - balance`` more households than it receives. An
+authority already past its cap may still receive, and may send one for each it receives:
+the allocator never makes a balance worse than it was, nor pushes it past the cap.
+"""
+
+from collections.abc import Sequence
+
+from optimiser.problem import Protocol
+
+
+def _preference(protocol: Protocol) -> tuple[int, int, str]:
+    return (protocol.balance_cap is not None, len(protocol.members), protocol.id)
+
+
+def governing_protocol(
+    protocols: Sequence[Protocol], sender: str, receiver: str
+) -> Protocol | None:
+    """The protocol a placement from ``sender`` into ``receiver`` is made under, if any."""
+    covering = [p for p in protocols if sender in p.members and receiver in p.members]
+    return min(covering, key=_preference, default=None)
+
+
+def room(protocol: Protocol, sender: str) -> int | None:
+    """How many more households ``sender`` may send than receive; ``None`` is unlimited."""
+    if protocol.balance_cap is None:
+        return None
+    return max(protocol.balance_cap - protocol.balance(sender), 0)
+
+
+def receivers(protocols: Sequence[Protocol], sender: str) -> dict[str, Protocol]:
+    """Every other authority ``sender`` may place into, with the protocol that governs."""
+    out: dict[str, Protocol] = {}
+    for protocol in sorted(protocols, key=_preference):
+        if sender in protocol.members:
+            for receiver in protocol.members:
+                if receiver != sender:
+                    out.setdefault(receiver, protocol)
+    return out

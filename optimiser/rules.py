@@ -1,0 +1,233 @@
+"""The hard rules, each one vectorised expression over a :class:`UnitTable`.
+
+A rule returns, for every unit, whether the unit BREAKS it (``True`` = ruled out), or
+``None`` when it cannot break for this household (a household without pets breaks no pets
+rule), which saves the work. :data:`HARD_RULES` lists them in explanation order.
+
+Edges, decided once here:
+- a unit exactly on a perpetrator location's radius is inside it (safety first);
+- a boy exactly at the scheme's age limit is accepted;
+- a unit is available in time if it is free by the household's ``needed_by`` date, or
+  by ``as_of`` when that date has passed (a referral needed yesterday takes a unit free
+  today);
+- an essential language is met by a scheme offering any one of the household's
+  languages; essential support only by a scheme offering every support need.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from optimiser.composition import Composition, composition
+from optimiser.enums import RISK_RANK, AccessFeature, Gender, GenderPolicy, SpaceNeed, Support
+from optimiser.geo import FloatArray, distances_km
+from optimiser.problem import Household, Protocol
+from optimiser.protocols import receivers, room
+from optimiser.reasons import Reason
+from optimiser.unit_table import GENDER_POLICIES, BoolArray, UnitTable, bits
+
+
+def accepts_policy(policy: str, adult_genders: frozenset[str], space_need: str | None) -> bool:
+    """Whether a scheme with ``policy`` takes a household, before any age limit for boys.
+
+    Women-only takes households whose adults are all women; men-only those whose adults
+    are all men (so a household with a non-binary adult goes to any-gender or, if it
+    needs one, LGBTQ+ specialist schemes); any-gender everyone; an LGBTQ+ specialist scheme only households that
+    need an LGBTQ+ specialist space (its spaces are too few to give to anyone else). A
+    household that needs a women-only or LGBTQ+ space gets only that kind of scheme.
+    """
+    if space_need == SpaceNeed.LGBTQ_SPECIALIST:
+        return policy == GenderPolicy.LGBTQ_SPECIALIST
+    if space_need == SpaceNeed.WOMEN_ONLY:
+        return policy == GenderPolicy.WOMEN_ONLY and adult_genders <= {Gender.FEMALE}
+    if policy == GenderPolicy.WOMEN_ONLY:
+        return adult_genders <= {Gender.FEMALE}
+    if policy == GenderPolicy.MEN_ONLY:
+        return adult_genders <= {Gender.MALE}
+    return policy == GenderPolicy.ANY_GENDER
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One household, prepared against one table: what every rule and score reads."""
+
+    household: Household
+    composition: Composition
+    deadline: int
+    """Ordinal of the last day the household can wait for a unit to become free."""
+    zone_distances: tuple[FloatArray, ...]
+    receivable: BoolArray
+    """Per authority of the table: may receive this household under some protocol."""
+    capped_out: BoolArray
+    """Per authority of the table: the governing protocol has no room left."""
+    linked_schemes: BoolArray
+    """Per scheme of the table: a household with the same perpetrator is there."""
+
+    @classmethod
+    def build(
+        cls,
+        table: UnitTable,
+        household: Household,
+        protocols: Sequence[Protocol],
+        as_of: date,
+        *,
+        linked_schemes: frozenset[str] = frozenset(),
+        apply_caps: bool = True,
+    ) -> "Request":
+        """``apply_caps=False`` leaves balance caps to the caller (the allocator, which
+        counts what each authority sends and receives in the whole allocation)."""
+        n_auth = len(table.authorities)
+        receivable = np.zeros(n_auth, dtype=np.bool_)
+        capped_out = np.zeros(n_auth, dtype=np.bool_)
+        own = table.authority_index.get(household.authority_code)
+        if own is not None:
+            receivable[own] = True
+        for code, protocol in receivers(protocols, household.authority_code).items():
+            index = table.authority_index.get(code)
+            if index is not None:
+                receivable[index] = True
+                capped_out[index] = apply_caps and room(protocol, household.authority_code) == 0
+        linked = np.zeros(len(table.schemes), dtype=np.bool_)
+        for scheme in linked_schemes:
+            if scheme in table.scheme_index:
+                linked[table.scheme_index[scheme]] = True
+        return cls(
+            household=household,
+            composition=composition(household),
+            deadline=max(household.needed_by, as_of).toordinal(),
+            zone_distances=tuple(
+                distances_km(z.point, table.lat, table.lon, table.cos_lat)
+                for z in household.perpetrator_zones
+            ),
+            receivable=receivable,
+            capped_out=capped_out,
+            linked_schemes=linked,
+        )
+
+
+Rule = Callable[[UnitTable, Request], BoolArray | None]
+
+
+def capacity_bed_spaces(t: UnitTable, r: Request) -> BoolArray:
+    c = r.composition
+    return c.size - np.minimum(c.infants, t.cots) > t.bed_spaces
+
+
+def capacity_bedrooms(t: UnitTable, r: Request) -> BoolArray:
+    return r.composition.bedrooms > t.bedrooms
+
+
+def gender_policy(t: UnitTable, r: Request) -> BoolArray:
+    fits = np.array(
+        [accepts_policy(p, r.composition.adult_genders, r.household.space_need)
+         for p in GENDER_POLICIES],
+        dtype=np.bool_,
+    )
+    return ~fits[t.gender_policy]
+
+
+def boy_age(t: UnitTable, r: Request) -> BoolArray | None:
+    if r.composition.oldest_boy < 0:
+        return None
+    return r.composition.oldest_boy > t.max_boy_age
+
+
+def access(t: UnitTable, r: Request) -> BoolArray | None:
+    need = bits(AccessFeature, r.composition.access_needs)
+    return None if need == 0 else (t.access & need) != need
+
+
+def nrpf(t: UnitTable, r: Request) -> BoolArray | None:
+    return ~t.accepts_nrpf if r.household.nrpf else None
+
+
+def risk(t: UnitTable, r: Request) -> BoolArray:
+    return RISK_RANK[r.household.risk_level] > t.max_risk
+
+
+def exclusion_zone(t: UnitTable, r: Request) -> BoolArray | None:
+    inside: BoolArray | None = None
+    for zone, distance in zip(r.household.perpetrator_zones, r.zone_distances, strict=True):
+        here = distance <= zone.radius_km
+        inside = here if inside is None else inside | here
+    return inside
+
+
+def avoid_authority(t: UnitTable, r: Request) -> BoolArray | None:
+    avoided = [t.authority_index[a] for a in r.household.avoid_authorities
+               if a in t.authority_index]
+    return np.isin(t.authority, avoided) if avoided else None
+
+
+def protocol(t: UnitTable, r: Request) -> BoolArray:
+    return ~r.receivable[t.authority]
+
+
+def balance_cap(t: UnitTable, r: Request) -> BoolArray | None:
+    return r.capped_out[t.authority] if r.capped_out.any() else None
+
+
+def not_available_yet(t: UnitTable, r: Request) -> BoolArray:
+    return t.available_from > r.deadline
+
+
+def pets(t: UnitTable, r: Request) -> BoolArray | None:
+    return ~t.accepts_pets if r.household.pets else None
+
+
+def language(t: UnitTable, r: Request) -> BoolArray | None:
+    if not r.household.language_essential:
+        return None
+    known = [t.language_index[lang] for lang in r.household.languages
+             if lang in t.language_index]
+    return ~t.offers_language[:, known].any(axis=1)
+
+
+def support(t: UnitTable, r: Request) -> BoolArray | None:
+    need = bits(Support, r.household.support_needs)
+    if not r.household.support_essential or need == 0:
+        return None
+    return (t.support & need) != need
+
+
+def keep_apart(t: UnitTable, r: Request) -> BoolArray | None:
+    return r.linked_schemes[t.scheme] if r.linked_schemes.any() else None
+
+
+HARD_RULES: tuple[tuple[Reason, Rule], ...] = (
+    (Reason.CAPACITY_BED_SPACES, capacity_bed_spaces),
+    (Reason.CAPACITY_BEDROOMS, capacity_bedrooms),
+    (Reason.GENDER_POLICY, gender_policy),
+    (Reason.BOY_AGE, boy_age),
+    (Reason.ACCESS, access),
+    (Reason.NRPF, nrpf),
+    (Reason.RISK, risk),
+    (Reason.EXCLUSION_ZONE, exclusion_zone),
+    (Reason.AVOID_AUTHORITY, avoid_authority),
+    (Reason.PROTOCOL, protocol),
+    (Reason.BALANCE_CAP, balance_cap),
+    (Reason.NOT_AVAILABLE_YET, not_available_yet),
+    (Reason.PETS, pets),
+    (Reason.LANGUAGE, language),
+    (Reason.SUPPORT, support),
+    (Reason.KEEP_APART, keep_apart),
+)
+
+
+def broken_rules(table: UnitTable, request: Request) -> list[tuple[Reason, BoolArray]]:
+    """Every rule that at least one unit breaks, with the units that break it."""
+    out = []
+    for reason, rule in HARD_RULES:
+        mask = rule(table, request)
+        if mask is not None and mask.any():
+            out.append((reason, mask))
+    return out
+
+
+def feasible(table: UnitTable, request: Request) -> BoolArray:
+    ok = np.ones(len(table), dtype=np.bool_)
+    for _, mask in broken_rules(table, request):
+        ok &= ~mask
+    return ok

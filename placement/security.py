@@ -1,0 +1,153 @@
+"""API keys and the principal a key acts as.
+
+Keys are 256 bits from `secrets`, shown once; only their SHA-256 is stored. A salted slow
+hash (bcrypt, argon2) protects low-entropy passwords; for a random 256-bit token a plain
+SHA-256 is as strong and lets the key be found by an index lookup on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.enums import Role
+from placement.errors import InvalidInput
+from placement.geography import ENGLISH_REGIONS
+from placement.models import ApiKey, Authority, Provider
+
+KEY_PREFIX = "psk_"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is acting, and the slice of the data their role and scope allow."""
+
+    key_id: uuid.UUID | None
+    label: str
+    role: Role
+    authority_code: str | None = None
+    provider_id: uuid.UUID | None = None
+    region: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_officer(self) -> bool:
+        """Housing officers and integrations act alike, for one authority."""
+        return self.role in (Role.HOUSING_OFFICER, Role.INTEGRATION)
+
+
+SYSTEM = Principal(key_id=None, label="placement cli", role=Role.ADMIN)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+async def principal_for_key(session: AsyncSession, key: str) -> Principal | None:
+    """The principal for a presented key, or None when it is unknown or revoked."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    row = await session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
+    )
+    if row is None:
+        return None
+    return Principal(
+        key_id=row.id,
+        label=row.name,
+        role=Role(row.role),
+        authority_code=row.authority_code,
+        provider_id=row.provider_id,
+        region=row.region,
+    )
+
+
+async def create_api_key(
+    session: AsyncSession,
+    *,
+    role: Role,
+    name: str,
+    authority_code: str | None = None,
+    provider_id: uuid.UUID | None = None,
+    region: str | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key; returns the row and the plaintext key (the only time it exists)."""
+    await _check_scope(session, role, authority_code, provider_id, region)
+    plaintext = new_key()
+    row = ApiKey(
+        name=name,
+        role=role,
+        authority_code=authority_code,
+        provider_id=provider_id,
+        region=region,
+        key_hash=hash_key(plaintext),
+        key_prefix=plaintext[: len(KEY_PREFIX) + 6],
+    )
+    session.add(row)
+    await session.flush()
+    return row, plaintext
+
+
+async def _check_scope(
+    session: AsyncSession,
+    role: Role,
+    authority_code: str | None,
+    provider_id: uuid.UUID | None,
+    region: str | None,
+) -> None:
+    """Each role carries exactly the scope it needs, and the scope must exist."""
+    wants_authority = role in (Role.HOUSING_OFFICER, Role.INTEGRATION)
+    if wants_authority and not authority_code:
+        raise InvalidInput("authority_code", f"a {role} key is scoped to one authority")
+    if role is Role.PROVIDER and provider_id is None:
+        raise InvalidInput("provider_id", "a provider key is scoped to one provider")
+    if role is Role.COMMISSIONER and not (authority_code or region):
+        raise InvalidInput("region", "a commissioner key is scoped to an authority or a region")
+    if role is Role.ADMIN and (authority_code or provider_id or region):
+        raise InvalidInput("role", "an admin key has no scope")
+    if role is not Role.PROVIDER and provider_id is not None:
+        raise InvalidInput("provider_id", "only provider keys are scoped to a provider")
+    if role not in (Role.COMMISSIONER,) and region:
+        raise InvalidInput("region", "only commissioner keys are scoped to a region")
+    if authority_code and await session.get(Authority, authority_code) is None:
+        raise InvalidInput("authority_code", f"no authority with code {authority_code}")
+    if provider_id and await session.get(Provider, provider_id) is None:
+        raise InvalidInput("provider_id", f"no provider with id {provider_id}")
+    if region and not await _region_exists(session, region):
+        raise InvalidInput("region", f"{region!r} is neither an English region nor a group")
+
+
+async def _region_exists(session: AsyncSession, region: str) -> bool:
+    if region in ENGLISH_REGIONS:
+        return True
+    found = await session.scalar(select(Authority.code).where(Authority.group_name == region))
+    return found is not None
+
+
+async def list_keys(session: AsyncSession, limit: int, offset: int) -> tuple[list[ApiKey], int]:
+    total = await session.scalar(select(func.count()).select_from(ApiKey))
+    rows = await session.scalars(
+        select(ApiKey).order_by(ApiKey.created_at, ApiKey.id).limit(limit).offset(offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def revoke_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
+    row = await session.get(ApiKey, key_id, with_for_update=True)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        await session.flush()
+    return row
