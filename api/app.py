@@ -61,8 +61,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     api = Router(
         path="/api/v1",
         route_handlers=[
-            AuthorityController, ProviderController, SchemeController, UnitController,
-            ProtocolController, RehousingController, KeyController, AuditController,
+            AuthorityController,
+            ProviderController,
+            SchemeController,
+            UnitController,
+            ProtocolController,
+            RehousingController,
+            KeyController,
+            AuditController,
         ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),

@@ -8,6 +8,8 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN_ONLY
@@ -39,13 +41,24 @@ class AuditController(Controller):
 
     @get(summary="Audit events, newest first")
     async def list_audit_events(
-        self, db_session: AsyncSession, limit: Limit = 50, offset: Offset = 0,
-        record_type: str | None = None, record_id: str | None = None,
-        actor_key_id: uuid.UUID | None = None, action: str | None = None,
-        since: datetime | None = None,
+        self,
+        db_session: NamedDependency[AsyncSession],
+        limit: Limit = 50,
+        offset: Offset = 0,
+        record_type: FromQuery[str | None] = None,
+        record_id: FromQuery[str | None] = None,
+        actor_key_id: FromQuery[uuid.UUID | None] = None,
+        action: FromQuery[str | None] = None,
+        since: FromQuery[datetime | None] = None,
     ) -> Page[AuditEventView]:
         rows, total = await list_events(
-            db_session, record_type=record_type, record_id=record_id,
-            actor_key_id=actor_key_id, action=action, since=since, limit=limit, offset=offset,
+            db_session,
+            record_type=record_type,
+            record_id=record_id,
+            actor_key_id=actor_key_id,
+            action=action,
+            since=since,
+            limit=limit,
+            offset=offset,
         )
         return Page([view(r) for r in rows], total, limit, offset)

@@ -25,8 +25,9 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="placement"'}
 
 
 class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]
-                                   ) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         scheme, _, key = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise NotAuthorizedException(

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,7 +54,9 @@ def view(row: Authority) -> AuthorityView:
     return msgspec.convert(row, AuthorityView, from_attributes=True)
 
 
-def provide_service(db_session: AsyncSession, principal: Principal) -> AuthorityService:
+def provide_service(
+    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
+) -> AuthorityService:
     return AuthorityService(db_session, principal)
 
 
@@ -65,30 +67,48 @@ class AuthorityController(Controller):
 
     @get(guards=[EVERYONE], summary="List authorities")
     async def list_authorities(
-        self, service: AuthorityService, limit: Limit = 50, offset: Offset = 0,
-        region: str | None = None, group_name: str | None = None,
-        q: Annotated[str | None, Parameter(description="name contains, or exact code")] = None,
+        self,
+        service: NamedDependency[AuthorityService],
+        limit: Limit = 50,
+        offset: Offset = 0,
+        region: FromQuery[str | None] = None,
+        group_name: FromQuery[str | None] = None,
+        q: Annotated[str | None, QueryParameter(description="name contains, or exact code")] = None,
         include_retired: IncludeRetired = False,
     ) -> Page[AuthorityView]:
-        page = await service.list(region=region, group_name=group_name, q=q,
-                                  include_retired=include_retired, limit=limit, offset=offset)
+        page = await service.list(
+            region=region,
+            group_name=group_name,
+            q=q,
+            include_retired=include_retired,
+            limit=limit,
+            offset=offset,
+        )
         return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
 
     @get("/{code:str}", guards=[EVERYONE], summary="Get an authority")
-    async def get_authority(self, service: AuthorityService, code: str) -> AuthorityView:
+    async def get_authority(
+        self, service: NamedDependency[AuthorityService], code: FromPath[str]
+    ) -> AuthorityView:
         return view(await service.get(code))
 
     @post(guards=[ADMIN_ONLY], summary="Register an authority")
-    async def create_authority(self, service: AuthorityService, data: AuthorityCreate
-                               ) -> AuthorityView:
+    async def create_authority(
+        self, service: NamedDependency[AuthorityService], data: JSONBody[AuthorityCreate]
+    ) -> AuthorityView:
         return view(await service.create(msgspec.structs.asdict(data)))
 
     @patch("/{code:str}", guards=[ADMIN_ONLY], summary="Change an authority")
-    async def update_authority(self, service: AuthorityService, code: str,
-                               data: AuthorityUpdate) -> AuthorityView:
+    async def update_authority(
+        self,
+        service: NamedDependency[AuthorityService],
+        code: FromPath[str],
+        data: JSONBody[AuthorityUpdate],
+    ) -> AuthorityView:
         return view(await service.update(code, set_fields(data)))
 
     @delete("/{code:str}", guards=[ADMIN_ONLY], status_code=200, summary="Retire an authority")
-    async def retire_authority(self, service: AuthorityService, code: str) -> AuthorityView:
+    async def retire_authority(
+        self, service: NamedDependency[AuthorityService], code: FromPath[str]
+    ) -> AuthorityView:
         return view(await service.retire(code))
-

@@ -7,16 +7,16 @@ from typing import Annotated, Any, Generic, TypeVar
 import msgspec
 from litestar import Request
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from placement.crypto import Cipher
 from placement.security import Principal
 
 T = TypeVar("T")
 
-Limit = Annotated[int, Parameter(ge=1, le=500, description="page size (1 to 500)")]
-Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
-IncludeRetired = Annotated[bool, Parameter(description="include retired records")]
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size (1 to 500)")]
+Offset = Annotated[int, QueryParameter(ge=0, description="rows to skip")]
+IncludeRetired = Annotated[bool, QueryParameter(description="include retired records")]
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -36,7 +36,6 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal:
 def provide_cipher(state: State) -> Cipher:
     cipher: Cipher = state.cipher
     return cipher
-
 
 
 def set_fields(data: msgspec.Struct) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,21 +59,30 @@ class KeyController(Controller):
     guards = [ADMIN_ONLY]
 
     @get(summary="List API keys (never the keys themselves)")
-    async def list_api_keys(self, db_session: AsyncSession, limit: Limit = 50,
-                            offset: Offset = 0) -> Page[KeyView]:
+    async def list_api_keys(
+        self, db_session: NamedDependency[AsyncSession], limit: Limit = 50, offset: Offset = 0
+    ) -> Page[KeyView]:
         rows, total = await list_keys(db_session, limit, offset)
         return Page([view(r) for r in rows], total, limit, offset)
 
     @post(summary="Issue an API key")
-    async def create_key(self, db_session: AsyncSession, principal: Principal,
-                         data: KeyCreate) -> NewKey:
+    async def create_key(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        data: JSONBody[KeyCreate],
+    ) -> NewKey:
         row, plaintext = await create_api_key(db_session, **msgspec.structs.asdict(data))
         audit.record(db_session, principal, "create", "api_key", row.id, role=str(row.role))
         return NewKey(key=plaintext, details=view(row))
 
     @delete("/{key_id:uuid}", status_code=200, summary="Revoke an API key")
-    async def revoke(self, db_session: AsyncSession, principal: Principal, key_id: uuid.UUID
-                     ) -> KeyView:
+    async def revoke(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        key_id: FromPath[uuid.UUID],
+    ) -> KeyView:
         row = await revoke_key(db_session, key_id)
         if row is None:
             raise NotFound("api_key", key_id)

@@ -27,10 +27,14 @@ log = logging.getLogger(__name__)
 TYPE_BASE = "https://placement.example/problems/"
 
 
-def _problem(status: int, title: str, detail: str, slug: str, **extra: Any
-             ) -> ProblemDetailsException:
+def _problem(
+    status: int, title: str, detail: str, slug: str, **extra: Any
+) -> ProblemDetailsException:
     return ProblemDetailsException(
-        status_code=status, title=title, detail=detail, type_=TYPE_BASE + slug,
+        status_code=status,
+        title=title,
+        detail=detail,
+        type_=TYPE_BASE + slug,
         extra=extra or None,
     )
 
@@ -42,8 +46,11 @@ def from_domain(exc: DomainError) -> ProblemDetailsException:
 
 def from_validation(exc: ValidationException) -> ProblemDetailsException:
     errors = [
-        {"field": item.get("key") or "body", "message": item.get("message", ""),
-         "source": item.get("source", "body")}
+        {
+            "field": item.get("key") or "body",
+            "message": item.get("message", ""),
+            "source": item.get("source", "body"),
+        }
         for item in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(item, dict)
     ]
@@ -61,15 +68,21 @@ def from_http(exc: HTTPException) -> ProblemDetailsException:
 def from_integrity(exc: IntegrityError) -> ProblemDetailsException:
     """A constraint the database enforces was hit (usually a race); nothing was written."""
     log.info("integrity error: %s", exc.orig)
-    return _problem(409, "Conflict", "the change conflicts with the current state of the "
-                    "record (another change won); fetch it again and retry", "conflict")
+    return _problem(
+        409,
+        "Conflict",
+        "the change conflicts with the current state of the "
+        "record (another change won); fetch it again and retry",
+        "conflict",
+    )
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Last resort: log the cause, tell the client nothing internal."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _problem(500, "Internal error", "something went wrong on our side; it has been "
-                    "logged", "internal").to_response(request)
+    return _problem(
+        500, "Internal error", "something went wrong on our side; it has been logged", "internal"
+    ).to_response(request)
 
 
 def problem_details_plugin() -> ProblemDetailsPlugin:

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,9 +24,15 @@ Name = Annotated[str, Meta(min_length=1, max_length=200)]
 AuthorityCode = Annotated[str, Meta(pattern=r"^E0[6-9]\d{6}$")]
 Members = Annotated[list[AuthorityCode], Meta(min_length=2, max_length=400)]
 Days = Annotated[int, Meta(ge=0, le=3650)]
-Cap = Annotated[int, Meta(ge=0, le=100_000,
-                          description="how many more households a member may send than it "
-                                      "receives in a period; null: no cap")]
+Cap = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=100_000,
+        description="how many more households a member may send than it "
+        "receives in a period; null: no cap",
+    ),
+]
 Period = Annotated[int, Meta(ge=1, le=3650)]
 
 
@@ -70,15 +77,25 @@ class ProtocolView(msgspec.Struct):
 
 def view(row: Protocol) -> ProtocolView:
     return ProtocolView(
-        id=row.id, name=row.name, kind=row.kind, funding=row.funding,
-        members=sorted(m.authority_code for m in row.members), starts_on=row.starts_on,
-        ends_on=row.ends_on, notice_days=row.notice_days, balance_cap=row.balance_cap,
-        balance_period_days=row.balance_period_days, created_at=row.created_at,
-        updated_at=row.updated_at, retired_at=row.retired_at,
+        id=row.id,
+        name=row.name,
+        kind=row.kind,
+        funding=row.funding,
+        members=sorted(m.authority_code for m in row.members),
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+        notice_days=row.notice_days,
+        balance_cap=row.balance_cap,
+        balance_period_days=row.balance_period_days,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        retired_at=row.retired_at,
     )
 
 
-def provide_service(db_session: AsyncSession, principal: Principal) -> ProtocolService:
+def provide_service(
+    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
+) -> ProtocolService:
     return ProtocolService(db_session, principal)
 
 
@@ -89,31 +106,48 @@ class ProtocolController(Controller):
 
     @get(guards=[EVERYONE], summary="List protocols")
     async def list_protocols(
-        self, service: ProtocolService, limit: Limit = 50, offset: Offset = 0,
-        authority_code: str | None = None, kind: ProtocolKind | None = None,
+        self,
+        service: NamedDependency[ProtocolService],
+        limit: Limit = 50,
+        offset: Offset = 0,
+        authority_code: FromQuery[str | None] = None,
+        kind: FromQuery[ProtocolKind | None] = None,
         include_retired: IncludeRetired = False,
     ) -> Page[ProtocolView]:
-        page = await service.list(authority_code=authority_code, kind=kind,
-                                  include_retired=include_retired, limit=limit, offset=offset)
+        page = await service.list(
+            authority_code=authority_code,
+            kind=kind,
+            include_retired=include_retired,
+            limit=limit,
+            offset=offset,
+        )
         return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
 
     @get("/{protocol_id:uuid}", guards=[EVERYONE], summary="Get a protocol")
-    async def get_protocol(self, service: ProtocolService, protocol_id: uuid.UUID
-                           ) -> ProtocolView:
+    async def get_protocol(
+        self, service: NamedDependency[ProtocolService], protocol_id: FromPath[uuid.UUID]
+    ) -> ProtocolView:
         return view(await service.get(protocol_id))
 
     @post(guards=[ADMIN_ONLY], summary="Register a protocol")
-    async def create_protocol(self, service: ProtocolService, data: ProtocolCreate
-                              ) -> ProtocolView:
+    async def create_protocol(
+        self, service: NamedDependency[ProtocolService], data: JSONBody[ProtocolCreate]
+    ) -> ProtocolView:
         return view(await service.create(msgspec.structs.asdict(data)))
 
     @patch("/{protocol_id:uuid}", guards=[ADMIN_ONLY], summary="Change a protocol")
-    async def update_protocol(self, service: ProtocolService, protocol_id: uuid.UUID,
-                              data: ProtocolUpdate) -> ProtocolView:
+    async def update_protocol(
+        self,
+        service: NamedDependency[ProtocolService],
+        protocol_id: FromPath[uuid.UUID],
+        data: JSONBody[ProtocolUpdate],
+    ) -> ProtocolView:
         return view(await service.update(protocol_id, set_fields(data)))
 
-    @delete("/{protocol_id:uuid}", guards=[ADMIN_ONLY], status_code=200,
-            summary="Retire a protocol")
-    async def retire_protocol(self, service: ProtocolService, protocol_id: uuid.UUID
-                              ) -> ProtocolView:
+    @delete(
+        "/{protocol_id:uuid}", guards=[ADMIN_ONLY], status_code=200, summary="Retire a protocol"
+    )
+    async def retire_protocol(
+        self, service: NamedDependency[ProtocolService], protocol_id: FromPath[uuid.UUID]
+    ) -> ProtocolView:
         return view(await service.retire(protocol_id))

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,7 +51,9 @@ def _unique(values: list[Specialism]) -> list[str]:
     return sorted({str(v) for v in values})
 
 
-def provide_service(db_session: AsyncSession, principal: Principal) -> ProviderService:
+def provide_service(
+    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
+) -> ProviderService:
     return ProviderService(db_session, principal)
 
 
@@ -61,36 +64,53 @@ class ProviderController(Controller):
 
     @get(guards=[EVERYONE], summary="List providers")
     async def list_providers(
-        self, service: ProviderService, limit: Limit = 50, offset: Offset = 0,
-        specialism: Specialism | None = None, q: str | None = None,
+        self,
+        service: NamedDependency[ProviderService],
+        limit: Limit = 50,
+        offset: Offset = 0,
+        specialism: FromQuery[Specialism | None] = None,
+        q: FromQuery[str | None] = None,
         include_retired: IncludeRetired = False,
     ) -> Page[ProviderView]:
-        page = await service.list(specialism=specialism, q=q, include_retired=include_retired,
-                                  limit=limit, offset=offset)
+        page = await service.list(
+            specialism=specialism, q=q, include_retired=include_retired, limit=limit, offset=offset
+        )
         return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
 
     @get("/{provider_id:uuid}", guards=[EVERYONE], summary="Get a provider")
-    async def get_provider(self, service: ProviderService, provider_id: uuid.UUID
-                           ) -> ProviderView:
+    async def get_provider(
+        self, service: NamedDependency[ProviderService], provider_id: FromPath[uuid.UUID]
+    ) -> ProviderView:
         return view(await service.get(provider_id))
 
     @post(guards=[ADMIN_ONLY], summary="Register a provider")
-    async def create_provider(self, service: ProviderService, data: ProviderCreate
-                              ) -> ProviderView:
-        return view(await service.create({"name": data.name,
-                                          "specialisms": _unique(data.specialisms)}))
+    async def create_provider(
+        self, service: NamedDependency[ProviderService], data: JSONBody[ProviderCreate]
+    ) -> ProviderView:
+        return view(
+            await service.create({"name": data.name, "specialisms": _unique(data.specialisms)})
+        )
 
-    @patch("/{provider_id:uuid}", guards=[REGISTRY_WRITERS],
-           summary="Change a provider (admins, or the provider itself)")
-    async def update_provider(self, service: ProviderService, provider_id: uuid.UUID,
-                              data: ProviderUpdate) -> ProviderView:
+    @patch(
+        "/{provider_id:uuid}",
+        guards=[REGISTRY_WRITERS],
+        summary="Change a provider (admins, or the provider itself)",
+    )
+    async def update_provider(
+        self,
+        service: NamedDependency[ProviderService],
+        provider_id: FromPath[uuid.UUID],
+        data: JSONBody[ProviderUpdate],
+    ) -> ProviderView:
         changes = set_fields(data)
         if "specialisms" in changes:
             changes["specialisms"] = _unique(changes["specialisms"])
         return view(await service.update(provider_id, changes))
 
-    @delete("/{provider_id:uuid}", guards=[ADMIN_ONLY], status_code=200,
-            summary="Retire a provider")
-    async def retire_provider(self, service: ProviderService, provider_id: uuid.UUID
-                              ) -> ProviderView:
+    @delete(
+        "/{provider_id:uuid}", guards=[ADMIN_ONLY], status_code=200, summary="Retire a provider"
+    )
+    async def retire_provider(
+        self, service: NamedDependency[ProviderService], provider_id: FromPath[uuid.UUID]
+    ) -> ProviderView:
         return view(await service.retire(provider_id))

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,8 +93,11 @@ def _conditions(fields: dict[str, object]) -> dict[str, object]:
     return fields
 
 
-def provide_service(db_session: AsyncSession, principal: Principal, cipher: Cipher
-                    ) -> RehousingService:
+def provide_service(
+    db_session: NamedDependency[AsyncSession],
+    principal: NamedDependency[Principal],
+    cipher: NamedDependency[Cipher],
+) -> RehousingService:
     return RehousingService(db_session, principal, cipher)
 
 
@@ -104,37 +108,61 @@ class RehousingController(Controller):
 
     @get(guards=[REGISTRY_READERS], summary="List perpetrator-rehousing options")
     async def list_options(
-        self, service: RehousingService, limit: Limit = 50, offset: Offset = 0,
-        authority_code: str | None = None, status: RehousingStatus | None = None,
+        self,
+        service: NamedDependency[RehousingService],
+        limit: Limit = 50,
+        offset: Offset = 0,
+        authority_code: FromQuery[str | None] = None,
+        status: FromQuery[RehousingStatus | None] = None,
         include_retired: IncludeRetired = False,
     ) -> Page[RehousingView]:
-        page = await service.list(authority_code=authority_code, status=status,
-                                  include_retired=include_retired, limit=limit, offset=offset)
+        page = await service.list(
+            authority_code=authority_code,
+            status=status,
+            include_retired=include_retired,
+            limit=limit,
+            offset=offset,
+        )
         return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
 
     @get("/{option_id:uuid}", guards=[REGISTRY_READERS], summary="Get a rehousing option")
-    async def get_option(self, service: RehousingService, option_id: uuid.UUID
-                         ) -> RehousingView:
+    async def get_option(
+        self, service: NamedDependency[RehousingService], option_id: FromPath[uuid.UUID]
+    ) -> RehousingView:
         return view(await service.get(option_id))
 
-    @get("/{option_id:uuid}/location", guards=[REGISTRY_WRITERS],
-         summary="The option's address (its own provider only; audited)")
-    async def get_location(self, service: RehousingService, option_id: uuid.UUID
-                           ) -> RehousingLocation:
+    @get(
+        "/{option_id:uuid}/location",
+        guards=[REGISTRY_WRITERS],
+        summary="The option's address (its own provider only; audited)",
+    )
+    async def get_location(
+        self, service: NamedDependency[RehousingService], option_id: FromPath[uuid.UUID]
+    ) -> RehousingLocation:
         return RehousingLocation(option_id=option_id, **await service.location(option_id))
 
     @post(guards=[REGISTRY_WRITERS], summary="Register a rehousing option")
-    async def create_option(self, service: RehousingService, data: RehousingCreate
-                            ) -> RehousingView:
+    async def create_option(
+        self, service: NamedDependency[RehousingService], data: JSONBody[RehousingCreate]
+    ) -> RehousingView:
         return view(await service.create(_conditions(msgspec.structs.asdict(data))))
 
     @patch("/{option_id:uuid}", guards=[REGISTRY_WRITERS], summary="Change a rehousing option")
-    async def update_option(self, service: RehousingService, option_id: uuid.UUID,
-                            data: RehousingUpdate) -> RehousingView:
+    async def update_option(
+        self,
+        service: NamedDependency[RehousingService],
+        option_id: FromPath[uuid.UUID],
+        data: JSONBody[RehousingUpdate],
+    ) -> RehousingView:
         return view(await service.update(option_id, _conditions(set_fields(data))))
 
-    @delete("/{option_id:uuid}", guards=[REGISTRY_WRITERS], status_code=200,
-            summary="Retire a rehousing option")
-    async def retire_option(self, service: RehousingService, option_id: uuid.UUID
-                            ) -> RehousingView:
+    @delete(
+        "/{option_id:uuid}",
+        guards=[REGISTRY_WRITERS],
+        status_code=200,
+        summary="Retire a rehousing option",
+    )
+    async def retire_option(
+        self, service: NamedDependency[RehousingService], option_id: FromPath[uuid.UUID]
+    ) -> RehousingView:
         return view(await service.retire(option_id))

@@ -13,7 +13,8 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -116,8 +117,11 @@ def _normalise(fields: dict[str, object]) -> dict[str, object]:
     return fields
 
 
-def provide_service(db_session: AsyncSession, principal: Principal, cipher: Cipher
-                    ) -> SchemeService:
+def provide_service(
+    db_session: NamedDependency[AsyncSession],
+    principal: NamedDependency[Principal],
+    cipher: NamedDependency[Cipher],
+) -> SchemeService:
     return SchemeService(db_session, principal, cipher)
 
 
@@ -128,39 +132,65 @@ class SchemeController(Controller):
 
     @get(guards=[REGISTRY_READERS], summary="List schemes (providers: their own)")
     async def list_schemes(
-        self, service: SchemeService, limit: Limit = 50, offset: Offset = 0,
-        provider_id: uuid.UUID | None = None, authority_code: str | None = None,
-        scheme_type: SchemeType | None = None, gender_policy: GenderPolicy | None = None,
-        postcode_district: str | None = None, include_retired: IncludeRetired = False,
+        self,
+        service: NamedDependency[SchemeService],
+        limit: Limit = 50,
+        offset: Offset = 0,
+        provider_id: FromQuery[uuid.UUID | None] = None,
+        authority_code: FromQuery[str | None] = None,
+        scheme_type: FromQuery[SchemeType | None] = None,
+        gender_policy: FromQuery[GenderPolicy | None] = None,
+        postcode_district: FromQuery[str | None] = None,
+        include_retired: IncludeRetired = False,
     ) -> Page[SchemeView]:
         page = await service.list(
-            provider_id=provider_id, authority_code=authority_code, scheme_type=scheme_type,
-            gender_policy=gender_policy, postcode_district=postcode_district,
-            include_retired=include_retired, limit=limit, offset=offset,
+            provider_id=provider_id,
+            authority_code=authority_code,
+            scheme_type=scheme_type,
+            gender_policy=gender_policy,
+            postcode_district=postcode_district,
+            include_retired=include_retired,
+            limit=limit,
+            offset=offset,
         )
         return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
 
     @get("/{scheme_id:uuid}", guards=[REGISTRY_READERS], summary="Get a scheme (no address)")
-    async def get_scheme(self, service: SchemeService, scheme_id: uuid.UUID) -> SchemeView:
+    async def get_scheme(
+        self, service: NamedDependency[SchemeService], scheme_id: FromPath[uuid.UUID]
+    ) -> SchemeView:
         return view(await service.get(scheme_id))
 
-    @get("/{scheme_id:uuid}/location", guards=[REGISTRY_WRITERS],
-         summary="The scheme's address and coordinates (its own provider only; audited)")
-    async def get_location(self, service: SchemeService, scheme_id: uuid.UUID
-                           ) -> SchemeLocation:
+    @get(
+        "/{scheme_id:uuid}/location",
+        guards=[REGISTRY_WRITERS],
+        summary="The scheme's address and coordinates (its own provider only; audited)",
+    )
+    async def get_location(
+        self, service: NamedDependency[SchemeService], scheme_id: FromPath[uuid.UUID]
+    ) -> SchemeLocation:
         location = await service.location(scheme_id)
         return SchemeLocation(scheme_id=scheme_id, **location)
 
     @post(guards=[REGISTRY_WRITERS], summary="Register a scheme")
-    async def create_scheme(self, service: SchemeService, data: SchemeCreate) -> SchemeView:
+    async def create_scheme(
+        self, service: NamedDependency[SchemeService], data: JSONBody[SchemeCreate]
+    ) -> SchemeView:
         return view(await service.create(_normalise(msgspec.structs.asdict(data))))
 
     @patch("/{scheme_id:uuid}", guards=[REGISTRY_WRITERS], summary="Change a scheme")
-    async def update_scheme(self, service: SchemeService, scheme_id: uuid.UUID,
-                            data: SchemeUpdate) -> SchemeView:
+    async def update_scheme(
+        self,
+        service: NamedDependency[SchemeService],
+        scheme_id: FromPath[uuid.UUID],
+        data: JSONBody[SchemeUpdate],
+    ) -> SchemeView:
         return view(await service.update(scheme_id, _normalise(set_fields(data))))
 
-    @delete("/{scheme_id:uuid}", guards=[REGISTRY_WRITERS], status_code=200,
-            summary="Retire a scheme")
-    async def retire_scheme(self, service: SchemeService, scheme_id: uuid.UUID) -> SchemeView:
+    @delete(
+        "/{scheme_id:uuid}", guards=[REGISTRY_WRITERS], status_code=200, summary="Retire a scheme"
+    )
+    async def retire_scheme(
+        self, service: NamedDependency[SchemeService], scheme_id: FromPath[uuid.UUID]
+    ) -> SchemeView:
         return view(await service.retire(scheme_id))

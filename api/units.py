@@ -8,7 +8,8 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,12 +72,20 @@ class UnitView(msgspec.Struct):
 
 def view(unit: Unit) -> UnitView:
     return UnitView(
-        id=unit.id, scheme_id=unit.scheme_id, scheme_type=unit.scheme.scheme_type,
+        id=unit.id,
+        scheme_id=unit.scheme_id,
+        scheme_type=unit.scheme.scheme_type,
         authority_code=unit.scheme.authority_code,
-        postcode_district=unit.scheme.postcode_district, label=unit.label,
-        bedrooms=unit.bedrooms, bed_spaces=unit.bed_spaces, cots=unit.cots,
-        access_features=list(unit.access_features), status=unit.status,
-        available_from=unit.available_from, version=unit.version, updated_at=unit.updated_at,
+        postcode_district=unit.scheme.postcode_district,
+        label=unit.label,
+        bedrooms=unit.bedrooms,
+        bed_spaces=unit.bed_spaces,
+        cots=unit.cots,
+        access_features=list(unit.access_features),
+        status=unit.status,
+        available_from=unit.available_from,
+        version=unit.version,
+        updated_at=unit.updated_at,
         retired_at=unit.retired_at,
     )
 
@@ -87,7 +96,9 @@ def _features(fields: dict[str, object]) -> dict[str, object]:
     return fields
 
 
-def provide_service(db_session: AsyncSession, principal: Principal) -> UnitService:
+def provide_service(
+    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
+) -> UnitService:
     return UnitService(db_session, principal)
 
 
@@ -98,40 +109,63 @@ class UnitController(Controller):
 
     @get(guards=[REGISTRY_READERS], summary="List units (providers: their own)")
     async def list_units(
-        self, service: UnitService, limit: Limit = 50, offset: Offset = 0,
-        scheme_id: uuid.UUID | None = None, status: UnitStatus | None = None,
-        authority_code: str | None = None, scheme_type: SchemeType | None = None,
-        min_bed_spaces: int | None = None, access_feature: AccessFeature | None = None,
+        self,
+        service: NamedDependency[UnitService],
+        limit: Limit = 50,
+        offset: Offset = 0,
+        scheme_id: FromQuery[uuid.UUID | None] = None,
+        status: FromQuery[UnitStatus | None] = None,
+        authority_code: FromQuery[str | None] = None,
+        scheme_type: FromQuery[SchemeType | None] = None,
+        min_bed_spaces: FromQuery[int | None] = None,
+        access_feature: FromQuery[AccessFeature | None] = None,
         include_retired: IncludeRetired = False,
     ) -> Page[UnitView]:
         page = await service.list(
-            scheme_id=scheme_id, status=status, authority_code=authority_code,
-            scheme_type=scheme_type, min_bed_spaces=min_bed_spaces,
-            access_feature=access_feature, include_retired=include_retired, limit=limit,
+            scheme_id=scheme_id,
+            status=status,
+            authority_code=authority_code,
+            scheme_type=scheme_type,
+            min_bed_spaces=min_bed_spaces,
+            access_feature=access_feature,
+            include_retired=include_retired,
+            limit=limit,
             offset=offset,
         )
         return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
 
     @get("/{unit_id:uuid}", guards=[REGISTRY_READERS], summary="Get a unit")
-    async def get_unit(self, service: UnitService, unit_id: uuid.UUID) -> UnitView:
+    async def get_unit(
+        self, service: NamedDependency[UnitService], unit_id: FromPath[uuid.UUID]
+    ) -> UnitView:
         return view(await service.get(unit_id))
 
     @post(guards=[REGISTRY_WRITERS], summary="Add a unit to a scheme")
-    async def create_unit(self, service: UnitService, data: UnitCreate) -> UnitView:
+    async def create_unit(
+        self, service: NamedDependency[UnitService], data: JSONBody[UnitCreate]
+    ) -> UnitView:
         fields = _features(msgspec.structs.asdict(data))
         if fields["available_from"] is None:
             del fields["available_from"]
         return view(await service.create(fields))
 
-    @patch("/{unit_id:uuid}", guards=[REGISTRY_WRITERS],
-           summary="Change a unit; send the version you read (409 if it has moved on)")
-    async def update_unit(self, service: UnitService, unit_id: uuid.UUID, data: UnitUpdate
-                          ) -> UnitView:
+    @patch(
+        "/{unit_id:uuid}",
+        guards=[REGISTRY_WRITERS],
+        summary="Change a unit; send the version you read (409 if it has moved on)",
+    )
+    async def update_unit(
+        self,
+        service: NamedDependency[UnitService],
+        unit_id: FromPath[uuid.UUID],
+        data: JSONBody[UnitUpdate],
+    ) -> UnitView:
         changes = _features(set_fields(data))
         version = changes.pop("version")
         return view(await service.update_versioned(unit_id, version, changes))
 
-    @delete("/{unit_id:uuid}", guards=[REGISTRY_WRITERS], status_code=200,
-            summary="Retire a unit")
-    async def retire_unit(self, service: UnitService, unit_id: uuid.UUID) -> UnitView:
+    @delete("/{unit_id:uuid}", guards=[REGISTRY_WRITERS], status_code=200, summary="Retire a unit")
+    async def retire_unit(
+        self, service: NamedDependency[UnitService], unit_id: FromPath[uuid.UUID]
+    ) -> UnitView:
         return view(await service.retire(unit_id))

@@ -64,7 +64,5 @@ async def list_events(
     if since is not None:
         stmt = stmt.where(AuditEvent.at >= since)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = await session.scalars(
-        stmt.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
-    )
+    rows = await session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit).offset(offset))
     return list(rows), int(total or 0)

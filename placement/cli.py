@@ -54,11 +54,22 @@ def migrate_command() -> None:
 
 
 @main.command()
-@click.option("--scale", type=click.Choice(SCALES), default="demo", show_default=True,
-              help="demo: Greater Manchester; region: North West and West Midlands; "
-                   "national: all of England (about 10,000 units)")
-@click.option("--seed", "seed_value", type=int, default=1, show_default=True,
-              help="random seed; the same seed gives the same data")
+@click.option(
+    "--scale",
+    type=click.Choice(SCALES),
+    default="demo",
+    show_default=True,
+    help="demo: Greater Manchester; region: North West and West Midlands; "
+    "national: all of England (about 10,000 units)",
+)
+@click.option(
+    "--seed",
+    "seed_value",
+    type=int,
+    default=1,
+    show_default=True,
+    help="random seed; the same seed gives the same data",
+)
 def seed(scale: str, seed_value: int) -> None:
     """Load realistic synthetic data on real English geography (migrates first)."""
     from placement.seeding import seed_database
@@ -72,10 +83,18 @@ def seed(scale: str, seed_value: int) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int,
-              help="worker processes (they share the database, nothing else)")
-@click.option("--demo", is_flag=True,
-              help="on an empty database, load the demo data and create a dev admin key")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=int,
+    help="worker processes (they share the database, nothing else)",
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="on an empty database, load the demo data and create a dev admin key",
+)
 def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Apply migrations, then serve the API (OpenAPI docs at /schema)."""
     import uvicorn
@@ -94,12 +113,15 @@ def _prepare_demo(settings: Settings) -> None:
     click.echo(str(asyncio.run(seed_database(settings, "demo", 1))), err=True)
     key_file = settings.data_dir / DEV_KEY_FILE
     if _run(lambda: _count_keys(settings)) == 0:
-        key = _run(lambda: _create_key(settings, Role.ADMIN, "dev admin (generated)"))
+        key = _run(lambda: issue_key(settings, Role.ADMIN, "dev admin (generated)"))
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(key + "\n")
-        click.echo(f"Generated a development admin key (also saved, owner-only, in "
-                   f"{key_file}):\n\n    {key}\n", err=True)
+        click.echo(
+            f"Generated a development admin key (also saved, owner-only, in "
+            f"{key_file}):\n\n    {key}\n",
+            err=True,
+        )
     elif key_file.exists():
         click.echo(f"Development admin key: see {key_file}", err=True)
 
@@ -111,19 +133,24 @@ def keys() -> None:
 
 @keys.command("create")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--authority", "authority_code", help="ONS code (housing_officer, integration, "
-                                                    "commissioner)")
+@click.option(
+    "--authority", "authority_code", help="ONS code (housing_officer, integration, commissioner)"
+)
 @click.option("--provider", "provider_id", type=click.UUID, help="provider id (provider)")
 @click.option("--region", help="region or group name, e.g. 'Greater Manchester' (commissioner)")
 @click.option("--name", default=None, help="a label for the key (who holds it)")
-def create_key(role: str, authority_code: str | None, provider_id: uuid.UUID | None,
-               region: str | None, name: str | None) -> None:
+def create_key(
+    role: str,
+    authority_code: str | None,
+    provider_id: uuid.UUID | None,
+    region: str | None,
+    name: str | None,
+) -> None:
     """Issue a key; prints the key alone on standard output, so scripts can capture it."""
     settings = Settings.from_env()
     migrate(settings.database_url)
     label = name or f"{role} key"
-    key = _run(lambda: _create_key(settings, Role(role), label, authority_code, provider_id,
-                                   region))
+    key = _run(lambda: issue_key(settings, Role(role), label, authority_code, provider_id, region))
     click.echo(key)
 
 
@@ -133,15 +160,26 @@ def new_secret() -> None:
     click.echo(new_secret_key())
 
 
-async def _create_key(settings: Settings, role: Role, name: str,
-                      authority_code: str | None = None, provider_id: uuid.UUID | None = None,
-                      region: str | None = None) -> str:
+async def issue_key(
+    settings: Settings,
+    role: Role,
+    name: str,
+    authority_code: str | None = None,
+    provider_id: uuid.UUID | None = None,
+    region: str | None = None,
+) -> str:
+    """Create a key in its own transaction (with its audit event); returns the plaintext."""
     engine = create_engine(settings)
     try:
         async with engine.begin() as conn, AsyncSession(bind=conn) as session:
-            row, key = await create_api_key(session, role=role, name=name,
-                                            authority_code=authority_code,
-                                            provider_id=provider_id, region=region)
+            row, key = await create_api_key(
+                session,
+                role=role,
+                name=name,
+                authority_code=authority_code,
+                provider_id=provider_id,
+                region=region,
+            )
             audit.record(session, SYSTEM, "create", "api_key", row.id, role=str(role))
             await session.flush()
         return key

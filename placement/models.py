@@ -101,8 +101,9 @@ class Scheme(UUIDAuditBase):
 
     __tablename__ = "schemes"
     __table_args__ = (
-        CheckConstraint("max_boy_age IS NULL OR (max_boy_age >= 0 AND max_boy_age <= 17)",
-                        name="max_boy_age"),
+        CheckConstraint(
+            "max_boy_age IS NULL OR (max_boy_age >= 0 AND max_boy_age <= 17)", name="max_boy_age"
+        ),
         CheckConstraint("weekly_cost >= 0", name="weekly_cost"),
     )
 

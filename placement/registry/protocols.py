@@ -17,7 +17,12 @@ class ProtocolService(RegistryService[Protocol]):
     record_type = "protocol"
 
     async def list(
-        self, *, authority_code: str | None, kind: str | None, include_retired: bool, limit: int,
+        self,
+        *,
+        authority_code: str | None,
+        kind: str | None,
+        include_retired: bool,
+        limit: int,
         offset: int,
     ) -> Page[Protocol]:
         stmt: Select[Any] = active_only(select(Protocol), Protocol, include_retired)

@@ -24,7 +24,12 @@ class ProviderService(RegistryService[Provider]):
         return stmt
 
     async def list(
-        self, *, specialism: str | None, q: str | None, include_retired: bool, limit: int,
+        self,
+        *,
+        specialism: str | None,
+        q: str | None,
+        include_retired: bool,
+        limit: int,
         offset: int,
     ) -> Page[Provider]:
         stmt: Select[Any] = active_only(select(Provider), Provider, include_retired)

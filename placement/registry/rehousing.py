@@ -40,8 +40,13 @@ class RehousingService(RegistryService[RehousingOption]):
         return stmt
 
     async def list(
-        self, *, authority_code: str | None, status: str | None, include_retired: bool,
-        limit: int, offset: int,
+        self,
+        *,
+        authority_code: str | None,
+        status: str | None,
+        include_retired: bool,
+        limit: int,
+        offset: int,
     ) -> Page[RehousingOption]:
         stmt: Select[Any] = active_only(select(RehousingOption), RehousingOption, include_retired)
         if authority_code:

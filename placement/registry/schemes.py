@@ -86,8 +86,9 @@ class SchemeService(RegistryService[Scheme]):
         location, rest = split_location(changes)
         authority_code = rest.get("authority_code", scheme.authority_code)
         if location or "authority_code" in rest:
-            merged = check_location({**self.cipher.decrypt_json(scheme.location_ciphertext),
-                                     **location}, authority_code)
+            merged = check_location(
+                {**self.cipher.decrypt_json(scheme.location_ciphertext), **location}, authority_code
+            )
             rest["location_ciphertext"] = seal(self.cipher, merged)
             rest["postcode_district"] = geography.outcode_of(merged["postcode"])
         changed = self.apply(scheme, rest)
