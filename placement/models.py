@@ -257,7 +257,7 @@ class Offer(UUIDAuditBase):
             postgresql_where=text("status = 'live'"),
         ),
         CheckConstraint(
-            "status <> 'declined' OR decline_reason IS NOT NULL", name="decline_reason"
+            "status <> 'declined' OR decline_reason IS NOT NULL", name="declined_has_reason"
         ),
     )
 
@@ -338,3 +338,38 @@ class AuditEvent(DefaultBase):
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+
+
+class IdempotencyRecord(DefaultBase):
+    """The first result of a POST sent with an Idempotency-Key, so a retry creates nothing.
+
+    Keyed per API key, so two integrations cannot collide. It stores which record was
+    created, not the response body, so no household data is copied here.
+    """
+
+    __tablename__ = "idempotency_records"
+
+    api_key_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class RegistryChange(DefaultBase):
+    """A change feed written by database triggers on every registry row the matcher uses.
+
+    Each worker keeps an in-memory index of units for fast matching; it asks this table
+    for changes after the last sequence number it has seen and reloads just those rows.
+    Because triggers write it, no code path can change a unit and forget to say so.
+    """
+
+    __tablename__ = "registry_changes"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    table_name: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[str] = mapped_column(String(64))

@@ -515,7 +515,7 @@ def upgrade() -> None:
         sa.Column("updated_at", DateTimeUTC(timezone=True), nullable=False),
         sa.CheckConstraint(
             "status <> 'declined' OR decline_reason IS NOT NULL",
-            name=op.f("ck_offers_decline_reason"),
+            name=op.f("ck_offers_declined_has_reason"),
         ),
         sa.ForeignKeyConstraint(
             ["referral_id"], ["referrals.id"], name=op.f("fk_offers_referral_id_referrals")
