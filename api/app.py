@@ -31,6 +31,7 @@ from api.keys import KeyController
 from api.problems import internal_error, problem_details_plugin
 from api.protocols import ProtocolController
 from api.providers import ProviderController
+from api.referrals import ReferralController
 from api.rehousing import RehousingController
 from api.schemes import SchemeController
 from api.units import UnitController
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RehousingController,
             KeyController,
             AuditController,
+            ReferralController,
         ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),

@@ -9,6 +9,7 @@ versions and races 409; oversized bodies 413.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -25,6 +26,9 @@ from placement.errors import DomainError
 
 log = logging.getLogger(__name__)
 TYPE_BASE = "https://placement.example/problems/"
+# msgspec reports a missing or unknown field against the object that holds it ("data" for
+# the body itself); the field meant is the one named in the message.
+_NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
 
 
 def _problem(
@@ -44,10 +48,20 @@ def from_domain(exc: DomainError) -> ProblemDetailsException:
     return _problem(exc.status, exc.title, exc.detail, slug, **exc.extra)
 
 
+def _field_of(item: dict[str, Any]) -> str:
+    """The field an error is about, as a dotted path from the body or the parameter name."""
+    key = str(item.get("key") or "")
+    named = _NAMED_FIELD.search(str(item.get("message", "")))
+    if named:
+        parent = "" if key in ("", "data") else key.removeprefix("data.")
+        return f"{parent}.{named.group(1)}" if parent else named.group(1)
+    return key or "body"
+
+
 def from_validation(exc: ValidationException) -> ProblemDetailsException:
     errors = [
         {
-            "field": item.get("key") or "body",
+            "field": _field_of(item),
             "message": item.get("message", ""),
             "source": item.get("source", "body"),
         }

@@ -53,7 +53,7 @@ class SeedReport:
     counts: Mapping[str, int]
     seconds: float
 
-    def summary(self) -> str:
+    def __str__(self) -> str:
         if not self.seeded:
             return "The database already holds schemes; nothing was seeded."
         written = ", ".join(f"{count:,} {table}" for table, count in self.counts.items())

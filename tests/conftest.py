@@ -12,21 +12,23 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
 from cryptography.fernet import Fernet
 from litestar.testing import TestClient
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from api.app import create_app
 from placement.cli import issue_key
 from placement.config import Settings, normalise_database_url
-from placement.db import migrate
+from placement.db import install_sqlite_pragmas, migrate
 from placement.enums import Role
 
 POSTGRES_URL = os.environ.get("PLACEMENT_TEST_POSTGRES_URL")
@@ -122,20 +124,34 @@ class Actors:
     provider_a: str = ""
     provider_b: str = ""
 
-    def headers(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[who]}"}
+    def headers(self, who: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[who]}", **(extra or {})}
 
-    def get(self, who: str, path: str, **kw: Any) -> Any:
-        return self.client.get(path, headers=self.headers(who), **kw)
+    def get(self, who: str, path: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.get(path, headers=self.headers(who, headers), **kw)
 
-    def post(self, who: str, path: str, body: Any = None, **kw: Any) -> Any:
-        return self.client.post(path, json=body, headers=self.headers(who), **kw)
+    def post(
+        self,
+        who: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> Any:
+        return self.client.post(path, json=body, headers=self.headers(who, headers), **kw)
 
-    def patch(self, who: str, path: str, body: Any = None, **kw: Any) -> Any:
-        return self.client.patch(path, json=body, headers=self.headers(who), **kw)
+    def patch(
+        self,
+        who: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> Any:
+        return self.client.patch(path, json=body, headers=self.headers(who, headers), **kw)
 
-    def delete(self, who: str, path: str, **kw: Any) -> Any:
-        return self.client.delete(path, headers=self.headers(who), **kw)
+    def delete(self, who: str, path: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.delete(path, headers=self.headers(who, headers), **kw)
 
     def new_key(self, role: Role, **scope: Any) -> str:
         return asyncio.run(issue_key(self.settings, role, f"test {role}", **scope))
@@ -229,3 +245,165 @@ def unit_a(actors: Actors, scheme_a: dict[str, Any]) -> dict[str, Any]:
     response = actors.post("provider_a", "/api/v1/units", unit_body(scheme_a["id"]))
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers for the API, CLI and migration tests.
+
+API = "/api/v1"
+PROBLEM_JSON = "application/problem+json"
+T = TypeVar("T")
+
+
+def protocol_body(**overrides: Any) -> dict[str, Any]:
+    """A valid Greater Manchester group protocol between Manchester and Stockport."""
+    body: dict[str, Any] = {
+        "name": "GM cross-border protocol",
+        "kind": "group",
+        "funding": "placing_authority",
+        "members": [MANCHESTER[0], STOCKPORT[0]],
+        "starts_on": "2025-04-01",
+        "ends_on": None,
+        "notice_days": 2,
+        "balance_cap": 5,
+        "balance_period_days": 365,
+    }
+    return body | overrides
+
+
+def rehousing_body(**overrides: Any) -> dict[str, Any]:
+    """A valid perpetrator-rehousing option in Manchester (M13, Ardwick)."""
+    body: dict[str, Any] = {
+        "authority_code": MANCHESTER[0],
+        "name": "Ardwick Lodge",
+        "address": "3 Sample Street, Ardwick, Manchester",
+        "postcode": "M13 9PL",
+        "latitude": 53.4668,
+        "longitude": -2.2339,
+        "max_risk_level": "medium",
+        "accepts_conditions": ["dvpo", "bail"],
+        "bed_spaces": 1,
+        "weekly_cost": 180.0,
+    }
+    return body | overrides
+
+
+@pytest.fixture
+def protocol_gm(actors: Actors) -> dict[str, Any]:
+    response = actors.post("admin", f"{API}/protocols", protocol_body())
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+@pytest.fixture
+def option_a(actors: Actors) -> dict[str, Any]:
+    """A rehousing option registered by provider A (so owned by it)."""
+    response = actors.post("provider_a", f"{API}/rehousing-options", rehousing_body())
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    """An RFC 9457 problem of the given status; when `field` is given, an error names it."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
+    problem: dict[str, Any] = response.json()
+    assert problem["status"] == status
+    assert problem["title"] and problem["type"] and "detail" in problem
+    if field is not None:
+        fields = [error["field"] for error in problem.get("errors", [])]
+        assert field in fields, (field, problem)
+        assert field in problem["detail"], problem
+    return problem
+
+
+def audit_events(actors: Actors, **filters: Any) -> list[dict[str, Any]]:
+    """Audit events (newest first) matching the filters, read as the admin."""
+    response = actors.get("admin", f"{API}/audit", params={"limit": 500, **filters})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def audit_total(actors: Actors) -> int:
+    response = actors.get("admin", f"{API}/audit", params={"limit": 1})
+    assert response.status_code == 200, response.text
+    return int(response.json()["total"])
+
+
+COLLECTIONS = (
+    "authorities",
+    "providers",
+    "schemes",
+    "units",
+    "protocols",
+    "rehousing-options",
+    "keys",
+)
+
+
+def registry_counts(actors: Actors) -> dict[str, int]:
+    """How many records of each kind exist (retired included), and how many audit events."""
+    counts = {}
+    for name in COLLECTIONS:
+        params = {"limit": 1} if name == "keys" else {"limit": 1, "include_retired": True}
+        response = actors.get("admin", f"{API}/{name}", params=params)
+        assert response.status_code == 200, response.text
+        counts[name] = int(response.json()["total"])
+    counts["audit"] = audit_total(actors)
+    return counts
+
+
+def list_all(actors: Actors, who: str, path: str, **params: Any) -> dict[str, Any]:
+    response = actors.get(who, path, params={"limit": 500, **params})
+    assert response.status_code == 200, response.text
+    page: dict[str, Any] = response.json()
+    return page
+
+
+def assert_paginates(actors: Actors, who: str, path: str, expected_total: int) -> None:
+    """Walking the list two at a time gives every row once, in the full listing's order."""
+    full = list_all(actors, who, path)
+    assert full["total"] == expected_total == len(full["items"])
+    ids = [item.get("id", item.get("code")) for item in full["items"]]
+    walked: list[Any] = []
+    for offset in range(0, expected_total + 2, 2):
+        response = actors.get(who, path, params={"limit": 2, "offset": offset})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert (page["total"], page["limit"], page["offset"]) == (expected_total, 2, offset)
+        assert len(page["items"]) == max(0, min(2, expected_total - offset))
+        walked.extend(item.get("id", item.get("code")) for item in page["items"])
+    assert walked == ids
+
+
+def with_connection(url: str, work: Callable[[Connection], T], *, commit: bool = False) -> T:
+    """Run `work` on a raw connection to the database at `url` (SQLAlchemy Core)."""
+
+    async def run() -> T:
+        engine = create_async_engine(url, poolclass=NullPool)
+        install_sqlite_pragmas(engine)
+        try:
+            async with engine.connect() as conn:
+                result = await conn.run_sync(work)
+                if commit:
+                    await conn.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def empty_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with no schema at all, of the given backend."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PLACEMENT_TEST_POSTGRES_URL is not set")
+    name = f"placement_empty_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_execute(f"CREATE DATABASE {name}"))
+    yield _pg_database_url(name)
+    asyncio.run(_pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

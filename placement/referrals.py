@@ -1,0 +1,141 @@
+"""Referrals: households referred for safe accommodation, by pseudonymous reference only.
+
+Only housing officers and integrations of the referring authority see a referral (the
+row filter is in every query). The household document (members, needs, and every
+location tied to the household) is encrypted at rest and each read of it is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement import audit
+from placement.crypto import Cipher
+from placement.enums import ReferralStatus, Role
+from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
+from placement.models import Authority, Referral
+from placement.registry.base import Page
+from placement.security import Principal
+
+OFFICERS = frozenset({Role.HOUSING_OFFICER, Role.INTEGRATION})
+
+
+class ReferralService:
+    record_type = "referral"
+
+    def __init__(self, session: AsyncSession, principal: Principal, cipher: Cipher) -> None:
+        self.session = session
+        self.principal = principal
+        self.cipher = cipher
+
+    def require_officer(self) -> None:
+        if self.principal.role not in OFFICERS:
+            raise Forbidden("only housing officers and integrations work with referrals")
+
+    def visible(self, stmt: Select[Any]) -> Select[Any]:
+        """Officers see their own authority's referrals; nobody else sees any."""
+        self.require_officer()
+        return stmt.where(Referral.authority_code == self.principal.authority_code)
+
+    async def list(
+        self, *, status: str | None, risk_level: str | None, limit: int, offset: int
+    ) -> Page[Referral]:
+        stmt = self.visible(select(Referral))
+        if status:
+            stmt = stmt.where(Referral.status == status)
+        if risk_level:
+            stmt = stmt.where(Referral.risk_level == risk_level)
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = await self.session.scalars(
+            stmt.order_by(Referral.referred_on.desc(), Referral.id).limit(limit).offset(offset)
+        )
+        items = list(rows)
+        audit.record(self.session, self.principal, "list", self.record_type, None, count=len(items))
+        return Page(items=items, total=int(total or 0), limit=limit, offset=offset)
+
+    async def get(self, referral_id: uuid.UUID, *, for_update: bool = False) -> Referral:
+        stmt = self.visible(select(Referral)).where(Referral.id == referral_id)
+        found = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
+        if found is None:
+            raise NotFound(self.record_type, referral_id)
+        return found
+
+    def household(self, referral: Referral, purpose: str = "read") -> dict[str, Any]:
+        """Decrypt the household document; every call is an audited read."""
+        audit.record(self.session, self.principal, purpose, self.record_type, referral.id)
+        return dict(self.cipher.decrypt_json(referral.details_ciphertext))
+
+    async def create(self, fields: dict[str, Any], household: dict[str, Any]) -> Referral:
+        self.require_officer()
+        await self._check_household(household)
+        taken = await self.session.scalar(
+            self.visible(select(Referral.id)).where(Referral.reference == fields["reference"])
+        )
+        if taken is not None:
+            raise Conflict(
+                f"your authority already has a referral with reference {fields['reference']}",
+                field="reference",
+            )
+        referral = Referral(
+            **{**fields, "referred_on": fields.get("referred_on") or date.today()},
+            authority_code=self.principal.authority_code,
+            status=ReferralStatus.OPEN,
+            details_ciphertext=self.cipher.encrypt_json(household),
+            created_by_key_id=self.principal.key_id,
+        )
+        self.session.add(referral)
+        await self.session.flush()
+        audit.record(self.session, self.principal, "create", self.record_type, referral.id)
+        return referral
+
+    async def update(
+        self, referral_id: uuid.UUID, fields: dict[str, Any], household: dict[str, Any]
+    ) -> tuple[Referral, dict[str, Any]]:
+        referral = await self.get(referral_id, for_update=True)
+        if referral.status is not ReferralStatus.OPEN:
+            raise Conflict(f"referral {referral_id} is {referral.status}; it cannot change")
+        document = dict(self.cipher.decrypt_json(referral.details_ciphertext))
+        if household:
+            document |= household
+            await self._check_household(document)
+            referral.details_ciphertext = self.cipher.encrypt_json(document)
+        for name, value in fields.items():
+            setattr(referral, name, value)
+        await self.session.flush()
+        audit.record(
+            self.session,
+            self.principal,
+            "update",
+            self.record_type,
+            referral.id,
+            fields=sorted([*fields, *household]),
+        )
+        return referral, document
+
+    async def close(self, referral_id: uuid.UUID, reason: str) -> Referral:
+        referral = await self.get(referral_id, for_update=True)
+        if referral.status is ReferralStatus.CLOSED:
+            raise Conflict(f"referral {referral_id} is already closed")
+        referral.status = ReferralStatus.CLOSED
+        referral.closed_at = datetime.now(UTC)
+        referral.closed_reason = reason
+        await self.session.flush()
+        audit.record(self.session, self.principal, "close", self.record_type, referral.id)
+        return referral
+
+    async def _check_household(self, household: dict[str, Any]) -> None:
+        codes = household.get("avoid_authorities", [])
+        if codes:
+            known = set(
+                await self.session.scalars(select(Authority.code).where(Authority.code.in_(codes)))
+            )
+            for index, code in enumerate(codes):
+                if code not in known:
+                    raise InvalidInput(
+                        f"avoid_authorities[{index}]", f"no authority with code {code}"
+                    )
