@@ -28,6 +28,8 @@ from api.authorities import AuthorityController
 from api.common import provide_cipher, provide_principal
 from api.health import health
 from api.keys import KeyController
+from api.offers import OfferController
+from api.placements import PlacementController
 from api.problems import internal_error, problem_details_plugin
 from api.protocols import ProtocolController
 from api.providers import ProviderController
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             KeyController,
             AuditController,
             ReferralController,
+            OfferController,
+            PlacementController,
         ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),

@@ -126,3 +126,15 @@ class DeclineReason(StrEnum):
     NO_LONGER_AVAILABLE = "no_longer_available"
     FUNDING_NOT_AGREED = "funding_not_agreed"
     OTHER = "other"
+
+
+class MoveOnOutcome(StrEnum):
+    """Where a household went when a placement ended (for Part 4 outcome reporting)."""
+
+    SETTLED_ACCOMMODATION = "settled_accommodation"
+    ANOTHER_SAFE_ACCOMMODATION = "another_safe_accommodation"
+    FAMILY_OR_FRIENDS = "family_or_friends"
+    RETURNED_HOME_PERPETRATOR_REMOVED = "returned_home_perpetrator_removed"
+    RETURNED_TO_PERPETRATOR = "returned_to_perpetrator"
+    LEFT_WITHOUT_NOTICE = "left_without_notice"
+    OTHER = "other"

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from fixtures import generate
+from fixtures.generator import generate
 from fixtures.scales import scale_named
 from placement.config import Settings
 from placement.crypto import Cipher, load_cipher

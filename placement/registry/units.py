@@ -7,13 +7,14 @@ providers' concurrent edits cannot silently overwrite each other (the loser gets
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
-from placement.enums import Role
+from placement.enums import Role, UnitStatus
 from placement.errors import Conflict, InvalidInput, NotFound
 from placement.models import Scheme, Unit
 from placement.registry.base import Page, RegistryService, active_only
@@ -84,7 +85,7 @@ class UnitService(RegistryService[Unit]):
         result = await self.session.execute(
             update(Unit)
             .where(Unit.id == record_id, Unit.version == version, Unit.scheme_id.in_(own))
-            .values(**changes, version=Unit.version + 1)
+            .values(**changes, version=Unit.version + 1, updated_at=datetime.now(UTC))
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
@@ -111,3 +112,24 @@ class UnitService(RegistryService[Unit]):
         if scheme.retired_at is not None:
             raise InvalidInput("scheme_id", f"scheme {scheme_id} is retired")
         return scheme
+
+
+async def transition_unit(
+    session: AsyncSession,
+    unit_id: uuid.UUID,
+    from_status: UnitStatus,
+    to_status: UnitStatus,
+    **values: Any,
+) -> bool:
+    """Move a unit between statuses only if it is still in `from_status`; bump its version.
+
+    This conditional UPDATE is what makes offers race-safe: of two transactions trying
+    to hold the same available unit, exactly one matches the WHERE clause.
+    """
+    result = await session.execute(
+        update(Unit)
+        .where(Unit.id == unit_id, Unit.status == from_status, Unit.retired_at.is_(None))
+        .values(status=to_status, version=Unit.version + 1, updated_at=datetime.now(UTC), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

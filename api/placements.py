@@ -1,0 +1,109 @@
+"""/api/v1/placements: who lives where now, the one-time address reveal, and move-out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import allow
+from api.common import Limit, Offset, Page
+from placement.crypto import Cipher
+from placement.enums import MoveOnOutcome, Role
+from placement.models import Placement
+from placement.placements import PlacementService
+from placement.security import Principal
+
+OFFICERS_AND_PROVIDERS = allow(Role.HOUSING_OFFICER, Role.INTEGRATION, Role.PROVIDER)
+OFFICERS = allow(Role.HOUSING_OFFICER, Role.INTEGRATION)
+
+
+class PlacementView(msgspec.Struct):
+    id: uuid.UUID
+    referral_id: uuid.UUID
+    unit_id: uuid.UUID
+    offer_id: uuid.UUID
+    moved_in_at: datetime
+    moved_out_at: datetime | None
+    move_on_outcome: str | None
+    address_revealed_at: datetime | None
+
+
+class MoveOut(msgspec.Struct, forbid_unknown_fields=True):
+    outcome: MoveOnOutcome
+
+
+class PlacementAddress(msgspec.Struct):
+    """Shown to the placing officer once; ask the provider if it is needed again."""
+
+    placement_id: uuid.UUID
+    address: str
+    postcode: str
+
+
+def placement_view(row: Placement) -> PlacementView:
+    return msgspec.convert(row, PlacementView, from_attributes=True)
+
+
+def provide_service(
+    db_session: NamedDependency[AsyncSession],
+    principal: NamedDependency[Principal],
+    cipher: NamedDependency[Cipher],
+) -> PlacementService:
+    return PlacementService(db_session, principal, cipher)
+
+
+class PlacementController(Controller):
+    path = "/placements"
+    tags = ["placements"]
+    guards = [OFFICERS_AND_PROVIDERS]
+    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+
+    @get(summary="Placements of your referrals (officers) or in your units (providers)")
+    async def list_placements(
+        self,
+        service: NamedDependency[PlacementService],
+        limit: Limit = 50,
+        offset: Offset = 0,
+        current: FromQuery[bool | None] = None,
+    ) -> Page[PlacementView]:
+        page = await service.list(current=current, limit=limit, offset=offset)
+        return Page([placement_view(r) for r in page.items], page.total, page.limit, page.offset)
+
+    @get("/{placement_id:uuid}", summary="A placement")
+    async def get_placement(
+        self, service: NamedDependency[PlacementService], placement_id: FromPath[uuid.UUID]
+    ) -> PlacementView:
+        return placement_view(await service.get(placement_id))
+
+    @post(
+        "/{placement_id:uuid}/address",
+        guards=[OFFICERS],
+        status_code=200,
+        summary="The scheme's address, once, for the placing officer (audited)",
+    )
+    async def reveal_address(
+        self, service: NamedDependency[PlacementService], placement_id: FromPath[uuid.UUID]
+    ) -> PlacementAddress:
+        location = await service.reveal_address(placement_id)
+        return PlacementAddress(
+            placement_id=placement_id, address=location["address"], postcode=location["postcode"]
+        )
+
+    @post(
+        "/{placement_id:uuid}/move-out",
+        status_code=200,
+        summary="Record the move-on; frees the unit",
+    )
+    async def move_out(
+        self,
+        service: NamedDependency[PlacementService],
+        placement_id: FromPath[uuid.UUID],
+        data: JSONBody[MoveOut],
+    ) -> PlacementView:
+        return placement_view(await service.move_out(placement_id, data.outcome))

@@ -1,0 +1,266 @@
+"""Offers: a unit held for one household for a limited time, then accepted or not.
+
+No double booking: making an offer moves the unit from available to held with a
+conditional UPDATE, so of two officers racing for a unit exactly one wins; a partial
+unique index (one live offer per unit) backs that up in the database itself. Holds that
+run out free their unit without anyone acting: `release_expired` runs before every offer
+on a unit, before matching, and periodically in the background.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement import audit
+from placement.crypto import Cipher
+from placement.enums import OfferStatus, ReferralStatus, Role, UnitStatus
+from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
+from placement.models import Offer, Placement, Referral, Scheme, Unit
+from placement.registry.base import Page
+from placement.registry.units import transition_unit
+from placement.security import Principal
+
+EXPIRY = Principal(key_id=None, label="offer expiry", role=Role.ADMIN)
+NEEDS_FIELDS = (
+    "nrpf",
+    "pets",
+    "space_need",
+    "languages",
+    "language_essential",
+    "support_needs",
+    "support_essential",
+)
+
+
+async def release_expired(
+    session: AsyncSession, unit_id: uuid.UUID | None = None, now: datetime | None = None
+) -> int:
+    """Mark live offers past their hold as expired and free their units; returns how many."""
+    now = now or datetime.now(UTC)
+    stmt = select(Offer.id, Offer.unit_id).where(
+        Offer.status == OfferStatus.LIVE, Offer.expires_at <= now
+    )
+    if unit_id is not None:
+        stmt = stmt.where(Offer.unit_id == unit_id)
+    expired = (await session.execute(stmt)).all()
+    for offer_id, offer_unit in expired:
+        result = await session.execute(
+            update(Offer)
+            .where(Offer.id == offer_id, Offer.status == OfferStatus.LIVE)
+            .values(status=OfferStatus.EXPIRED, decided_at=now, updated_at=now)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            await transition_unit(session, offer_unit, UnitStatus.HELD, UnitStatus.AVAILABLE)
+            audit.record(session, EXPIRY, "expire", "offer", offer_id)
+    return len(expired)
+
+
+def household_needs(document: dict[str, Any], risk_level: str) -> dict[str, Any]:
+    """What a provider may know of a household: make-up and needs, no places, no names."""
+    members = [
+        {"age": m["age"], "gender": m["gender"], "access_needs": m.get("access_needs", [])}
+        for m in document["members"]
+    ]
+    return {
+        "members": members,
+        "risk_level": risk_level,
+        **{name: document.get(name) for name in NEEDS_FIELDS},
+    }
+
+
+class OfferService:
+    record_type = "offer"
+
+    def __init__(
+        self, session: AsyncSession, principal: Principal, cipher: Cipher, hold: timedelta
+    ) -> None:
+        self.session = session
+        self.principal = principal
+        self.cipher = cipher
+        self.hold = hold
+
+    # -- scope -------------------------------------------------------------------------
+    def visible(self, stmt: Select[Any]) -> Select[Any]:
+        """Officers see offers for their authority's referrals; providers, offers on their units."""
+        if self.principal.is_officer:
+            return stmt.join(Referral, Referral.id == Offer.referral_id).where(
+                Referral.authority_code == self.principal.authority_code
+            )
+        if self.principal.role is Role.PROVIDER:
+            return (
+                stmt.join(Unit, Unit.id == Offer.unit_id)
+                .join(Scheme, Scheme.id == Unit.scheme_id)
+                .where(Scheme.provider_id == self.principal.provider_id)
+            )
+        raise Forbidden("only housing officers, integrations and providers work with offers")
+
+    async def list(
+        self, *, status: str | None, referral_id: uuid.UUID | None, limit: int, offset: int
+    ) -> Page[Offer]:
+        stmt = self.visible(select(Offer))
+        if status:
+            stmt = stmt.where(Offer.status == status)
+        if referral_id:
+            stmt = stmt.where(Offer.referral_id == referral_id)
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = await self.session.scalars(
+            stmt.order_by(Offer.created_at.desc(), Offer.id).limit(limit).offset(offset)
+        )
+        return Page(items=list(rows), total=int(total or 0), limit=limit, offset=offset)
+
+    async def get(self, offer_id: uuid.UUID) -> Offer:
+        offer = await self.session.scalar(self.visible(select(Offer)).where(Offer.id == offer_id))
+        if offer is None:
+            raise NotFound(self.record_type, offer_id)
+        return offer
+
+    async def needs(self, offer: Offer) -> dict[str, Any]:
+        """The household's needs for the provider deciding on an offer (audited read)."""
+        referral = await self.session.get(Referral, offer.referral_id)
+        assert referral is not None
+        audit.record(
+            self.session,
+            self.principal,
+            "read_needs",
+            "referral",
+            referral.id,
+            offer_id=str(offer.id),
+        )
+        return household_needs(
+            self.cipher.decrypt_json(referral.details_ciphertext), referral.risk_level
+        )
+
+    # -- transitions -------------------------------------------------------------------
+    async def make(self, referral_id: uuid.UUID, unit_id: uuid.UUID) -> Offer:
+        if not self.principal.is_officer:
+            raise Forbidden("only housing officers and integrations make offers")
+        referral = await self.session.scalar(
+            select(Referral).where(
+                Referral.id == referral_id,
+                Referral.authority_code == self.principal.authority_code,
+            )
+        )
+        if referral is None:
+            raise InvalidInput("referral_id", f"no referral {referral_id} in your authority")
+        if referral.status is not ReferralStatus.OPEN:
+            raise Conflict(f"referral {referral_id} is {referral.status}, not open")
+        unit = await self.session.get(Unit, unit_id)
+        if unit is None or unit.retired_at is not None:
+            raise InvalidInput("unit_id", f"no unit {unit_id}")
+        await release_expired(self.session, unit_id=unit_id)
+        if not await transition_unit(self.session, unit_id, UnitStatus.AVAILABLE, UnitStatus.HELD):
+            current = await self.session.scalar(select(Unit.status).where(Unit.id == unit_id))
+            raise Conflict(
+                f"unit {unit_id} is {current}, not available: it cannot be offered",
+                unit_status=str(current),
+            )
+        now = datetime.now(UTC)
+        offer = Offer(
+            referral_id=referral_id,
+            unit_id=unit_id,
+            status=OfferStatus.LIVE,
+            expires_at=now + self.hold,
+            made_by_key_id=self.principal.key_id,
+        )
+        self.session.add(offer)
+        await self.session.flush()
+        audit.record(
+            self.session,
+            self.principal,
+            "create",
+            self.record_type,
+            offer.id,
+            unit_id=str(unit_id),
+            referral_id=str(referral_id),
+        )
+        return offer
+
+    async def accept(self, offer_id: uuid.UUID) -> tuple[Offer, Placement]:
+        offer = await self._decide(offer_id, Role.PROVIDER, OfferStatus.ACCEPTED)
+        if not await transition_unit(
+            self.session, offer.unit_id, UnitStatus.HELD, UnitStatus.OCCUPIED
+        ):
+            raise Conflict(f"unit {offer.unit_id} is no longer held for this offer")
+        placement = Placement(
+            referral_id=offer.referral_id,
+            unit_id=offer.unit_id,
+            offer_id=offer.id,
+            moved_in_at=datetime.now(UTC),
+        )
+        self.session.add(placement)
+        await self.session.execute(
+            update(Referral)
+            .where(Referral.id == offer.referral_id)
+            .values(status=ReferralStatus.PLACED, updated_at=datetime.now(UTC))
+        )
+        await self.session.flush()
+        audit.record(
+            self.session,
+            self.principal,
+            "create",
+            "placement",
+            placement.id,
+            offer_id=str(offer.id),
+        )
+        return offer, placement
+
+    async def decline(self, offer_id: uuid.UUID, reason: str, note: str | None) -> Offer:
+        offer = await self._decide(
+            offer_id, Role.PROVIDER, OfferStatus.DECLINED, decline_reason=reason, decline_note=note
+        )
+        await transition_unit(self.session, offer.unit_id, UnitStatus.HELD, UnitStatus.AVAILABLE)
+        return offer
+
+    async def withdraw(self, offer_id: uuid.UUID) -> Offer:
+        offer = await self._decide(offer_id, None, OfferStatus.WITHDRAWN)
+        await transition_unit(self.session, offer.unit_id, UnitStatus.HELD, UnitStatus.AVAILABLE)
+        return offer
+
+    async def _decide(
+        self, offer_id: uuid.UUID, role: Role | None, outcome: OfferStatus, **values: Any
+    ) -> Offer:
+        """Move a live, unexpired offer to `outcome`; providers decide, officers withdraw."""
+        if role is Role.PROVIDER and self.principal.role is not Role.PROVIDER:
+            raise Forbidden(f"only the unit's provider can set an offer {outcome}")
+        if role is None and not self.principal.is_officer:
+            raise Forbidden("only the referring authority's officers can withdraw an offer")
+        offer = await self.get(offer_id)
+        now = datetime.now(UTC)
+        if offer.status is not OfferStatus.LIVE:
+            raise Conflict(
+                f"offer {offer_id} is {offer.status}; only a live offer can be {outcome}",
+                offer_status=str(offer.status),
+            )
+        if offer.expires_at <= now:
+            raise Conflict(
+                f"offer {offer_id} expired at {offer.expires_at.isoformat()}",
+                offer_status="expired",
+            )
+        result = await self.session.execute(
+            update(Offer)
+            .where(Offer.id == offer_id, Offer.status == OfferStatus.LIVE, Offer.expires_at > now)
+            .values(
+                status=outcome,
+                decided_at=now,
+                decided_by_key_id=self.principal.key_id,
+                updated_at=now,
+                **values,
+            )
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise Conflict(f"offer {offer_id} was decided by someone else just now")
+        audit.record(
+            self.session,
+            self.principal,
+            str(outcome),
+            self.record_type,
+            offer_id,
+            **{k: str(v) for k, v in values.items() if k == "decline_reason"},
+        )
+        await self.session.refresh(offer)
+        return offer

@@ -1,0 +1,135 @@
+"""Placements: a household living in a unit, from the accepted offer to the move-on.
+
+The placing officer may see the scheme's address once, after the offer is accepted: the
+reveal is a conditional UPDATE (`address_revealed_at IS NULL`), so even two simultaneous
+requests get it only once, and it is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement import audit
+from placement.crypto import Cipher
+from placement.enums import Role, UnitStatus
+from placement.errors import Conflict, Forbidden, NotFound
+from placement.models import Placement, Referral, Scheme, Unit
+from placement.registry.base import Page
+from placement.registry.units import transition_unit
+from placement.security import Principal
+
+
+class PlacementService:
+    record_type = "placement"
+
+    def __init__(self, session: AsyncSession, principal: Principal, cipher: Cipher) -> None:
+        self.session = session
+        self.principal = principal
+        self.cipher = cipher
+
+    def visible(self, stmt: Select[Any]) -> Select[Any]:
+        if self.principal.is_officer:
+            return stmt.join(Referral, Referral.id == Placement.referral_id).where(
+                Referral.authority_code == self.principal.authority_code
+            )
+        if self.principal.role is Role.PROVIDER:
+            return (
+                stmt.join(Unit, Unit.id == Placement.unit_id)
+                .join(Scheme, Scheme.id == Unit.scheme_id)
+                .where(Scheme.provider_id == self.principal.provider_id)
+            )
+        raise Forbidden("only housing officers, integrations and providers see placements")
+
+    async def list(self, *, current: bool | None, limit: int, offset: int) -> Page[Placement]:
+        stmt = self.visible(select(Placement))
+        if current is not None:
+            column = Placement.moved_out_at
+            stmt = stmt.where(column.is_(None) if current else column.is_not(None))
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = await self.session.scalars(
+            stmt.order_by(Placement.moved_in_at.desc(), Placement.id).limit(limit).offset(offset)
+        )
+        return Page(items=list(rows), total=int(total or 0), limit=limit, offset=offset)
+
+    async def get(self, placement_id: uuid.UUID) -> Placement:
+        found = await self.session.scalar(
+            self.visible(select(Placement)).where(Placement.id == placement_id)
+        )
+        if found is None:
+            raise NotFound(self.record_type, placement_id)
+        return found
+
+    async def reveal_address(self, placement_id: uuid.UUID) -> dict[str, Any]:
+        """The scheme's address for the placing officer: once per placement, audited."""
+        if not self.principal.is_officer:
+            raise Forbidden("only the placing authority's officers can be shown the address")
+        placement = await self.get(placement_id)
+        now = datetime.now(UTC)
+        result = await self.session.execute(
+            update(Placement)
+            .where(
+                Placement.id == placement_id,
+                Placement.address_revealed_at.is_(None),
+                Placement.moved_out_at.is_(None),
+            )
+            .values(address_revealed_at=now, updated_at=now)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise Conflict(
+                "the address for this placement has already been shown (or the household has "
+                "moved out); ask the provider if it is needed again",
+                address_revealed_at=(
+                    placement.address_revealed_at.isoformat()
+                    if placement.address_revealed_at
+                    else None
+                ),
+            )
+        location = await self.session.scalar(
+            select(Scheme.location_ciphertext)
+            .join(Unit, Unit.scheme_id == Scheme.id)
+            .where(Unit.id == placement.unit_id)
+        )
+        assert location is not None
+        audit.record(
+            self.session,
+            self.principal,
+            "reveal_address",
+            self.record_type,
+            placement_id,
+            unit_id=str(placement.unit_id),
+        )
+        return dict(self.cipher.decrypt_json(location))
+
+    async def move_out(self, placement_id: uuid.UUID, outcome: str) -> Placement:
+        """Record the move-on and free the unit (available again from today)."""
+        placement = await self.get(placement_id)
+        now = datetime.now(UTC)
+        result = await self.session.execute(
+            update(Placement)
+            .where(Placement.id == placement_id, Placement.moved_out_at.is_(None))
+            .values(moved_out_at=now, move_on_outcome=outcome, updated_at=now)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise Conflict(f"placement {placement_id} has already ended")
+        await transition_unit(
+            self.session,
+            placement.unit_id,
+            UnitStatus.OCCUPIED,
+            UnitStatus.AVAILABLE,
+            available_from=date.today(),
+        )
+        audit.record(
+            self.session,
+            self.principal,
+            "move_out",
+            self.record_type,
+            placement_id,
+            outcome=outcome,
+        )
+        await self.session.refresh(placement)
+        return placement
