@@ -7,6 +7,10 @@ against the database, and the rate limiter's counters (per worker, documented).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
     SQLAlchemyAsyncConfig,
@@ -28,6 +32,7 @@ from api.authorities import AuthorityController
 from api.common import provide_cipher, provide_principal
 from api.health import health
 from api.keys import KeyController
+from api.matching import AllocationController, MatchController
 from api.offers import OfferController
 from api.placements import PlacementController
 from api.problems import internal_error, problem_details_plugin
@@ -40,6 +45,8 @@ from api.units import UnitController
 from placement.config import Settings
 from placement.crypto import load_cipher
 from placement.db import create_engine
+from placement.housekeeping import run_forever
+from placement.matching import RegistryIndex
 
 API_DESCRIPTION = """
 The shared register of safe-accommodation vacancies, protocols between authorities and
@@ -48,9 +55,22 @@ Errors are RFC 9457 problem documents naming the field and the rule.
 """
 
 
+@asynccontextmanager
+async def housekeeping(app: Litestar) -> AsyncIterator[None]:
+    """Sweep expired offer holds (and prune the change feed) while the app runs."""
+    task = asyncio.create_task(run_forever(app.state.sessions))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = create_engine(settings)
+    cipher = load_cipher(settings)
     alchemy = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         before_send_handler="autocommit",
@@ -75,6 +95,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReferralController,
             OfferController,
             PlacementController,
+            MatchController,
+            AllocationController,
         ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
@@ -88,12 +110,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[health, api],
         plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin()],
         exception_handlers={Exception: internal_error},
+        lifespan=[housekeeping],
         request_max_body_size=settings.max_body_bytes,
         state=State(
             {
                 "settings": settings,
-                "cipher": load_cipher(settings),
+                "cipher": cipher,
                 "sessions": async_sessionmaker(engine, expire_on_commit=False),
+                "registry_index": RegistryIndex(cipher),
+                "weights": settings.match_weights(),
             }
         ),
         openapi_config=OpenAPIConfig(

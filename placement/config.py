@@ -6,9 +6,14 @@ by side with different data directories and databases, and no secret lives in th
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+import optimiser
+from optimiser.validation import validate_weights
 
 
 def _int_env(name: str, default: int) -> int:
@@ -33,6 +38,7 @@ class Settings:
     | PLACEMENT_RATE_LIMIT_PER_MINUTE | 1200 | requests per minute per API key |
     | PLACEMENT_MAX_BODY_BYTES | 262144 | larger request bodies get 413 |
     | PLACEMENT_OFFER_HOLD_HOURS | 4 | how long an offer holds a unit |
+    | PLACEMENT_MATCH_WEIGHTS | {} | JSON object overriding `optimiser.Weights` fields |
     """
 
     data_dir: Path
@@ -41,7 +47,17 @@ class Settings:
     rate_limit_per_minute: int = 1200
     max_body_bytes: int = 262_144
     offer_hold_hours: int = 4
-    extra: dict[str, str] = field(default_factory=dict)
+    match_weights_json: str = "{}"
+
+    def match_weights(self) -> optimiser.Weights:
+        """The matcher's weights: documented defaults, overridden field by field."""
+        try:
+            overrides = json.loads(self.match_weights_json)
+            weights = dataclasses.replace(optimiser.Weights(), **overrides)
+            validate_weights(weights)
+        except (ValueError, TypeError) as exc:
+            raise SystemExit(f"PLACEMENT_MATCH_WEIGHTS is not valid: {exc}") from exc
+        return weights
 
     @property
     def is_sqlite(self) -> bool:
@@ -60,6 +76,7 @@ class Settings:
             rate_limit_per_minute=_int_env("PLACEMENT_RATE_LIMIT_PER_MINUTE", 1200),
             max_body_bytes=_int_env("PLACEMENT_MAX_BODY_BYTES", 262_144),
             offer_hold_hours=_int_env("PLACEMENT_OFFER_HOLD_HOURS", 4),
+            match_weights_json=os.environ.get("PLACEMENT_MATCH_WEIGHTS") or "{}",
         )
 
 

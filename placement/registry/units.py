@@ -14,9 +14,9 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
-from placement.enums import Role, UnitStatus
+from placement.enums import OfferStatus, Role, UnitStatus
 from placement.errors import Conflict, InvalidInput, NotFound
-from placement.models import Scheme, Unit
+from placement.models import Offer, Placement, Scheme, Unit
 from placement.registry.base import Page, RegistryService, active_only
 from placement.registry.schemes import READERS
 from placement.sql import json_array_contains
@@ -81,6 +81,8 @@ class UnitService(RegistryService[Unit]):
         self.require_writer()
         if "scheme_id" in changes:
             await self._require_scheme(changes["scheme_id"])
+        if "status" in changes:
+            await self._require_no_booking(record_id)
         own = self.visible(select(Scheme.id))
         result = await self.session.execute(
             update(Unit)
@@ -102,6 +104,27 @@ class UnitService(RegistryService[Unit]):
         self.audit("update", record_id, fields=sorted(changes), version=version + 1)
         self.session.expire_all()
         return await self.get(record_id)
+
+    async def _require_no_booking(self, unit_id: uuid.UUID) -> None:
+        """A unit under a live offer or a current placement takes its status from them.
+
+        A concurrent offer or placement bumps the unit's version, so the versioned UPDATE
+        that follows this check still fails if one slips in between.
+        """
+        live = await self.session.scalar(
+            select(Offer.id).where(Offer.unit_id == unit_id, Offer.status == OfferStatus.LIVE)
+        )
+        current = await self.session.scalar(
+            select(Placement.id).where(
+                Placement.unit_id == unit_id, Placement.moved_out_at.is_(None)
+            )
+        )
+        if live is not None or current is not None:
+            what = "a live offer" if live is not None else "a current placement"
+            raise Conflict(
+                f"unit {unit_id} has {what}; its status follows the offer or placement "
+                "(decline, withdraw or record the move-out instead)"
+            )
 
     async def _require_scheme(self, scheme_id: uuid.UUID) -> Scheme:
         scheme = await self.session.scalar(

@@ -1,0 +1,126 @@
+"""Asking the matcher: options for one household, perpetrator moves, allocation runs.
+
+Each request reads the referral within the officer's scope, turns it into the
+optimiser's records, and asks the optimiser against the worker's registry snapshot.
+Every match request is audited, as DESIGN.md requires.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import optimiser
+from placement import audit
+from placement.enums import ReferralStatus
+from placement.errors import InvalidInput
+from placement.matching import RegistryIndex, Snapshot, household, linked_schemes
+from placement.models import Referral
+from placement.offers import release_expired
+from placement.referrals import ReferralService
+
+MAX_ALLOCATION_CASES = 5_000
+
+
+class MatchService:
+    def __init__(
+        self, referrals: ReferralService, index: RegistryIndex, weights: optimiser.Weights
+    ) -> None:
+        self.referrals = referrals
+        self.session: AsyncSession = referrals.session
+        self.index = index
+        self.weights = weights
+
+    async def options(
+        self, referral_id: uuid.UUID, limit: int
+    ) -> tuple[optimiser.OptionsResult, Snapshot]:
+        referral = await self.referrals.get(referral_id)
+        case = household(referral, self.referrals.household(referral, purpose="match"))
+        snapshot = await self.index.current(self.session)
+        result = optimiser.options_for_household(
+            snapshot.table,
+            case,
+            snapshot.protocols,
+            self.weights,
+            date.today(),
+            limit,
+            linked_schemes=await linked_schemes(self.session, referral),
+        )
+        return result, snapshot
+
+    async def unit_breaks(
+        self, referral: Referral, document: dict[str, Any], unit_id: uuid.UUID
+    ) -> list[str]:
+        """Why this household may not have this unit (empty when it may)."""
+        snapshot = await self.index.current(self.session)
+        unit = next((u for u in snapshot.table.units if u.id == str(unit_id)), None)
+        if unit is None:
+            return ["the unit is not available"]
+        result = optimiser.options_for_household(
+            optimiser.UnitTable.from_units([unit]),
+            household(referral, document),
+            snapshot.protocols,
+            self.weights,
+            date.today(),
+            1,
+            linked_schemes=await linked_schemes(self.session, referral),
+        )
+        if result.feasible:
+            return []
+        return [miss.explanation for miss in result.nearest_misses] or sorted(result.excluded)
+
+    async def perpetrator(self, referral_id: uuid.UUID) -> optimiser.PerpetratorOptionsResult:
+        referral = await self.referrals.get(referral_id)
+        case = household(referral, self.referrals.household(referral, purpose="match"))
+        snapshot = await self.index.current(self.session)
+        return optimiser.perpetrator_options(case, snapshot.rehousing, self.weights, date.today())
+
+    async def allocate(
+        self, referral_ids: list[uuid.UUID] | None, time_limit_s: float
+    ) -> tuple[optimiser.AllocationResult, Snapshot]:
+        """Jointly allocate the officer's open referrals (or the listed ones); proposes only.
+
+        The solver runs in a worker thread, so a long run does not hold up other requests.
+        """
+        await release_expired(self.session)
+        stmt = self.referrals.visible(select(Referral)).where(
+            Referral.status == ReferralStatus.OPEN
+        )
+        if referral_ids is not None:
+            stmt = stmt.where(Referral.id.in_(referral_ids))
+        referrals = list(await self.session.scalars(stmt.order_by(Referral.id)))
+        if referral_ids is not None and len(referrals) != len(set(referral_ids)):
+            found = {r.id for r in referrals}
+            missing = next(str(i) for i in referral_ids if i not in found)
+            raise InvalidInput("referral_ids", f"{missing} is not an open referral of yours")
+        if len(referrals) > MAX_ALLOCATION_CASES:
+            raise InvalidInput("referral_ids", f"at most {MAX_ALLOCATION_CASES} cases a run")
+        cases = tuple(
+            household(r, self.referrals.household(r, purpose="allocate")) for r in referrals
+        )
+        snapshot = await self.index.current(self.session)
+        problem = optimiser.Problem(
+            households=cases,
+            units=snapshot.table.units,
+            protocols=snapshot.protocols,
+            rehousing_options=snapshot.rehousing,
+            weights=self.weights,
+            as_of=date.today(),
+        )
+        result = await anyio.to_thread.run_sync(lambda: optimiser.allocate(problem, time_limit_s))
+        audit.record(
+            self.session,
+            self.referrals.principal,
+            "allocate",
+            "allocation",
+            None,
+            cases=len(cases),
+            status=result.status,
+            placed=result.placed,
+        )
+        return result, snapshot

@@ -1,0 +1,320 @@
+"""The bridge between the registry and the matcher.
+
+`RegistryIndex` keeps, per worker, what the matcher needs in memory: the available units
+as an `optimiser.UnitTable` (with each unit's public facts for responses), the protocols
+in force with their reciprocal balances, and the rehousing options. Before every use it
+asks the trigger-written `registry_changes` feed for anything newer than what it has
+seen (one indexed lookup) and reloads only the changed rows, so a change made through
+any worker or host shows in the very next match, and an idle registry costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import optimiser
+from placement.crypto import Cipher
+from placement.enums import RehousingStatus, UnitStatus
+from placement.models import (
+    Offer,
+    Placement,
+    Protocol,
+    Provider,
+    Referral,
+    RegistryChange,
+    RehousingOption,
+    Scheme,
+    Unit,
+)
+
+# More changes than this since the last look and a full reload is cheaper than patching.
+FULL_RELOAD_AFTER = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFacts:
+    """What a response may say about a unit: area and type, never an address."""
+
+    scheme_id: str
+    scheme_type: str
+    authority_code: str
+    postcode_district: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One consistent view of the matchable registry; shared read-only between requests."""
+
+    seq: int
+    table: optimiser.UnitTable
+    facts: dict[str, UnitFacts]
+    protocols: tuple[optimiser.Protocol, ...]
+    rehousing: tuple[optimiser.RehousingOption, ...]
+
+
+@dataclass
+class RegistryIndex:
+    cipher: Cipher
+    seq: int = -1
+    units: dict[str, optimiser.Unit] = field(default_factory=dict)
+    facts: dict[str, UnitFacts] = field(default_factory=dict)
+    snapshot: Snapshot | None = None
+    _scheme_points: dict[tuple[str, datetime], optimiser.Point] = field(default_factory=dict)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def current(self, session: AsyncSession) -> Snapshot:
+        """The snapshot, refreshed first if the registry changed since it was built."""
+        latest, oldest = (
+            await session.execute(
+                select(func.max(RegistryChange.seq), func.min(RegistryChange.seq))
+            )
+        ).one()
+        latest = int(latest or 0)
+        if self.snapshot is not None and latest == self.seq:
+            return self.snapshot
+        async with self._lock:
+            if self.snapshot is None or latest != self.seq:
+                await self._refresh(session, latest, int(oldest or 0))
+        assert self.snapshot is not None
+        return self.snapshot
+
+    async def _refresh(self, session: AsyncSession, latest: int, oldest: int) -> None:
+        changes: list[tuple[str, str]] = []
+        if self.snapshot is not None and oldest <= self.seq + 1:
+            changes = [
+                (table, row)
+                for table, row in await session.execute(
+                    select(RegistryChange.table_name, RegistryChange.row_id)
+                    .where(RegistryChange.seq > self.seq, RegistryChange.seq <= latest)
+                    .limit(FULL_RELOAD_AFTER + 1)
+                )
+            ]
+        if self.snapshot is None or len(changes) > FULL_RELOAD_AFTER or oldest > self.seq + 1:
+            self.units, self.facts = {}, {}
+            await self._load_units(session, None)
+        else:
+            unit_ids = {_uuid(row) for table, row in changes if table == "units"}
+            scheme_ids = {_uuid(row) for table, row in changes if table == "schemes"}
+            if scheme_ids:
+                unit_ids |= set(
+                    await session.scalars(select(Unit.id).where(Unit.scheme_id.in_(scheme_ids)))
+                )
+            if unit_ids:
+                for unit_id in unit_ids:
+                    self.units.pop(str(unit_id), None)
+                    self.facts.pop(str(unit_id), None)
+                await self._load_units(session, unit_ids)
+        self.seq = latest
+        self.snapshot = Snapshot(
+            seq=latest,
+            table=optimiser.UnitTable.from_units(sorted(self.units.values(), key=lambda u: u.id)),
+            facts=dict(self.facts),
+            protocols=await load_protocols(session),
+            rehousing=await load_rehousing(session),
+        )
+
+    async def _load_units(self, session: AsyncSession, only: set[uuid.UUID] | None) -> None:
+        stmt = (
+            select(Unit, Scheme, Provider.specialisms)
+            .join(Scheme, Scheme.id == Unit.scheme_id)
+            .join(Provider, Provider.id == Scheme.provider_id)
+            .where(
+                Unit.status == UnitStatus.AVAILABLE,
+                Unit.retired_at.is_(None),
+                Scheme.retired_at.is_(None),
+            )
+        )
+        if only is not None:
+            stmt = stmt.where(Unit.id.in_(only))
+        for unit, scheme, specialisms in await session.execute(stmt):
+            key = str(unit.id)
+            self.units[key] = self._optimiser_unit(unit, scheme, specialisms)
+            self.facts[key] = UnitFacts(
+                scheme_id=str(scheme.id),
+                scheme_type=str(scheme.scheme_type),
+                authority_code=scheme.authority_code,
+                postcode_district=scheme.postcode_district,
+            )
+
+    def _optimiser_unit(self, unit: Unit, scheme: Scheme, specialisms: list[str]) -> optimiser.Unit:
+        return optimiser.Unit(
+            id=str(unit.id),
+            scheme_id=str(scheme.id),
+            provider_id=str(scheme.provider_id),
+            authority_code=scheme.authority_code,
+            location=self._scheme_point(scheme),
+            bedrooms=unit.bedrooms,
+            bed_spaces=unit.bed_spaces,
+            available_from=unit.available_from,
+            scheme_type=str(scheme.scheme_type),
+            cots=unit.cots,
+            access_features=frozenset(unit.access_features),
+            gender_policy=str(scheme.gender_policy),
+            max_boy_age=scheme.max_boy_age,
+            max_risk_level=str(scheme.max_risk_level),
+            accepts_nrpf=scheme.accepts_nrpf,
+            accepts_pets=scheme.accepts_pets,
+            languages=frozenset(scheme.languages),
+            support=frozenset(scheme.support),
+            specialisms=frozenset(specialisms),
+            weekly_cost=float(scheme.weekly_cost),
+        )
+
+    def _scheme_point(self, scheme: Scheme) -> optimiser.Point:
+        """Decrypt a scheme's coordinates once per version of the scheme."""
+        key = (str(scheme.id), scheme.updated_at)
+        point = self._scheme_points.get(key)
+        if point is None:
+            location = self.cipher.decrypt_json(scheme.location_ciphertext)
+            point = optimiser.Point(location["latitude"], location["longitude"])
+            self._scheme_points[key] = point
+        return point
+
+
+def _uuid(text: str) -> uuid.UUID:
+    return uuid.UUID(text)
+
+
+async def load_protocols(
+    session: AsyncSession, today: date | None = None
+) -> tuple[optimiser.Protocol, ...]:
+    """Protocols in force today, with each member's net sent-minus-received in its period."""
+    today = today or date.today()
+    protocols = list(
+        await session.scalars(
+            select(Protocol).where(
+                Protocol.retired_at.is_(None),
+                Protocol.starts_on <= today,
+                (Protocol.ends_on.is_(None)) | (Protocol.ends_on >= today),
+            )
+        )
+    )
+    if not protocols:
+        return ()
+    longest = max(p.balance_period_days for p in protocols)
+    since = datetime.now(UTC) - timedelta(days=longest)
+    flows = (
+        await session.execute(
+            select(Referral.authority_code, Scheme.authority_code, Placement.moved_in_at)
+            .join(Referral, Referral.id == Placement.referral_id)
+            .join(Unit, Unit.id == Placement.unit_id)
+            .join(Scheme, Scheme.id == Unit.scheme_id)
+            .where(Placement.moved_in_at >= since, Referral.authority_code != Scheme.authority_code)
+        )
+    ).all()
+    result = []
+    for protocol in protocols:
+        members = frozenset(m.authority_code for m in protocol.members)
+        start = datetime.now(UTC) - timedelta(days=protocol.balance_period_days)
+        balances: dict[str, int] = defaultdict(int)
+        for sender, receiver, moved_in in flows:
+            if sender in members and receiver in members and moved_in >= start:
+                balances[sender] += 1
+                balances[receiver] -= 1
+        result.append(
+            optimiser.Protocol(
+                id=str(protocol.id),
+                members=members,
+                balance_cap=protocol.balance_cap,
+                balances=dict(balances),
+            )
+        )
+    return tuple(sorted(result, key=lambda p: p.id))
+
+
+async def load_rehousing(session: AsyncSession) -> tuple[optimiser.RehousingOption, ...]:
+    rows = await session.scalars(
+        select(RehousingOption).where(
+            RehousingOption.retired_at.is_(None),
+            RehousingOption.status == RehousingStatus.AVAILABLE,
+        )
+    )
+    return tuple(
+        optimiser.RehousingOption(
+            id=str(row.id),
+            authority_code=row.authority_code,
+            location=optimiser.Point(row.latitude, row.longitude),
+            available_from=row.available_from,
+            max_risk_level=str(row.max_risk_level),
+            accepts_conditions=frozenset(row.accepts_conditions),
+            weekly_cost=float(row.weekly_cost),
+        )
+        for row in sorted(rows, key=lambda r: str(r.id))
+    )
+
+
+def household(
+    referral: Referral, document: dict[str, Any], today: date | None = None
+) -> optimiser.Household:
+    """The optimiser's view of a referral's household document."""
+    today = today or date.today()
+    members = document["members"]
+    needed_by = document.get("needed_by")
+    return optimiser.Household(
+        id=str(referral.id),
+        authority_code=referral.authority_code,
+        members=tuple(
+            optimiser.Member(
+                age=m["age"], gender=m["gender"], access_needs=frozenset(m.get("access_needs", []))
+            )
+            for m in members
+        ),
+        needed_by=date.fromisoformat(needed_by) if needed_by else today,
+        risk_level=str(referral.risk_level),
+        nrpf=bool(document.get("nrpf")),
+        pets=bool(document.get("pets")),
+        space_need=document.get("space_need"),
+        languages=tuple(document.get("languages", [])),
+        language_essential=bool(document.get("language_essential")),
+        support_needs=frozenset(document.get("support_needs", [])),
+        support_essential=bool(document.get("support_essential")),
+        perpetrator_zones=tuple(
+            optimiser.Zone(optimiser.Point(z["latitude"], z["longitude"]), z["radius_km"])
+            for z in document.get("perpetrator_locations", [])
+        ),
+        avoid_authorities=frozenset(document.get("avoid_authorities", [])),
+        stay_near=tuple(_point(p) for p in document.get("stay_near", [])),
+        schools=tuple(_point(m["school"]) for m in members if m.get("school")),
+        keep_school=bool(document.get("keep_school")),
+        home=_point(document["home"]) if document.get("home") else None,
+        perpetrator_ref=referral.perpetrator_ref,
+        perpetrator_move_possible=bool(document.get("perpetrator_move_possible")),
+        perpetrator_conditions=frozenset(document.get("perpetrator_conditions", [])),
+        days_waiting=max(0, (today - referral.referred_on).days),
+        preferred_specialisms=frozenset(document.get("preferred_specialisms", [])),
+    )
+
+
+def _point(place: dict[str, Any]) -> optimiser.Point:
+    return optimiser.Point(place["latitude"], place["longitude"])
+
+
+async def linked_schemes(session: AsyncSession, referral: Referral) -> frozenset[str]:
+    """Schemes already holding (or offered to) a household linked to the same perpetrator."""
+    if not referral.perpetrator_ref:
+        return frozenset()
+    linked = select(Referral.id).where(
+        Referral.perpetrator_ref == referral.perpetrator_ref,
+        Referral.authority_code == referral.authority_code,
+        Referral.id != referral.id,
+    )
+    placed = (
+        select(Unit.scheme_id)
+        .join(Placement, Placement.unit_id == Unit.id)
+        .where(Placement.referral_id.in_(linked), Placement.moved_out_at.is_(None))
+    )
+    offered = (
+        select(Unit.scheme_id)
+        .join(Offer, Offer.unit_id == Unit.id)
+        .where(Offer.referral_id.in_(linked), Offer.status == "live")
+    )
+    rows = set(await session.scalars(placed)) | set(await session.scalars(offered))
+    return frozenset(str(r) for r in rows)
