@@ -24,8 +24,10 @@ from api.common import Limit, Offset, Page
 from api.placements import PlacementView, placement_view
 from placement.crypto import Cipher
 from placement.enums import DeclineReason, Gender, OfferStatus, RiskLevel, Role
+from placement.match_service import MatchService
 from placement.models import Offer
 from placement.offers import OfferService
+from placement.referrals import ReferralService
 from placement.security import Principal
 
 OFFICERS_AND_PROVIDERS = allow(Role.HOUSING_OFFICER, Role.INTEGRATION, Role.PROVIDER)
@@ -94,8 +96,12 @@ def provide_service(
     cipher: NamedDependency[Cipher],
     state: State,
 ) -> OfferService:
+    """Offers are checked against the same hard rules as matches before a unit is held."""
     hold = timedelta(hours=state.settings.offer_hold_hours)
-    return OfferService(db_session, principal, cipher, hold)
+    matcher = MatchService(
+        ReferralService(db_session, principal, cipher), state.registry_index, state.weights
+    )
+    return OfferService(db_session, principal, cipher, hold, matcher.unit_breaks)
 
 
 class OfferController(Controller):

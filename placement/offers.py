@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,16 +73,30 @@ def household_needs(document: dict[str, Any], risk_level: str) -> dict[str, Any]
     }
 
 
+class PairCheck(Protocol):
+    """Why a household may not have a unit (no reasons: it may)."""
+
+    async def __call__(
+        self, referral: Referral, document: dict[str, Any], unit_id: uuid.UUID
+    ) -> list[str]: ...
+
+
 class OfferService:
     record_type = "offer"
 
     def __init__(
-        self, session: AsyncSession, principal: Principal, cipher: Cipher, hold: timedelta
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        cipher: Cipher,
+        hold: timedelta,
+        check: PairCheck,
     ) -> None:
         self.session = session
         self.principal = principal
         self.cipher = cipher
         self.hold = hold
+        self.check = check
 
     # -- scope -------------------------------------------------------------------------
     def visible(self, stmt: Select[Any]) -> Select[Any]:
@@ -153,6 +167,12 @@ class OfferService:
         if unit is None or unit.retired_at is not None:
             raise InvalidInput("unit_id", f"no unit {unit_id}")
         await release_expired(self.session, unit_id=unit_id)
+        audit.record(self.session, self.principal, "offer_check", "referral", referral_id)
+        document = self.cipher.decrypt_json(referral.details_ciphertext)
+        if problems := await self.check(referral, document, unit_id):
+            raise InvalidInput(
+                "unit_id", "this unit cannot be offered to this household: " + "; ".join(problems)
+            )
         if not await transition_unit(self.session, unit_id, UnitStatus.AVAILABLE, UnitStatus.HELD):
             current = await self.session.scalar(select(Unit.status).where(Unit.id == unit_id))
             raise Conflict(

@@ -5,7 +5,7 @@ BODY = {
     "risk_level": "high",
     "household": {
         "members": [{"age": 31, "gender": "female"}, {"age": 13, "gender": "male"}],
-        "perpetrator_locations": [{"latitude": 53.48, "longitude": -2.24, "radius_km": 10}],
+        "perpetrator_locations": [{"latitude": 53.80, "longitude": -1.55, "radius_km": 10}],
     },
 }
 
