@@ -58,9 +58,9 @@ class MatchService:
     ) -> list[str]:
         """Why this household may not have this unit (empty when it may)."""
         snapshot = await self.index.current(self.session)
-        unit = next((u for u in snapshot.table.units if u.id == str(unit_id)), None)
+        unit = await self.index.unit(self.session, unit_id)
         if unit is None:
-            return ["the unit is not available"]
+            return [f"no unit {unit_id}"]
         result = optimiser.options_for_household(
             optimiser.UnitTable.from_units([unit]),
             household(referral, document),

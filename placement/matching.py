@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import optimiser
@@ -121,16 +121,16 @@ class RegistryIndex:
             rehousing=await load_rehousing(session),
         )
 
+    async def unit(self, session: AsyncSession, unit_id: uuid.UUID) -> optimiser.Unit | None:
+        """Any one unit as the optimiser sees it, whatever its status (for offer checks)."""
+        row = (await session.execute(_unit_rows().where(Unit.id == unit_id))).first()
+        return None if row is None else self._optimiser_unit(*row)
+
     async def _load_units(self, session: AsyncSession, only: set[uuid.UUID] | None) -> None:
-        stmt = (
-            select(Unit, Scheme, Provider.specialisms)
-            .join(Scheme, Scheme.id == Unit.scheme_id)
-            .join(Provider, Provider.id == Scheme.provider_id)
-            .where(
-                Unit.status == UnitStatus.AVAILABLE,
-                Unit.retired_at.is_(None),
-                Scheme.retired_at.is_(None),
-            )
+        stmt = _unit_rows().where(
+            Unit.status == UnitStatus.AVAILABLE,
+            Unit.retired_at.is_(None),
+            Scheme.retired_at.is_(None),
         )
         if only is not None:
             stmt = stmt.where(Unit.id.in_(only))
@@ -177,6 +177,14 @@ class RegistryIndex:
             point = optimiser.Point(location["latitude"], location["longitude"])
             self._scheme_points[key] = point
         return point
+
+
+def _unit_rows() -> Select[tuple[Unit, Scheme, list[str]]]:
+    return (
+        select(Unit, Scheme, Provider.specialisms)
+        .join(Scheme, Scheme.id == Unit.scheme_id)
+        .join(Provider, Provider.id == Scheme.provider_id)
+    )
 
 
 def _uuid(text: str) -> uuid.UUID:
