@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import optimiser
 from placement.crypto import Cipher
-from placement.enums import RehousingStatus, UnitStatus
+from placement.enums import OfferStatus, RehousingStatus, UnitStatus
 from placement.models import (
     Offer,
     Placement,
@@ -72,9 +72,14 @@ class RegistryIndex:
 
     async def current(self, session: AsyncSession) -> Snapshot:
         """The snapshot, refreshed first if the registry changed since it was built."""
+        # Two scalar subqueries, not max() and min() in one SELECT: SQLite answers each
+        # alone from the primary key, but scans the whole feed for the pair.
         latest, oldest = (
             await session.execute(
-                select(func.max(RegistryChange.seq), func.min(RegistryChange.seq))
+                select(
+                    select(func.max(RegistryChange.seq)).scalar_subquery(),
+                    select(func.min(RegistryChange.seq)).scalar_subquery(),
+                )
             )
         ).one()
         latest = int(latest or 0)
@@ -306,7 +311,10 @@ def _point(place: dict[str, Any]) -> optimiser.Point:
 
 
 async def linked_schemes(session: AsyncSession, referral: Referral) -> frozenset[str]:
-    """Schemes already holding (or offered to) a household linked to the same perpetrator."""
+    """Schemes already holding (or offered to) a household linked to the same perpetrator.
+
+    One round trip: this runs on every match request of a linked household.
+    """
     if not referral.perpetrator_ref:
         return frozenset()
     linked = select(Referral.id).where(
@@ -322,7 +330,7 @@ async def linked_schemes(session: AsyncSession, referral: Referral) -> frozenset
     offered = (
         select(Unit.scheme_id)
         .join(Offer, Offer.unit_id == Unit.id)
-        .where(Offer.referral_id.in_(linked), Offer.status == "live")
+        .where(Offer.referral_id.in_(linked), Offer.status == OfferStatus.LIVE)
     )
-    rows = set(await session.scalars(placed)) | set(await session.scalars(offered))
-    return frozenset(str(r) for r in rows)
+    rows = await session.scalars(union(placed, offered))
+    return frozenset(str(row) for row in rows)
