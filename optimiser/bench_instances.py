@@ -39,12 +39,14 @@ class Size:
     balance_cap: int | None
     linked_share: float
     """Share of households linked to another by the same perpetrator."""
+    vacancy: float
+    """Share of units free today; the rest free in two weeks to seven months."""
 
 
 SIZES = {
-    "small": Size("small", 50, 500, 1, 6, 5, None, 0.1),
-    "regional": Size("regional", 300, 2_000, 1, 10, 15, 2, 0.1),
-    "national": Size("national", 2_000, 10_000, 15, 10, 60, 2, 0.1),
+    "small": Size("small", 50, 500, 1, 6, 5, None, 0.1, 0.02),
+    "regional": Size("regional", 300, 2_000, 1, 10, 15, 2, 0.1, 0.07),
+    "national": Size("national", 2_000, 10_000, 15, 10, 60, 2, 0.1, 0.07),
 }
 
 LANGUAGES = ("ur", "pa", "bn", "pl", "ar", "so", "ro", "bsl")
@@ -144,7 +146,7 @@ class _Builder:
             ]
             for _ in range(min(n_units, size.units - len(units))):
                 bedrooms, beds, cots, access, cost = room_types[int(rng.integers(len(room_types)))]
-                free_in = 0 if rng.random() < 0.07 else int(rng.integers(14, 200))
+                free_in = 0 if rng.random() < size.vacancy else int(rng.integers(14, 200))
                 where = location if kind != "dispersed_accommodation" else _offset(
                     rng, self.centre[authority], 6.0)
                 units.append(Unit(

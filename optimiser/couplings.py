@@ -66,6 +66,18 @@ class Account:
                     and all(self.net[r] <= cap.limit for r, cap in enumerate(self.c.caps)))
 
 
+def is_feasible(c: Candidates, chosen: list[int]) -> bool:
+    """Whether ``chosen`` breaks no coupling: the allocator's last check on any solver's
+    answer before it is returned."""
+    households = c.household[np.array(chosen, dtype=np.int64)]
+    if len(np.unique(households)) != len(chosen):
+        return False
+    account = Account(c)
+    for p in chosen:
+        account.add(p)
+    return account.feasible()
+
+
 def make_feasible(c: Candidates, chosen: IntArray, value: IntArray) -> list[int]:
     """Drop the least valuable pairs of ``chosen`` until no coupling is broken.
 

@@ -6,7 +6,7 @@ LABELS = {
     "near": "near named places",
     "specialist": "specialist fit",
     "cost": "cost",
-    "cross_border": "same authority",
+    "cross_border": "no cross-border placement",
     "perpetrator_move": "perpetrator moves",
 }
 

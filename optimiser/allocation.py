@@ -1,0 +1,180 @@
+"""Allocation for many: each case ends in a unit, a perpetrator move, or unplaced.
+
+The objective is lexicographic. First, the most priority-weighted cases resolved (a case
+counts as resolved when the household moves to a unit or the perpetrator moves); then,
+among allocations that resolve that much, the most quality (the sum of score parts of
+:mod:`optimiser.scoring` and :mod:`optimiser.perpetrator`). ``objective`` and ``bound``
+report both levels as one integer, priority points times a scale larger than any
+quality total plus quality in thousandths, so the gap is dominated by placements.
+
+How it runs, and why each step cannot cost optimality:
+1. candidate pairs: only pairs that meet every single-case rule get a variable, and
+   identical units are one class with a capacity (see :mod:`optimiser.candidates`);
+   coupling rows that cannot bind are dropped. Nothing else is pruned.
+2. the transportation relaxation (:mod:`optimiser.flow`), exact without caps and
+   keep-apart: its optimum bounds the answer, and if it breaks no coupling it IS the
+   answer.
+3. otherwise a feasible incumbent, the better of first-come-first-served and the mended
+   relaxation, and the engine (HiGHS by default, :mod:`optimiser.mip`; CP-SAT on
+   request, :mod:`optimiser.cpsat`) within the time limit. The result is the better of
+   the engine's answer and the incumbent, so it never resolves fewer priority-weighted
+   cases than first-come-first-served.
+The status is ``optimal`` when the objective meets the bound, else ``feasible`` (best
+found in time). ``infeasible`` cannot happen: leaving everyone unplaced is feasible.
+"""
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimiser.candidates import ALL_PARTS, Candidates, build_candidates
+from optimiser.couplings import is_feasible
+from optimiser.cpsat import solve_joint
+from optimiser.errors import ProblemError
+from optimiser.explain import describe_score
+from optimiser.flow import solve_flow
+from optimiser.greedy import greedy, repaired
+from optimiser.mip import solve_lexicographic
+from optimiser.priority import PRIORITY_SCALE
+from optimiser.problem import Problem
+from optimiser.validation import validate_problem
+
+ENGINES = ("mip", "cpsat")
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    household_id: str
+    kind: str
+    """``unit``, ``perpetrator_move`` or ``unplaced``."""
+    unit_id: str | None
+    option_id: str | None
+    priority: float
+    score: float
+    parts: dict[str, float]
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationResult:
+    status: str
+    """``optimal`` (proven) or ``feasible`` (best found within the time limit)."""
+    assignments: tuple[Assignment, ...]
+    """One per household, in the problem's order."""
+    objective: int
+    bound: int
+    gap: float
+    """``(bound - objective) / bound``; 0 when optimal."""
+    weighted_placed: float
+    """Sum of the priorities of the cases resolved (moved to a unit or perpetrator moved)."""
+    weighted_placed_bound: float
+    """No allocation resolves more priority than this."""
+    placed: int
+    """Cases resolved, by unit or by perpetrator move."""
+    perpetrator_moves: int
+    quality: float
+    seconds: float
+    engine: str
+
+
+def _check_arguments(time_limit_s: float, engine: str, workers: int) -> None:
+    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int | float) or not (
+        math.isfinite(time_limit_s) and time_limit_s > 0
+    ):
+        raise ProblemError("time_limit_s", "must be a finite number of seconds above 0")
+    if engine not in ENGINES:
+        raise ProblemError("engine", f"unknown engine {engine!r}; expected one of "
+                           + ", ".join(ENGINES))
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ProblemError("workers", "must be a whole number, 1 or more")
+
+
+def allocate(
+    problem: Problem, time_limit_s: float = 30.0, *, engine: str = "mip", workers: int = 2
+) -> AllocationResult:
+    """Allocate every case of ``problem``; ``workers`` is CP-SAT's thread count."""
+    start = time.monotonic()
+    validate_problem(problem)
+    _check_arguments(time_limit_s, engine, workers)
+    deadline = start + time_limit_s
+    c = build_candidates(problem)
+    scale = c.dominance_scale
+    value = c.value(scale)
+    relaxed = solve_flow(c, scale).tolist()
+    bound = int(value[relaxed].sum())
+    chosen = relaxed
+    if not is_feasible(c, relaxed):
+        chosen = max(greedy(problem, c), repaired(c, np.array(relaxed), value),
+                     key=lambda pairs: int(value[pairs].sum()))
+        if engine == "mip":
+            outcome = solve_lexicographic(c, scale, deadline)
+        else:
+            outcome = solve_joint(c, value, chosen, deadline, workers)
+        if outcome is not None:
+            bound = min(bound, outcome.bound)
+            if (is_feasible(c, outcome.chosen)
+                    and value[outcome.chosen].sum() > value[chosen].sum()):
+                chosen = outcome.chosen
+    objective = int(value[chosen].sum())
+    return _result(problem, c, chosen, objective, max(bound, objective), scale, start, engine)
+
+
+def _result(problem: Problem, c: Candidates, chosen: list[int], objective: int, bound: int,
+            scale: int, start: float, engine: str) -> AllocationResult:
+    by_household = {int(c.household[p]): p for p in chosen}
+    next_unit = {t: 0 for t in range(len(c.targets))}
+    assignments = []
+    moves = 0
+    for i, household in enumerate(problem.households):
+        priority = int(c.priority[i]) / PRIORITY_SCALE
+        p = by_household.get(i)
+        if p is None:
+            options = int((c.household == i).sum())
+            assignments.append(Assignment(
+                household.id, "unplaced", None, None, priority, 0.0, {},
+                _unplaced_sentence(options)))
+            continue
+        target = c.targets[int(c.target[p])]
+        parts = {name: float(v) for name, v in zip(ALL_PARTS, c.parts[p], strict=True) if v}
+        score = float(c.parts[p].sum())
+        if target.option_id is not None:
+            moves += 1
+            assignments.append(Assignment(
+                household.id, "perpetrator_move", None, target.option_id, priority, score,
+                parts, describe_score(score, parts, [
+                    f"Priority {priority:.2f}. The perpetrator moves to rehousing option "
+                    f"{target.option_id}; the victim and children stay home."])))
+            continue
+        unit_id = target.unit_ids[next_unit[int(c.target[p])]]
+        next_unit[int(c.target[p])] += 1
+        assignments.append(Assignment(
+            household.id, "unit", unit_id, None, priority, score, parts,
+            describe_score(score, parts, [
+                f"Priority {priority:.2f}. Placed in unit {unit_id} of scheme "
+                f"{target.scheme_id}."])))
+    priorities = c.priority[c.household[chosen]]
+    return AllocationResult(
+        status="optimal" if objective >= bound else "feasible",
+        assignments=tuple(assignments),
+        objective=objective,
+        bound=bound,
+        gap=(bound - objective) / bound if bound > 0 else 0.0,
+        weighted_placed=int(priorities.sum()) / PRIORITY_SCALE,
+        weighted_placed_bound=(bound // scale) / PRIORITY_SCALE,
+        placed=len(chosen),
+        perpetrator_moves=moves,
+        quality=int(c.quality[chosen].sum()) / 1000,
+        seconds=time.monotonic() - start,
+        engine=engine,
+    )
+
+
+def _unplaced_sentence(options: int) -> str:
+    if options == 0:
+        return ("Unplaced: no unit or perpetrator-rehousing option meets every rule for this "
+                "household; its options list says which rules rule each one out.")
+    return (f"Unplaced: {options} unit classes or rehousing options meet every rule, but "
+            "each went to another case, because placing this one would have resolved fewer "
+            "priority-weighted cases or a balance cap or keep-apart rule stood in the way.")
