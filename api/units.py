@@ -161,8 +161,8 @@ class UnitController(Controller):
         data: JSONBody[UnitUpdate],
     ) -> UnitView:
         changes = _features(set_fields(data))
-        version = changes.pop("version")
-        return view(await service.update_versioned(unit_id, version, changes))
+        del changes["version"]
+        return view(await service.update_versioned(unit_id, data.version, changes))
 
     @delete("/{unit_id:uuid}", guards=[REGISTRY_WRITERS], status_code=200, summary="Retire a unit")
     async def retire_unit(

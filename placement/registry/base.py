@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -105,7 +105,7 @@ class RegistryService(Generic[M]):
                 changed.append(name)
         return changed
 
-    async def add(self, row: M, fields: Sequence[str]) -> M:
+    async def add(self, row: M, fields: Iterable[str]) -> M:
         self.session.add(row)
         await self.session.flush()
         self.audit("create", self._id_of(row), fields=sorted(fields))
