@@ -5,7 +5,8 @@ counts as resolved when the household moves to a unit or the perpetrator moves);
 among allocations that resolve that much, the most quality (the sum of score parts of
 :mod:`optimiser.scoring` and :mod:`optimiser.perpetrator`). ``objective`` and ``bound``
 report both levels as one integer, priority points times a scale larger than any
-quality total plus quality in thousandths, so the gap is dominated by placements.
+quality total plus quality (:data:`optimiser.candidates.QUALITY_SCALE`), so the gap is
+dominated by placements.
 
 How it runs, and why each step cannot cost optimality:
 1. candidate pairs: only pairs that meet every single-case rule get a variable, and
@@ -75,6 +76,7 @@ class AllocationResult:
     """Cases resolved, by unit or by perpetrator move."""
     perpetrator_moves: int
     quality: float
+    """Sum of the scores of the chosen units and moves."""
     seconds: float
     engine: str
 
@@ -137,7 +139,9 @@ def _result(problem: Problem, c: Candidates, chosen: list[int], objective: int, 
                 _unplaced_sentence(options)))
             continue
         target = c.targets[int(c.target[p])]
-        parts = {name: float(v) for name, v in zip(ALL_PARTS, c.parts[p], strict=True) if v}
+        skip = "perpetrator_move" if target.option_id is None else "specialist"
+        parts = {name: float(v) for name, v in zip(ALL_PARTS, c.parts[p], strict=True)
+                 if name != skip}
         score = float(c.parts[p].sum())
         if target.option_id is not None:
             moves += 1
@@ -165,7 +169,7 @@ def _result(problem: Problem, c: Candidates, chosen: list[int], objective: int, 
         weighted_placed_bound=(bound // scale) / PRIORITY_SCALE,
         placed=len(chosen),
         perpetrator_moves=moves,
-        quality=int(c.quality[chosen].sum()) / 1000,
+        quality=float(c.parts[chosen].sum()),
         seconds=time.monotonic() - start,
         engine=engine,
     )

@@ -68,7 +68,7 @@ def allocation_row(name: str, seed: int, time_limit_s: float, engine: str) -> di
         "relaxation_seconds": round(relaxation_seconds, 3),
         "relaxation_weighted_placed": weighted(relaxed),
         "relaxation_placed": len(relaxed),
-        "households_with_suitable_units": int(len(with_options)),
+        "households_with_suitable_units": len(with_options),
         "suitable_units": int(c.capacity[suitable].sum()),
     }
 

@@ -21,10 +21,15 @@ from optimiser.priority import priority_points
 from optimiser.problem import Problem, Unit
 from optimiser.protocols import governing_protocol, room
 from optimiser.rules import Request, feasible
-from optimiser.scoring import PARTS, QUALITY_SCALE, score_units
+from optimiser.scoring import PARTS, score_units
 from optimiser.unit_table import IntArray, UnitTable
 
 ALL_PARTS = (*PARTS, "perpetrator_move")
+QUALITY_SCALE = 1000
+"""The allocator's integer quality of a pair: its score as a share of the most any pair
+could score, in thousandths. Dividing by a constant changes no comparison, and keeps the
+solvers' integers the same size whatever the weights (so the flow's costs cannot
+overflow)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +67,7 @@ class Candidates:
     target: IntArray
     """Per pair: index into ``targets``."""
     quality: IntArray
-    """Per pair: score in thousandths of a point."""
+    """Per pair: see :data:`QUALITY_SCALE`."""
     parts: np.ndarray
     """Per pair x :data:`ALL_PARTS`: the score parts."""
     at_most_one: tuple[IntArray, ...]
@@ -101,6 +106,9 @@ def build_candidates(problem: Problem) -> Candidates:
     targets += [Target((), o.id, None) for o in problem.rehousing_options]
     option_index = {o.id: n_classes + i for i, o in enumerate(problem.rehousing_options)}
 
+    w = problem.weights
+    best_score = max(w.school + w.perpetrator_distance + w.near + w.specialist + w.cost
+                     + w.cross_border + w.perpetrator_move, 1e-9)
     hh: list[IntArray] = []
     tg: list[IntArray] = []
     quality: list[IntArray] = []
@@ -122,21 +130,21 @@ def build_candidates(problem: Problem) -> Candidates:
         for r, move in enumerate(moves, start=len(rows)):
             block[r] = [move.parts.get(name, 0.0) for name in ALL_PARTS]
         parts.append(block)
-        quality.append(np.rint(block.sum(axis=1) * QUALITY_SCALE).astype(np.int64))
+        quality.append(np.rint(block.sum(axis=1) / best_score * QUALITY_SCALE).astype(np.int64))
 
-    household = np.concatenate(hh) if hh else np.zeros(0, dtype=np.int64)
-    target = np.concatenate(tg) if tg else np.zeros(0, dtype=np.int64)
+    pair_household = np.concatenate(hh) if hh else np.zeros(0, dtype=np.int64)
+    pair_target = np.concatenate(tg) if tg else np.zeros(0, dtype=np.int64)
     return Candidates(
         priority=np.array([priority_points(h, problem.weights) for h in problem.households],
                           dtype=np.int64),
         targets=tuple(targets),
         capacity=np.array([t.capacity for t in targets], dtype=np.int64),
-        household=household,
-        target=target,
+        household=pair_household,
+        target=pair_target,
         quality=np.concatenate(quality) if quality else np.zeros(0, dtype=np.int64),
         parts=np.concatenate(parts) if parts else np.zeros((0, len(ALL_PARTS))),
-        at_most_one=_at_most_one(problem, targets, household, target),
-        caps=_cap_rows(problem, representatives, household, target),
+        at_most_one=_at_most_one(problem, targets, pair_household, pair_target),
+        caps=_cap_rows(problem, representatives, pair_household, pair_target),
     )
 
 

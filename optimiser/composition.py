@@ -52,7 +52,8 @@ def _children_rooms(children: list[tuple[int, str]]) -> int:
     rooms = 0
     pool = 0
     for gender in sorted({g for _, g in children}):
-        teens = sum(1 for age, g in children if g == gender and YOUNG_CHILD_AGE <= age < SHARING_AGE)
+        teens = sum(1 for age, g in children
+                    if g == gender and YOUNG_CHILD_AGE <= age < SHARING_AGE)
         young = sum(1 for age, g in children if g == gender and age < YOUNG_CHILD_AGE)
         rooms += (teens + 1) // 2
         if teens % 2 == 1 and young > 0:

@@ -42,24 +42,15 @@ class Account:
         )
 
     def add(self, p: int) -> None:
-        self._apply(p, 1)
-
-    def remove(self, p: int) -> None:
-        self._apply(p, -1)
-
-    def _apply(self, p: int, sign: int) -> None:
-        self.placed[self.c.household[p]] = sign > 0
-        if sign > 0:
-            self.chosen.add(p)
-        else:
-            self.chosen.discard(p)
-        self.left[self.c.target[p]] -= sign
+        self.placed[self.c.household[p]] = True
+        self.chosen.add(p)
+        self.left[self.c.target[p]] -= 1
         for row in self.ones.get(p, ()):
-            self.one_used[row] += sign
+            self.one_used[row] += 1
         for row in self.sends.get(p, ()):
-            self.net[row] += sign
+            self.net[row] += 1
         for row in self.receives.get(p, ()):
-            self.net[row] -= sign
+            self.net[row] -= 1
 
     def feasible(self) -> bool:
         return bool((self.left >= 0).all() and (self.one_used <= 1).all()

@@ -30,7 +30,8 @@ def distances_km(
     plat = np.radians(point.lat)
     plon = np.radians(point.lon)
     a = np.sin((lat - plat) * 0.5) ** 2 + np.cos(plat) * cos_lat * np.sin((lon - plon) * 0.5) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+    distance: FloatArray = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+    return distance
 
 
 def distance_km(a: Point, b: Point) -> float:

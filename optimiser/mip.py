@@ -1,11 +1,13 @@
 """The joint problem as a MIP solved by HiGHS, lexicographically.
 
 Measured on the benchmark's scarce instances (2 cores), on the same candidate pairs:
-CP-SAT with a feasible hint proved the regional instance optimal in about 6 s but left
-a 0.7% gap on the national one after 50 s; HiGHS proves both optimal, the national one in
-about 2 s. The model is a transportation problem plus a few hundred coupling rows, so its
-LP relaxation is nearly integral and branch-and-bound has almost nothing to do; HiGHS's
-presolve, which cost more than the whole solve, is switched off.
+CP-SAT (2 workers) with a feasible hint proved the regional instance optimal in 6-7 s but
+left a 0.7% gap on the national one after 50 s; HiGHS proves both optimal, in under 1 s
+and about 4 s, model building included. The model is a transportation problem plus a few
+hundred coupling rows, so its LP relaxation is nearly integral and branch-and-bound has
+almost nothing to do; HiGHS's presolve, which cost more than the whole solve, is off.
+HiGHS comes inside scipy (``scipy.optimize.milp``), so the model is built from numpy
+arrays with no per-variable Python calls.
 
 Two phases, each a small-coefficient MIP (a single objective with priority scaled above
 all quality would need coefficients near 1e9, beyond what MIP tolerances resolve):

@@ -55,11 +55,8 @@ class OptionsResult:
 
 def _smallest(keys: IntArray, k: int) -> IntArray:
     """Indices of the ``k`` smallest distinct integer keys, in order, in linear time."""
-    if k < len(keys):
-        keys_idx = np.argpartition(keys, k)[:k]
-    else:
-        keys_idx = np.arange(len(keys))
-    return keys_idx[np.argsort(keys[keys_idx], kind="stable")]
+    some = np.argpartition(keys, k)[:k] if k < len(keys) else np.arange(len(keys))
+    return some[np.argsort(keys[some], kind="stable")]
 
 
 def _top(total: np.ndarray, id_rank: IntArray, limit: int) -> IntArray:

@@ -28,9 +28,6 @@ from optimiser.validation import (
     validate_weights,
 )
 
-MOVE_PARTS = ("perpetrator_move", "school", "near", "perpetrator_distance", "cost",
-              "cross_border")
-
 
 @dataclass(frozen=True, slots=True)
 class RankedPerpetratorOption:
@@ -125,7 +122,7 @@ def ranked_moves(
     for _, mask in broken:
         ok &= ~mask
     ranked = []
-    for i in np.flatnonzero(ok):
+    for i in map(int, np.flatnonzero(ok)):
         parts = move_parts(household, options[i], float(from_home[i]), weights)
         score = sum(parts.values())
         ranked.append(RankedPerpetratorOption(

@@ -1,5 +1,6 @@
 """Who is placed first: a case's weight in the count of placements."""
 
+from optimiser.composition import composition
 from optimiser.enums import RISK_RANK
 from optimiser.problem import Household, Weights
 
@@ -14,7 +15,7 @@ def priority_points(household: Household, weights: Weights) -> int:
     Rounded to hundredths once, here, so that every solver and report adds the same
     integers and comparisons between allocations (with greedy, with the bound) are exact.
     """
-    children = sum(1 for m in household.members if not m.is_adult)
+    children = composition(household).children
     weeks = min(household.days_waiting, WAITING_CAP_DAYS) / 7.0
     value = (1.0 + weights.priority_risk * RISK_RANK[household.risk_level]
              + weights.priority_children * children + weights.priority_waiting * weeks)

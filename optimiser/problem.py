@@ -131,7 +131,8 @@ class RehousingOption:
 @dataclass(frozen=True, slots=True)
 class Weights:
     """How much each soft aim counts. Every part of a score is its weight times a fit in
-    [0, 1], so a weight reads as "worth this many points at best".
+    [0, 1], so a weight reads as "worth this many points at best". Weights lie between 0
+    and 100; scales and the minimum distance are positive.
 
     Priority (who is placed first) is kept apart from quality (where they are placed): the
     allocator maximises priority-weighted placements before any quality part counts, so

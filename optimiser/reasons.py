@@ -75,4 +75,4 @@ _ORDER = {reason: i for i, reason in enumerate(Reason)}
 def explain_exclusion(reasons: Iterable[Reason]) -> str:
     """One paragraph for everything that rules an option out, in a fixed order."""
     ordered = sorted(set(reasons), key=_ORDER.__getitem__)
-    return "Ruled out: " + " ".join(SENTENCES[r] for r in ordered)
+    return "Ruled out: " + " ".join(r.sentence for r in ordered)

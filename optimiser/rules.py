@@ -34,9 +34,11 @@ def accepts_policy(policy: str, adult_genders: frozenset[str], space_need: str |
 
     Women-only takes households whose adults are all women; men-only those whose adults
     are all men (so a household with a non-binary adult goes to any-gender or, if it
-    needs one, LGBTQ+ specialist schemes); any-gender everyone; an LGBTQ+ specialist scheme only households that
-    need an LGBTQ+ specialist space (its spaces are too few to give to anyone else). A
-    household that needs a women-only or LGBTQ+ space gets only that kind of scheme.
+    needs one, LGBTQ+ specialist schemes); any-gender takes everyone; an LGBTQ+
+    specialist scheme only households that need an LGBTQ+ specialist space (its spaces
+    are too few to give to anyone else). A household that needs a women-only or LGBTQ+
+    space gets only that kind of scheme. Children's genders are the boys' age rule's
+    business, not this one's.
     """
     if space_need == SpaceNeed.LGBTQ_SPECIALIST:
         return policy == GenderPolicy.LGBTQ_SPECIALIST
@@ -182,14 +184,16 @@ def language(t: UnitTable, r: Request) -> BoolArray | None:
         return None
     known = [t.language_index[lang] for lang in r.household.languages
              if lang in t.language_index]
-    return ~t.offers_language[:, known].any(axis=1)
+    offered = np.asarray(t.offers_language[:, known].any(axis=1), dtype=np.bool_)
+    return ~offered
 
 
 def support(t: UnitTable, r: Request) -> BoolArray | None:
     need = bits(Support, r.household.support_needs)
     if not r.household.support_essential or need == 0:
         return None
-    return (t.support & need) != need
+    missing: BoolArray = (t.support & need) != need
+    return missing
 
 
 def keep_apart(t: UnitTable, r: Request) -> BoolArray | None:

@@ -3,7 +3,7 @@
 Each part is its weight (see :class:`~optimiser.problem.Weights`) times a fit in [0, 1];
 a part that does not apply to the household (no schools to keep, no places named) is 0
 for every unit, so it never changes the ranking of one household's options. The
-allocator uses the same parts, rounded to :data:`QUALITY_SCALE`, as its quality term.
+allocator uses the same scores as its quality term (see :mod:`optimiser.candidates`).
 """
 
 from dataclasses import dataclass
@@ -17,8 +17,6 @@ from optimiser.rules import Request
 from optimiser.unit_table import IntArray, UnitTable, bits
 
 PARTS = ("school", "perpetrator_distance", "near", "specialist", "cost", "cross_border")
-QUALITY_SCALE = 1000
-"""Score points are counted in thousandths when the allocator needs integers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +74,16 @@ def score_units(table: UnitTable, request: Request, rows: IntArray, weights: Wei
     fits: list[FloatArray] = []
     wanted = bits(Specialism, h.preferred_specialisms)
     if wanted:
-        fits.append(np.bitwise_count(table.specialisms[rows] & wanted) / wanted.bit_count())
+        fits.append(np.asarray(np.bitwise_count(table.specialisms[rows] & wanted),
+                               dtype=np.float64) / wanted.bit_count())
     if h.languages:
         known = [table.language_index[x] for x in h.languages if x in table.language_index]
-        fits.append(table.offers_language[rows][:, known].any(axis=1).astype(np.float64))
+        fits.append(np.asarray(table.offers_language[rows][:, known].any(axis=1),
+                               dtype=np.float64))
     needs = bits(Support, h.support_needs)
     if needs:
-        fits.append(np.bitwise_count(table.support[rows] & needs) / needs.bit_count())
+        fits.append(np.asarray(np.bitwise_count(table.support[rows] & needs),
+                               dtype=np.float64) / needs.bit_count())
     if fits:
         parts["specialist"] = weights.specialist * np.mean(fits, axis=0)
 

@@ -12,8 +12,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from optimiser.enums import AccessFeature, GenderPolicy, Specialism, Support
-from optimiser.enums import RISK_RANK
+from optimiser.enums import RISK_RANK, AccessFeature, GenderPolicy, Specialism, Support
 from optimiser.geo import FloatArray, to_radians
 from optimiser.problem import Unit
 from optimiser.validation import validate_units
@@ -78,7 +77,8 @@ class UnitTable:
 
     @classmethod
     def from_units(cls, units: Sequence[Unit]) -> "UnitTable":
-        """Validate and index; raises :class:`~optimiser.ProblemError` naming ``units[i]``."""
+        """Validate and index; raises :class:`~optimiser.ProblemError` naming ``units[i]``.
+        The columns are made read-only, so a cached table cannot be changed by a caller."""
         units = tuple(units)
         validate_units(units)
         ids = tuple(u.id for u in units)
@@ -104,7 +104,7 @@ class UnitTable:
         def ints(values: Iterable[int]) -> IntArray:
             return np.fromiter(values, dtype=np.int64, count=len(units))
 
-        return cls(
+        table = cls(
             units=units,
             ids=ids,
             id_rank=id_rank,
@@ -139,3 +139,7 @@ class UnitTable:
             weekly_cost=np.fromiter((u.weekly_cost for u in units), dtype=np.float64,
                                     count=len(units)),
         )
+        for column in (getattr(table, name) for name in cls.__dataclass_fields__):
+            if isinstance(column, np.ndarray):
+                column.flags.writeable = False
+        return table

@@ -211,6 +211,9 @@ def validate_rehousing_options(
 
 
 _SCALES = ("school_scale_km", "near_scale_km", "perpetrator_scale_km", "cost_scale")
+MAX_WEIGHT = 100.0
+"""Weights are relative; one above this is a unit mistake (pence for pounds), and capping
+them keeps every solver integer far from overflow."""
 
 
 def validate_weights(weights: Weights, field: str = "weights") -> None:
@@ -218,6 +221,9 @@ def validate_weights(weights: Weights, field: str = "weights") -> None:
         raise ProblemError(field, "must be a Weights")
     for name in Weights.__dataclass_fields__:
         _finite(getattr(weights, name), f"{field}.{name}")
+        if name not in _SCALES and name != "min_perpetrator_distance_km" and (
+                getattr(weights, name) > MAX_WEIGHT):
+            raise ProblemError(f"{field}.{name}", f"a weight must be at most {MAX_WEIGHT:g}")
     for name in _SCALES:
         if getattr(weights, name) <= 0:
             raise ProblemError(f"{field}.{name}", "a scale must be greater than 0")

@@ -7,6 +7,7 @@ and every allocation breaks no rule.
 """
 
 import math
+from collections.abc import Sequence
 from datetime import date
 
 from optimiser.problem import Household, Point, Problem, Protocol, RehousingOption, Unit, Weights
@@ -60,7 +61,7 @@ def policy_fits(h: Household, policy: str) -> bool:
     }[policy]
 
 
-def governing(protocols: tuple[Protocol, ...] | list[Protocol], a: str, b: str
+def governing(protocols: Sequence[Protocol], a: str, b: str
               ) -> Protocol | None:
     both = [p for p in protocols if a in p.members and b in p.members]
     uncapped = sorted((p for p in both if p.balance_cap is None), key=lambda p: p.id)
@@ -69,7 +70,7 @@ def governing(protocols: tuple[Protocol, ...] | list[Protocol], a: str, b: str
     return min(both, key=lambda p: (len(p.members), p.id), default=None)
 
 
-def violations(h: Household, u: Unit, protocols: tuple[Protocol, ...] | list[Protocol],
+def violations(h: Household, u: Unit, protocols: Sequence[Protocol],
                as_of: date, *, caps: bool = True,
                linked_schemes: frozenset[str] = frozenset()) -> set[str]:
     out = set()

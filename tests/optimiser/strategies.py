@@ -54,7 +54,8 @@ def households(draw: st.DrawFn, hid: str = "h") -> Household:
     return Household(
         id=hid, authority_code=draw(st.sampled_from(AUTHORITIES)),
         members=draw(st.one_of(members, members, members, st.tuples(children))),
-        needed_by=draw(st.integers(0, 20).map(lambda d: AS_OF + timedelta(days=d))), risk_level=draw(st.sampled_from(("standard", "medium", "high"))),
+        needed_by=draw(st.integers(0, 20).map(lambda d: AS_OF + timedelta(days=d))),
+        risk_level=draw(st.sampled_from(("standard", "medium", "high"))),
         nrpf=draw(rarely), pets=draw(rarely),
         space_need=draw(st.sampled_from((None,) * 5 + ("women_only", "lgbtq_specialist"))),
         languages=languages, language_essential=bool(languages) and draw(rarely),
@@ -126,8 +127,8 @@ def rehousing_options(draw: st.DrawFn, oid: str = "r") -> RehousingOption:
 def problems(draw: st.DrawFn) -> Problem:
     templates = draw(st.lists(units(), max_size=7))
     copies = [draw(st.integers(1, 3)) for _ in templates]
-    stock = [replace(t, id=f"u{i}-{k}") for i, (t, n) in enumerate(zip(templates, copies))
-             for k in range(n)]
+    stock = [replace(t, id=f"u{i}-{k}")
+             for i, (t, n) in enumerate(zip(templates, copies, strict=True)) for k in range(n)]
     n_households = draw(st.integers(0, 7))
     n_options = draw(st.integers(0, 3))
     return Problem(

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from optimiser import options_for_household
 from optimiser.problem import Household, Point, Protocol, Unit, Weights, Zone
 from optimiser.unit_table import UnitTable
-from tests.optimiser.builders import AS_OF, LEEDS, MANCHESTER, STOCKPORT, household, unit
 from tests.optimiser import strategies
+from tests.optimiser.builders import AS_OF, LEEDS, MANCHESTER, STOCKPORT, household, unit
 from tests.optimiser.checker import violations
 
 

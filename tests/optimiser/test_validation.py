@@ -25,6 +25,7 @@ def problem(**kw: object) -> Problem:
     (problem(weights=Weights(school=math.inf)), "weights.school"),
     (problem(weights=Weights(cost=math.nan)), "weights.cost"),
     (problem(weights=Weights(near=-1.0)), "weights.near"),
+    (problem(weights=Weights(priority_waiting=1e6)), "weights.priority_waiting"),
     (problem(weights=Weights(cost_scale=0.0)), "weights.cost_scale"),
     (problem(households=(household(home=Point(91.0, 0.0)),)), "households[0].home.lat"),
     (problem(units=(unit(location=Point(50.0, 181.0)),)), "units[0].location.lon"),
