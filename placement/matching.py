@@ -3,7 +3,8 @@
 `RegistryIndex` keeps, per worker, what the matcher needs in memory: the available units
 as an `optimiser.UnitTable` (with each unit's public facts for responses), the protocols
 in force with their reciprocal balances, and the rehousing options. Before every use it
-asks the trigger-written `registry_changes` feed for anything newer than what it has
+asks the trigger-written `registry_changes` feed (units, schemes, providers,
+protocols, placements, rehousing options) for anything newer than what it has
 seen (one indexed lookup) and reloads only the changed rows, so a change made through
 any worker or host shows in the very next match, and an idle registry costs nothing.
 """
@@ -103,11 +104,18 @@ class RegistryIndex:
                 )
             ]
         if self.snapshot is None or len(changes) > FULL_RELOAD_AFTER or oldest > self.seq + 1:
-            self.units, self.facts = {}, {}
+            self.units, self.facts, self._scheme_points = {}, {}, {}
             await self._load_units(session, None)
         else:
             unit_ids = {_uuid(row) for table, row in changes if table == "units"}
             scheme_ids = {_uuid(row) for table, row in changes if table == "schemes"}
+            provider_ids = {_uuid(row) for table, row in changes if table == "providers"}
+            if provider_ids:
+                scheme_ids |= set(
+                    await session.scalars(
+                        select(Scheme.id).where(Scheme.provider_id.in_(provider_ids))
+                    )
+                )
             if scheme_ids:
                 unit_ids |= set(
                     await session.scalars(select(Unit.id).where(Unit.scheme_id.in_(scheme_ids)))

@@ -1,7 +1,8 @@
 """idempotency records, and a trigger-written change feed of the registry
 
 The matcher keeps an in-memory index of units in each worker. Triggers append a row to
-`registry_changes` whenever a unit, scheme, protocol, placement or rehousing option
+`registry_changes` whenever a unit, scheme, provider, protocol, placement or rehousing
+option
 changes, so every worker can tell cheaply whether (and what) to reload, and no code path
 can change the registry without the feed hearing of it.
 
@@ -25,6 +26,7 @@ depends_on: str | Sequence[str] | None = None
 WATCHED = {
     "units": "id",
     "schemes": "id",
+    "providers": "id",
     "protocols": "id",
     "protocol_members": "protocol_id",
     "placements": "id",
