@@ -15,7 +15,9 @@ from placement.security import Principal
 T = TypeVar("T")
 
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size (1 to 500)")]
-Offset = Annotated[int, QueryParameter(ge=0, description="rows to skip")]
+# Bounded so that an absurd value is a 400, not an integer overflow in the database driver.
+MAX_OFFSET = 2_147_483_647
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="rows to skip")]
 IncludeRetired = Annotated[bool, QueryParameter(description="include retired records")]
 
 

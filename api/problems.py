@@ -20,7 +20,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from placement.errors import DomainError
 
@@ -55,14 +55,21 @@ def _field_of(item: dict[str, Any]) -> str:
     if named:
         parent = "" if key in ("", "data") else key.removeprefix("data.")
         return f"{parent}.{named.group(1)}" if parent else named.group(1)
-    return key or "body"
+    return "body" if key in ("", "data") else key
+
+
+def _message_of(item: dict[str, Any]) -> str:
+    message = str(item.get("message", ""))
+    if item.get("key") == "data" and message == "'data'":  # no body at all
+        return "a JSON object is required"
+    return message
 
 
 def from_validation(exc: ValidationException) -> ProblemDetailsException:
     errors = [
         {
             "field": _field_of(item),
-            "message": item.get("message", ""),
+            "message": _message_of(item),
             "source": item.get("source", "body"),
         }
         for item in (exc.extra if isinstance(exc.extra, list) else [])
@@ -91,6 +98,29 @@ def from_integrity(exc: IntegrityError) -> ProblemDetailsException:
     )
 
 
+def from_database(exc: DBAPIError) -> ProblemDetailsException:
+    """A database error that is not a constraint: a value it cannot store is the client's.
+
+    SQLSTATE class 22 ("data exception") is a value PostgreSQL refuses, such as a NUL
+    character in a string or a number out of range; anything else is our fault.
+    """
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if sqlstate.startswith("22"):
+        log.info("data exception %s: %s", sqlstate, exc.orig)
+        rule = "holds a value the database cannot store (such as a NUL character)"
+        return _problem(
+            400,
+            "Invalid request",
+            f"request: {rule}",
+            "validation",
+            errors=[{"field": "request", "message": rule, "source": "body"}],
+        )
+    log.error("database error", exc_info=exc)
+    return _problem(
+        500, "Internal error", "something went wrong on our side; it has been logged", "internal"
+    )
+
+
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Last resort: log the cause, tell the client nothing internal."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -108,6 +138,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
                 ValidationException: from_validation,
                 HTTPException: from_http,
                 IntegrityError: from_integrity,
+                DBAPIError: from_database,
             },
         )
     )

@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,7 @@ Bedrooms = Annotated[int, Meta(ge=0, le=20)]
 BedSpaces = Annotated[int, Meta(ge=1, le=40)]
 Cots = Annotated[int, Meta(ge=0, le=10)]
 Features = Annotated[list[AccessFeature], Meta(max_length=len(AccessFeature))]
-Version = Annotated[int, Meta(ge=1, description="the version you last read")]
+Version = Annotated[int, Meta(ge=1, le=2_147_483_647, description="the version you last read")]
 
 
 class UnitCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -117,7 +117,9 @@ class UnitController(Controller):
         status: FromQuery[UnitStatus | None] = None,
         authority_code: FromQuery[str | None] = None,
         scheme_type: FromQuery[SchemeType | None] = None,
-        min_bed_spaces: FromQuery[int | None] = None,
+        min_bed_spaces: Annotated[
+            int | None, QueryParameter(ge=1, le=40, description="at least this many bed spaces")
+        ] = None,
         access_feature: FromQuery[AccessFeature | None] = None,
         include_retired: IncludeRetired = False,
     ) -> Page[UnitView]:

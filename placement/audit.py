@@ -62,6 +62,8 @@ async def list_events(
         if value is not None:
             stmt = stmt.where(column == value)
     if since is not None:
+        if since.tzinfo is None:  # a time without an offset is read as UTC, like ours
+            since = since.replace(tzinfo=UTC)
         stmt = stmt.where(AuditEvent.at >= since)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = await session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit).offset(offset))

@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -82,26 +83,34 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh, migrated database of the given backend."""
+@contextmanager
+def fresh_database(backend: str, directory: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database of the given backend, cloned from the template."""
     if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "placement.db"
+        path = directory / "placement.db"
         shutil.copyfile(template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
     template_name: str = request.getfixturevalue("postgres_template")
     name = f"placement_test_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_execute(f"CREATE DATABASE {name} TEMPLATE {template_name}"))
-    yield _pg_database_url(name)
-    asyncio.run(_pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    try:
+        yield _pg_database_url(name)
+    finally:
+        asyncio.run(_pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture
-def migrated_settings(database_url: str, tmp_path: Path) -> Settings:
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database of the given backend."""
+    with fresh_database(backend, tmp_path, request) as url:
+        yield url
+
+
+def settings_for(database_url: str, directory: Path) -> Settings:
     return Settings(
-        data_dir=tmp_path / "data",
+        data_dir=directory / "data",
         database_url=normalise_database_url(database_url),
         secret_key=TEST_SECRET,
         rate_limit_per_minute=100_000,
@@ -109,8 +118,29 @@ def migrated_settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def migrated_settings(database_url: str, tmp_path: Path) -> Settings:
+    return settings_for(database_url, tmp_path)
+
+
+@contextmanager
+def app_client(settings: Settings) -> Iterator[TestClient[Any]]:
+    """A TestClient over a fresh app; its engine is disposed on the app's own event loop.
+
+    (advanced-alchemy renames the state keys of every app after the first in a process,
+    and then does not dispose the engine at shutdown; without this, each test would leak
+    its pooled connections to be finalised later on a closed loop.)
+    """
+    app = create_app(settings)
+    with TestClient(app) as test_client:
+        try:
+            yield test_client
+        finally:
+            test_client.blocking_portal.call(app.state.sessions.kw["bind"].dispose)
+
+
+@pytest.fixture
 def client(migrated_settings: Settings) -> Iterator[TestClient[Any]]:
-    with TestClient(create_app(migrated_settings)) as test_client:
+    with app_client(migrated_settings) as test_client:
         yield test_client
 
 
@@ -168,7 +198,12 @@ AUTHORITIES = (MANCHESTER, STOCKPORT, WESTMINSTER, CAMDEN)
 @pytest.fixture
 def actors(client: TestClient[Any], migrated_settings: Settings) -> Actors:
     """A registry with four authorities, two providers and a key for every role and scope."""
-    world = Actors(client=client, settings=migrated_settings)
+    return populate(client, migrated_settings)
+
+
+def populate(client: TestClient[Any], settings: Settings) -> Actors:
+    """Register the four authorities and two providers, and issue a key for every actor."""
+    world = Actors(client=client, settings=settings)
     world.keys["admin"] = world.new_key(Role.ADMIN)
     for code, name, region, group, lat, lon in AUTHORITIES:
         response = world.post(
@@ -407,3 +442,20 @@ def empty_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     asyncio.run(_pg_execute(f"CREATE DATABASE {name}"))
     yield _pg_database_url(name)
     asyncio.run(_pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_actors(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Actors]:
+    """Like `actors`, but one registry per test module and backend.
+
+    For tests that either write nothing (and check so) or act only on records they create
+    themselves, so that the order they run in does not matter. Much faster than a fresh
+    database and app per test.
+    """
+    directory = tmp_path_factory.mktemp("shared")
+    with fresh_database(str(request.param), directory, request) as url:
+        settings = settings_for(url, directory)
+        with app_client(settings) as client:
+            yield populate(client, settings)

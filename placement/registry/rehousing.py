@@ -65,13 +65,14 @@ class RehousingService(RegistryService[RehousingOption]):
         await self.validate(fields)
         location, rest = split_location(fields)
         location = check_location(location, rest["authority_code"])
+        available_from = rest.pop("available_from", None) or date.today()
         option = RehousingOption(
             **rest,
             latitude=location["latitude"],
             longitude=location["longitude"],
             postcode_district=geography.outcode_of(location["postcode"]),
             address_ciphertext=self._seal(location),
-            available_from=rest.get("available_from") or date.today(),
+            available_from=available_from,
         )
         return await self.add(option, fields)
 

@@ -53,6 +53,8 @@ class UnitService(RegistryService[Unit]):
         offset: int,
     ) -> Page[Unit]:
         stmt = active_only(self.base_query(), Unit, include_retired)
+        if not include_retired:  # a retired scheme's units are no longer vacancies either
+            stmt = stmt.where(Scheme.retired_at.is_(None))
         for column, value in (
             (Unit.scheme_id, scheme_id),
             (Unit.status, status),

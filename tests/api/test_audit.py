@@ -1,0 +1,138 @@
+"""/api/v1/audit: every write and every location read is an event; events never change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import (
+    API,
+    Actors,
+    assert_paginates,
+    assert_problem,
+    audit_events,
+    audit_total,
+    protocol_body,
+    rehousing_body,
+    scheme_body,
+    unit_body,
+)
+
+RecordWrites = list[tuple[str, str, str]]  # (record_type, record_id, actor_role)
+
+
+@pytest.fixture
+def writes(actors: Actors) -> RecordWrites:
+    """Create, update and retire one record of every registry kind; return what was touched."""
+    touched: RecordWrites = []
+
+    def lifecycle(who: str, role: str, path: str, record_type: str, body: Any, change: Any) -> str:
+        created = actors.post(who, f"{API}/{path}", body)
+        assert created.status_code == 201, created.text
+        record_id = str(created.json().get("id", created.json().get("code")))
+        updated = actors.patch(who, f"{API}/{path}/{record_id}", change)
+        assert updated.status_code == 200, updated.text
+        retired = actors.delete(who, f"{API}/{path}/{record_id}")
+        assert retired.status_code == 200, retired.text
+        touched.append((record_type, record_id, role))
+        return record_id
+
+    authority = {"code": "E08000001", "name": "Bolton", "region": "North West"}
+    lifecycle("admin", "admin", "authorities", "authority", authority, {"name": "Bolton MBC"})
+    lifecycle("admin", "admin", "providers", "provider", {"name": "P"}, {"name": "Q"})
+    scheme = lifecycle(
+        "provider_a",
+        "provider",
+        "schemes",
+        "scheme",
+        scheme_body(actors.provider_a),
+        {"accepts_pets": True},
+    )
+    other_scheme = actors.post("provider_a", f"{API}/schemes", scheme_body(actors.provider_a))
+    assert scheme != other_scheme.json()["id"]
+    lifecycle(
+        "provider_a",
+        "provider",
+        "units",
+        "unit",
+        unit_body(other_scheme.json()["id"]),
+        {"version": 1, "status": "held"},
+    )
+    lifecycle("admin", "admin", "protocols", "protocol", protocol_body(), {"notice_days": 7})
+    lifecycle(
+        "provider_b",
+        "provider",
+        "rehousing-options",
+        "rehousing_option",
+        rehousing_body(),
+        {"bed_spaces": 2},
+    )
+    return touched
+
+
+def test_every_write_is_an_event(actors: Actors, writes: RecordWrites) -> None:
+    for record_type, record_id, role in writes:
+        events = audit_events(actors, record_type=record_type, record_id=record_id)
+        assert [e["action"] for e in events] == ["retire", "update", "create"], record_type
+        assert {e["actor_role"] for e in events} == {role}, record_type
+        for event in events:
+            assert event["actor_key_id"] is not None
+            assert datetime.fromisoformat(event["at"]).tzinfo is not None
+
+
+def test_filters_and_paging(actors: Actors, writes: RecordWrites) -> None:
+    everything = audit_events(actors)
+    assert len(everything) == audit_total(actors)
+    ids = [e["id"] for e in everything]
+    assert ids == sorted(ids, reverse=True)  # newest first
+    assert_paginates(actors, "admin", f"{API}/audit", len(everything))
+
+    retires = audit_events(actors, action="retire")
+    assert sorted(e["record_type"] for e in retires) == sorted(w[0] for w in writes)
+    assert {e["action"] for e in audit_events(actors, record_type="unit")} == {
+        "create",
+        "update",
+        "retire",
+    }
+    key_id = audit_events(actors, record_type="rehousing_option")[0]["actor_key_id"]
+    by_key = audit_events(actors, actor_key_id=key_id)
+    assert by_key and {e["actor_key_id"] for e in by_key} == {key_id}
+    assert {e["record_type"] for e in by_key} == {"rehousing_option"}
+
+    newest = everything[0]
+    since = audit_events(actors, since=newest["at"])
+    assert newest["id"] in [e["id"] for e in since]
+    assert all(e["at"] >= newest["at"] for e in since)
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    assert audit_events(actors, since=future) == []
+    # A time without an offset is read as UTC.
+    assert audit_events(actors, since="2000-01-01T00:00:00") == everything
+    naive_future = (datetime.now(UTC) + timedelta(days=1)).replace(tzinfo=None).isoformat()
+    assert audit_events(actors, since=naive_future) == []
+    assert audit_events(actors, record_id="no-such-record") == []
+
+
+def test_reading_the_audit_is_not_itself_a_write(actors: Actors) -> None:
+    before = audit_total(actors)
+    audit_events(actors)
+    actors.get("officer", f"{API}/units")
+    assert audit_total(actors) == before
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT", "DELETE", "POST"])
+def test_events_cannot_be_changed_through_the_api(actors: Actors, method: str) -> None:
+    events = audit_events(actors)
+    target = events[-1]
+    for path in (f"{API}/audit/{target['id']}", f"{API}/audit"):
+        response = actors.client.request(
+            method, path, json={"action": "nothing"}, headers=actors.headers("admin")
+        )
+        assert response.status_code in (404, 405), (path, response.status_code)
+    assert audit_events(actors) == events
+
+
+def test_only_admins_read_the_audit(actors: Actors) -> None:
+    for who in ("provider_a", "officer", "integration", "commissioner"):
+        assert_problem(actors.get(who, f"{API}/audit"), 403)
