@@ -71,6 +71,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = create_engine(settings)
     cipher = load_cipher(settings)
+
+    async def dispose_engine() -> None:
+        """Close pooled connections, so an app made and dropped (as in tests) leaks none."""
+        await engine.dispose()
     alchemy = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         before_send_handler="autocommit",
@@ -102,7 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "principal": Provide(provide_principal, sync_to_thread=False),
             "cipher": Provide(provide_cipher, sync_to_thread=False),
         },
-        middleware=[rate_limit.middleware, DefineMiddleware(BearerKeyMiddleware)],
+        middleware=[DefineMiddleware(BearerKeyMiddleware), rate_limit.middleware],
         cache_control=CacheControlHeader(no_store=True),
         security=[{"BearerKey": []}],
     )
@@ -111,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin()],
         exception_handlers={Exception: internal_error},
         lifespan=[housekeeping],
+        on_shutdown=[dispose_engine],
         request_max_body_size=settings.max_body_bytes,
         state=State(
             {

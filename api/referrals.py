@@ -32,6 +32,7 @@ from placement.enums import (
     Specialism,
     Support,
 )
+from placement.errors import Conflict
 from placement.idempotency import previous, remember, request_hash
 from placement.models import Referral
 from placement.referrals import ReferralService
@@ -91,36 +92,56 @@ class Member(msgspec.Struct, forbid_unknown_fields=True):
     school: School | None = None
 
 
+Members = Annotated[list[Member], Meta(min_length=1, max_length=20)]
+Languages = Annotated[list[Language], Meta(max_length=10)]
+SupportNeeds = Annotated[list[Support], Meta(max_length=3)]
+PerpetratorLocations = Annotated[list[PerpetratorLocation], Meta(max_length=20)]
+AvoidAuthorities = Annotated[list[AuthorityCode], Meta(max_length=50)]
+StayNear = Annotated[list[NamedPlace], Meta(max_length=10)]
+Conditions = Annotated[list[PerpetratorCondition], Meta(max_length=4)]
+Specialisms = Annotated[list[Specialism], Meta(max_length=6)]
+
+
 class Household(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    members: Annotated[list[Member], Meta(min_length=1, max_length=20)]
+    members: Members
     nrpf: bool = False
     pets: bool = False
     space_need: SpaceNeed | None = None
-    languages: Annotated[list[Language], Meta(max_length=10)] = msgspec.field(default_factory=list)
+    languages: Languages = msgspec.field(default_factory=list)
     language_essential: bool = False
-    support_needs: Annotated[list[Support], Meta(max_length=3)] = msgspec.field(
-        default_factory=list
-    )
+    support_needs: SupportNeeds = msgspec.field(default_factory=list)
     support_essential: bool = False
-    perpetrator_locations: Annotated[list[PerpetratorLocation], Meta(max_length=20)] = (
-        msgspec.field(default_factory=list)
-    )
-    avoid_authorities: Annotated[list[AuthorityCode], Meta(max_length=50)] = msgspec.field(
-        default_factory=list
-    )
-    stay_near: Annotated[list[NamedPlace], Meta(max_length=10)] = msgspec.field(
-        default_factory=list
-    )
+    perpetrator_locations: PerpetratorLocations = msgspec.field(default_factory=list)
+    avoid_authorities: AvoidAuthorities = msgspec.field(default_factory=list)
+    stay_near: StayNear = msgspec.field(default_factory=list)
     keep_school: bool = False
     home: Place | None = None
     perpetrator_move_possible: bool = False
-    perpetrator_conditions: Annotated[list[PerpetratorCondition], Meta(max_length=4)] = (
-        msgspec.field(default_factory=list)
-    )
-    preferred_specialisms: Annotated[list[Specialism], Meta(max_length=6)] = msgspec.field(
-        default_factory=list
-    )
+    perpetrator_conditions: Conditions = msgspec.field(default_factory=list)
+    preferred_specialisms: Specialisms = msgspec.field(default_factory=list)
     needed_by: date | None = None
+
+
+class HouseholdChanges(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The parts of a household to replace; the parts not sent are kept as they are."""
+
+    members: Members | UnsetType = UNSET
+    nrpf: bool | UnsetType = UNSET
+    pets: bool | UnsetType = UNSET
+    space_need: SpaceNeed | UnsetType | None = UNSET
+    languages: Languages | UnsetType = UNSET
+    language_essential: bool | UnsetType = UNSET
+    support_needs: SupportNeeds | UnsetType = UNSET
+    support_essential: bool | UnsetType = UNSET
+    perpetrator_locations: PerpetratorLocations | UnsetType = UNSET
+    avoid_authorities: AvoidAuthorities | UnsetType = UNSET
+    stay_near: StayNear | UnsetType = UNSET
+    keep_school: bool | UnsetType = UNSET
+    home: Place | UnsetType | None = UNSET
+    perpetrator_move_possible: bool | UnsetType = UNSET
+    perpetrator_conditions: Conditions | UnsetType = UNSET
+    preferred_specialisms: Specialisms | UnsetType = UNSET
+    needed_by: date | UnsetType | None = UNSET
 
 
 class ReferralCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -138,7 +159,7 @@ class ReferralUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     risk_level: RiskLevel | UnsetType = UNSET
     marac: bool | UnsetType = UNSET
     perpetrator_ref: PerpetratorRef | UnsetType | None = UNSET
-    household: Household | UnsetType = UNSET
+    household: HouseholdChanges | UnsetType = UNSET
 
 
 class ReferralClose(msgspec.Struct, forbid_unknown_fields=True):
@@ -227,18 +248,33 @@ class ReferralController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ReferralView]:
         body_hash = request_hash(await request.body())
-        if idempotency_key and principal.key_id is not None:
+
+        async def replay() -> Response[ReferralView] | None:
+            """The first result for this Idempotency-Key, if a request with it was stored."""
+            if not idempotency_key or principal.key_id is None:
+                return None
             first = await previous(db_session, principal.key_id, idempotency_key, body_hash)
-            if first is not None:
-                referral = await service.get(uuid.UUID(first.record_id))
-                return Response(
-                    full_view(referral, service.household(referral)),
-                    status_code=first.status_code,
-                    headers={"Idempotent-Replayed": "true"},
-                )
+            if first is None:
+                return None
+            referral = await service.get(uuid.UUID(first.record_id))
+            return Response(
+                full_view(referral, service.household(referral)),
+                status_code=first.status_code,
+                headers={"Idempotent-Replayed": "true"},
+            )
+
+        if (replayed := await replay()) is not None:
+            return replayed
         household = msgspec.to_builtins(data.household)
         fields = {k: v for k, v in msgspec.structs.asdict(data).items() if k != "household"}
-        referral = await service.create(fields, household)
+        try:
+            referral = await service.create(fields, household)
+        except Conflict:
+            # A concurrent retry with this key may have committed the referral since we
+            # looked: then this is a replay, not a duplicate reference.
+            if (replayed := await replay()) is not None:
+                return replayed
+            raise
         if idempotency_key and principal.key_id is not None:
             remember(
                 db_session,
@@ -260,6 +296,7 @@ class ReferralController(Controller):
     ) -> ReferralView:
         changes = set_fields(data)
         household = changes.pop("household", None)
+        # Only the parts sent: a part left out keeps its value (UNSET is not encoded).
         document = msgspec.to_builtins(household) if household is not None else {}
         referral, merged = await service.update(referral_id, changes, document)
         return full_view(referral, merged)

@@ -124,9 +124,13 @@ class RegistryService(Generic[M]):
         row = await self.get_for_write(record_id)
         if getattr(row, "retired_at", None) is None:
             row.retired_at = datetime.now(UTC)  # type: ignore[attr-defined]
+            self.on_retire(row)
             await self.session.flush()
             self.audit("retire", record_id)
         return row
+
+    def on_retire(self, row: M) -> None:
+        """Hook for kinds that must mark retirement further (e.g. a version bump)."""
 
     async def validate(self, fields: dict[str, Any], existing: M | None = None) -> None:
         """Semantic checks beyond the wire shape (references exist, places are real)."""

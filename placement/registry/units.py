@@ -88,16 +88,28 @@ class UnitService(RegistryService[Unit]):
         own = self.visible(select(Scheme.id))
         result = await self.session.execute(
             update(Unit)
-            .where(Unit.id == record_id, Unit.version == version, Unit.scheme_id.in_(own))
+            .where(
+                Unit.id == record_id,
+                Unit.version == version,
+                Unit.scheme_id.in_(own),
+                Unit.retired_at.is_(None),
+            )
             .values(**changes, version=Unit.version + 1, updated_at=datetime.now(UTC))
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            current = await self.session.scalar(
-                self.visible(select(Unit.version).join(Unit.scheme)).where(Unit.id == record_id)
-            )
-            if current is None:
+            found = (
+                await self.session.execute(
+                    self.visible(select(Unit.version, Unit.retired_at).join(Unit.scheme)).where(
+                        Unit.id == record_id
+                    )
+                )
+            ).first()
+            if found is None:
                 raise NotFound(self.record_type, record_id)
+            current, retired_at = found
+            if retired_at is not None:
+                raise Conflict(f"unit {record_id} is retired; it cannot change")
             raise Conflict(
                 f"unit {record_id} has changed since version {version}; it is now at version "
                 f"{current}: fetch it again and reapply your change",
@@ -106,6 +118,10 @@ class UnitService(RegistryService[Unit]):
         self.audit("update", record_id, fields=sorted(changes), version=version + 1)
         self.session.expire_all()
         return await self.get(record_id)
+
+    def on_retire(self, row: Unit) -> None:
+        """Retiring changes the unit, so a client holding the old version must re-read."""
+        row.version += 1
 
     async def _require_no_booking(self, unit_id: uuid.UUID) -> None:
         """A unit under a live offer or a current placement takes its status from them.
