@@ -60,6 +60,37 @@ async def release_expired(
     return len(expired)
 
 
+async def withdraw_live_offers(
+    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, reason: str
+) -> int:
+    """Withdraw a referral's live offers and free their units; returns how many."""
+    now = datetime.now(UTC)
+    live = (
+        await session.execute(
+            select(Offer.id, Offer.unit_id).where(
+                Offer.referral_id == referral_id, Offer.status == OfferStatus.LIVE
+            )
+        )
+    ).all()
+    withdrawn = 0
+    for offer_id, unit_id in live:
+        result = await session.execute(
+            update(Offer)
+            .where(Offer.id == offer_id, Offer.status == OfferStatus.LIVE)
+            .values(
+                status=OfferStatus.WITHDRAWN,
+                decided_at=now,
+                decided_by_key_id=principal.key_id,
+                updated_at=now,
+            )
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            await transition_unit(session, unit_id, UnitStatus.HELD, UnitStatus.AVAILABLE)
+            audit.record(session, principal, "withdrawn", "offer", offer_id, reason=reason)
+            withdrawn += 1
+    return withdrawn
+
+
 def household_needs(document: dict[str, Any], risk_level: str) -> dict[str, Any]:
     """What a provider may know of a household: make-up and needs, no places, no names."""
     members = [
@@ -201,7 +232,26 @@ class OfferService:
         return offer
 
     async def accept(self, offer_id: uuid.UUID) -> tuple[Offer, Placement]:
+        if self.principal.role is not Role.PROVIDER:
+            raise Forbidden("only the unit's provider can accept an offer")
+        referral_id = (await self.get(offer_id)).referral_id
+        # The household first (the lock order of closing a referral, so two acceptances
+        # for one household cannot deadlock): it is placed once, through one offer.
+        placed = await self.session.execute(
+            update(Referral)
+            .where(Referral.id == referral_id, Referral.status == ReferralStatus.OPEN)
+            .values(status=ReferralStatus.PLACED, updated_at=datetime.now(UTC))
+        )
         offer = await self._decide(offer_id, Role.PROVIDER, OfferStatus.ACCEPTED)
+        if not placed.rowcount:  # type: ignore[attr-defined]
+            status = await self.session.scalar(
+                select(Referral.status).where(Referral.id == referral_id)
+            )
+            raise Conflict(
+                f"the household of this offer is {status}, no longer waiting: the offer "
+                "cannot be accepted",
+                referral_status=str(status),
+            )
         if not await transition_unit(
             self.session, offer.unit_id, UnitStatus.HELD, UnitStatus.OCCUPIED
         ):
@@ -213,11 +263,6 @@ class OfferService:
             moved_in_at=datetime.now(UTC),
         )
         self.session.add(placement)
-        await self.session.execute(
-            update(Referral)
-            .where(Referral.id == offer.referral_id)
-            .values(status=ReferralStatus.PLACED, updated_at=datetime.now(UTC))
-        )
         await self.session.flush()
         audit.record(
             self.session,
@@ -226,6 +271,12 @@ class OfferService:
             "placement",
             placement.id,
             offer_id=str(offer.id),
+        )
+        await withdraw_live_offers(
+            self.session,
+            self.principal,
+            offer.referral_id,
+            f"the household was placed through offer {offer.id}",
         )
         return offer, placement
 

@@ -19,6 +19,7 @@ from placement.crypto import Cipher
 from placement.enums import ReferralStatus, Role
 from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
 from placement.models import Authority, Referral
+from placement.offers import withdraw_live_offers
 from placement.registry.base import Page
 from placement.security import Principal
 
@@ -126,6 +127,8 @@ class ReferralService:
         referral.closed_reason = reason
         await self.session.flush()
         audit.record(self.session, self.principal, "close", self.record_type, referral.id)
+        # Units held for a closed case go back to everyone.
+        await withdraw_live_offers(self.session, self.principal, referral.id, "referral closed")
         return referral
 
     async def _check_household(self, household: dict[str, Any]) -> None:

@@ -1,0 +1,207 @@
+"""POST /api/v1/allocations: a joint proposal for an authority's open referrals; books nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import API, WESTMINSTER, Actors, assert_problem, rehousing_body
+from tests.placing import (
+    add_scheme,
+    add_unit,
+    audit_for,
+    create_referral,
+    get_unit,
+    matched_units,
+    row_counts,
+)
+
+WHEELCHAIR_USER = [{"age": 44, "gender": "female", "access_needs": ["wheelchair"]}]
+
+
+def allocate(actors: Actors, who: str = "officer", **body: Any) -> dict[str, Any]:
+    response = actors.post(who, f"{API}/allocations", {"time_limit_s": 10, **body})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+@pytest.fixture
+def scarce(actors: Actors) -> dict[str, str]:
+    """Two units and two households, where first come first served would strand one.
+
+    The wheelchair user fits only the accessible unit; the other household fits both and
+    would rank the accessible one first (it is cheaper).
+    """
+    accessible = add_scheme(actors, name="Level Access House", weekly_cost=300.0)
+    other = add_scheme(actors, name="Upstairs House", weekly_cost=650.0)
+    return {
+        "accessible": add_unit(
+            actors, accessible["id"], access_features=["step_free", "wheelchair"]
+        )["id"],
+        "other": add_unit(actors, other["id"], access_features=[])["id"],
+        "wheelchair_user": create_referral(actors, members=WHEELCHAIR_USER)["id"],
+        "family": create_referral(actors)["id"],
+    }
+
+
+def test_a_small_allocation_is_optimal_and_places_everyone(
+    actors: Actors, scarce: dict[str, str]
+) -> None:
+    assert matched_units(actors, scarce["family"])[0] == scarce["accessible"]
+    assert matched_units(actors, scarce["wheelchair_user"]) == [scarce["accessible"]]
+    theirs = create_referral(actors, "integration")  # Stockport's: not in Manchester's run
+    closed = create_referral(actors)
+    actors.post("officer", f"{API}/referrals/{closed['id']}/close", {"reason": "withdrew"})
+    units_before = {u: get_unit(actors, u) for u in (scarce["accessible"], scarce["other"])}
+    booked_before = row_counts(actors.settings, "offers", "placements")
+
+    result = allocate(actors)
+
+    assert result["status"] == "optimal" and result["gap"] == pytest.approx(0.0)
+    assert (result["cases"], result["placed"], result["perpetrator_moves"]) == (2, 2, 0)
+    proposals = {p["referral_id"]: p for p in result["proposals"]}
+    assert set(proposals) == {scarce["wheelchair_user"], scarce["family"]}
+    assert theirs["id"] not in proposals and closed["id"] not in proposals
+    assert proposals[scarce["wheelchair_user"]]["unit_id"] == scarce["accessible"]
+    assert proposals[scarce["family"]]["unit_id"] == scarce["other"]
+    for referral_id, proposal in proposals.items():
+        assert proposal["kind"] == "unit" and proposal["option_id"] is None
+        assert proposal["unit_id"] in matched_units(actors, referral_id)  # feasible
+        assert proposal["area"]["postcode_district"] == "M14"
+        assert proposal["explanation"] and proposal["priority"] > 0
+    # It proposes; it books nothing.
+    assert {u: get_unit(actors, u) for u in units_before} == units_before
+    assert row_counts(actors.settings, "offers", "placements") == booked_before
+
+
+def test_only_the_listed_referrals_are_allocated(actors: Actors, scarce: dict[str, str]) -> None:
+    result = allocate(actors, referral_ids=[scarce["family"]])
+    assert result["cases"] == 1
+    [proposal] = result["proposals"]
+    assert proposal["referral_id"] == scarce["family"]
+    assert proposal["unit_id"] == scarce["accessible"]  # alone, it gets its best unit
+
+
+def test_a_household_nothing_fits_is_proposed_unplaced(actors: Actors) -> None:
+    referral = create_referral(actors)  # no units at all
+    result = allocate(actors)
+    [proposal] = result["proposals"]
+    assert (proposal["referral_id"], proposal["kind"], proposal["unit_id"]) == (
+        referral["id"],
+        "unplaced",
+        None,
+    )
+    assert result["placed"] == 0 and result["status"] == "optimal"
+
+
+def test_a_perpetrator_move_is_proposed_when_it_is_the_way_to_help(actors: Actors) -> None:
+    """No unit fits; the perpetrator can be moved to a rehousing option far from her home."""
+    option = actors.post(
+        "provider_a",
+        f"{API}/rehousing-options",
+        rehousing_body(
+            authority_code=WESTMINSTER[0],
+            postcode="SW1P 4DR",
+            latitude=51.4930,
+            longitude=-0.1370,
+        ),
+    )
+    assert option.status_code == 201, option.text
+    referral = create_referral(
+        actors,
+        body={
+            "reference": "MAN-PM-9",
+            "risk_level": "medium",
+            "household": {
+                "members": [{"age": 29, "gender": "female"}],
+                "home": {"latitude": 53.41, "longitude": -2.15},
+                "perpetrator_move_possible": True,
+                "perpetrator_conditions": ["dvpo"],
+            },
+        },
+    )
+
+    result = allocate(actors)
+
+    [proposal] = result["proposals"]
+    assert (proposal["referral_id"], proposal["kind"]) == (referral["id"], "perpetrator_move")
+    assert (proposal["option_id"], proposal["unit_id"], proposal["area"]) == (
+        option.json()["id"],
+        None,
+        None,
+    )
+    assert result["perpetrator_moves"] == 1 and result["status"] == "optimal"
+
+
+def test_an_authority_without_open_referrals_gets_an_empty_proposal(actors: Actors) -> None:
+    create_referral(actors)  # Manchester's, not Stockport's
+    result = allocate(actors, "integration")
+    assert (result["cases"], result["placed"], result["proposals"]) == (0, 0, [])
+
+
+def test_an_allocation_run_is_audited(shared_actors: Actors) -> None:
+    referral = create_referral(shared_actors)
+    result = allocate(shared_actors, referral_ids=[referral["id"]])
+    [event] = [
+        e
+        for e in shared_actors.get(
+            "admin", f"{API}/audit", params={"record_type": "allocation", "limit": 1}
+        ).json()["items"]
+    ]
+    assert event["action"] == "allocate" and event["actor_role"] == "housing_officer"
+    assert event["detail"] == {"cases": 1, "status": result["status"], "placed": result["placed"]}
+    reads = [
+        e for e in audit_for(shared_actors, "referral", referral["id"]) if e["action"] == "allocate"
+    ]
+    assert len(reads) == 1
+
+
+@pytest.mark.parametrize("which", ["another authority's", "closed", "unknown"])
+def test_a_referral_that_is_not_an_open_one_of_yours_is_422(
+    shared_actors: Actors, which: str
+) -> None:
+    actors = shared_actors
+    mine = create_referral(actors)["id"]
+    if which == "another authority's":
+        other = create_referral(actors, "integration")["id"]
+    elif which == "closed":
+        other = create_referral(actors)["id"]
+        actors.post("officer", f"{API}/referrals/{other}/close", {"reason": "x"})
+    else:
+        other = "6f1d1d2e-0000-4000-8000-000000000000"
+    before = row_counts(actors.settings, "audit_events", "offers")
+
+    response = actors.post(
+        "officer", f"{API}/allocations", {"referral_ids": [mine, other], "time_limit_s": 5}
+    )
+
+    problem = assert_problem(response, 422, "referral_ids")
+    assert other in problem["detail"]
+    assert row_counts(actors.settings, "audit_events", "offers") == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"time_limit_s": 0}, "time_limit_s"),
+        ({"time_limit_s": 121}, "time_limit_s"),
+        ({"time_limit_s": "soon"}, "time_limit_s"),
+        ({"referral_ids": []}, "referral_ids"),
+        ({"referral_ids": ["not-a-uuid"]}, "referral_ids[0]"),
+        ({"authority_code": "E08000003"}, "authority_code"),
+    ],
+    ids=["zero", "too long", "text", "empty list", "not a uuid", "unknown field"],
+)
+def test_bad_allocation_requests_are_400(
+    shared_actors: Actors, body: dict[str, Any], field: str
+) -> None:
+    before = row_counts(shared_actors.settings, "audit_events")
+    assert_problem(shared_actors.post("officer", f"{API}/allocations", body), 400, field)
+    assert row_counts(shared_actors.settings, "audit_events") == before
+
+
+@pytest.mark.parametrize("who", ["provider_a", "commissioner", "admin"])
+def test_only_officers_and_integrations_allocate(shared_actors: Actors, who: str) -> None:
+    assert_problem(shared_actors.post(who, f"{API}/allocations", {"time_limit_s": 5}), 403)

@@ -1,0 +1,391 @@
+"""Matches for one household, perpetrator options, and the registry index behind them.
+
+The index each worker keeps is checked against the `registry_changes` feed on every
+request, so a change made through any app instance shows in the very next match.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from optimiser.reasons import Reason
+from placement.config import Settings
+from placement.enums import Role
+from placement.models import Scheme, Unit
+from placement.seeding import seed_database
+from tests.conftest import (
+    API,
+    MANCHESTER,
+    STOCKPORT,
+    WESTMINSTER,
+    Actors,
+    app_client,
+    assert_problem,
+    rehousing_body,
+)
+from tests.placing import (
+    accept,
+    add_scheme,
+    add_unit,
+    all_keys,
+    assert_no_location,
+    create_referral,
+    db_all,
+    make_offer,
+    matched_units,
+    matches,
+    patch_status,
+)
+
+STOCKPORT_SCHEME: dict[str, Any] = {
+    "authority_code": STOCKPORT[0],
+    "postcode": "SK1 1EB",
+    "latitude": 53.4083,
+    "longitude": -2.1494,
+}
+
+
+# -- ranked options ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def five_schemes(actors: Actors) -> list[str]:
+    """One unit in each of five Manchester schemes, cheapest first."""
+    return [
+        add_unit(actors, add_scheme(actors, name=f"House {cost}", weekly_cost=cost)["id"])["id"]
+        for cost in (300.0, 400.0, 500.0, 600.0, 700.0)
+    ]
+
+
+def test_options_are_ranked_by_score_and_cut_at_the_limit(
+    actors: Actors, five_schemes: list[str]
+) -> None:
+    referral = create_referral(actors)
+    everything = matches(actors, referral["id"])
+    assert (everything["checked"], everything["feasible"]) == (5, 5)
+    scores = [o["score"] for o in everything["options"]]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == 5
+    # Only the cost differs between these units, so the cheapest ranks first.
+    assert [o["unit_id"] for o in everything["options"]] == five_schemes
+    for option in everything["options"]:
+        assert option["score"] == pytest.approx(sum(option["parts"].values()))
+        assert "£" in option["explanation"]
+
+    top = matches(actors, referral["id"], limit=3)
+    assert top["options"] == everything["options"][:3]
+    assert (top["checked"], top["feasible"]) == (5, 5)
+
+
+@pytest.mark.parametrize("limit", ["0", "201", "-1", "ten"])
+def test_a_bad_limit_is_400(shared_actors: Actors, limit: str) -> None:
+    referral = create_referral(shared_actors)
+    response = shared_actors.get(
+        "officer", f"{API}/referrals/{referral['id']}/matches", params={"limit": limit}
+    )
+    assert_problem(response, 400, "limit")
+
+
+def test_ruled_out_units_are_counted_by_reason_and_the_nearest_misses_explained(
+    actors: Actors, unit_a: dict[str, Any], scheme_a: dict[str, Any]
+) -> None:
+    """Each unit below breaks exactly one rule for a woman with a 9-year-old son."""
+    broken = {
+        "capacity_bed_spaces": add_unit(actors, scheme_a["id"], bed_spaces=1)["id"],
+        "gender_policy": add_unit(actors, add_scheme(actors, gender_policy="men_only")["id"])["id"],
+        "risk": add_unit(actors, add_scheme(actors, max_risk_level="medium")["id"])["id"],
+        "protocol": add_unit(actors, add_scheme(actors, **STOCKPORT_SCHEME)["id"])["id"],
+        "not_available_yet": add_unit(
+            actors,
+            scheme_a["id"],
+            available_from=(date.today() + timedelta(days=30)).isoformat(),
+        )["id"],
+    }
+    referral = create_referral(actors)
+
+    found = matches(actors, referral["id"])
+
+    assert (found["checked"], found["feasible"]) == (6, 1)
+    assert [o["unit_id"] for o in found["options"]] == [unit_a["id"]]
+    assert found["excluded"] == dict.fromkeys(broken, 1)
+    misses = {m["unit_id"]: m for m in found["nearest_misses"]}
+    assert set(misses) == set(broken.values())
+    for reason, unit_id in broken.items():
+        miss = misses[unit_id]
+        assert miss["reasons"] == [reason]
+        assert miss["explanation"] == "Ruled out: " + Reason(reason).sentence
+        assert miss["area"]["postcode_district"] in ("M14", "SK1")
+    assert_no_location(actors.get("officer", f"{API}/referrals/{referral['id']}/matches"))
+
+
+def test_a_unit_is_counted_under_every_rule_it_breaks(
+    actors: Actors, scheme_a: dict[str, Any]
+) -> None:
+    men_only = add_scheme(actors, gender_policy="men_only", max_risk_level="standard")
+    add_unit(actors, men_only["id"], bed_spaces=1)
+    found = matches(actors, create_referral(actors)["id"])
+    assert found["excluded"] == {"capacity_bed_spaces": 1, "gender_policy": 1, "risk": 1}
+    [miss] = found["nearest_misses"]
+    assert miss["reasons"] == ["capacity_bed_spaces", "gender_policy", "risk"]
+
+
+# -- units that are not available are never options --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scheme(shared_actors: Actors) -> dict[str, Any]:
+    return add_scheme(shared_actors)
+
+
+def _held(actors: Actors, unit_id: str) -> None:
+    make_offer(actors, create_referral(actors)["id"], unit_id)
+
+
+def _occupied(actors: Actors, unit_id: str) -> None:
+    accept(actors, make_offer(actors, create_referral(actors)["id"], unit_id)["id"])
+
+
+def _out_of_service(actors: Actors, unit_id: str) -> None:
+    assert patch_status(actors, unit_id, "out_of_service").status_code == 200
+
+
+def _not_yet_available(actors: Actors, unit_id: str) -> None:
+    version = actors.get("admin", f"{API}/units/{unit_id}").json()["version"]
+    later = (date.today() + timedelta(days=14)).isoformat()
+    response = actors.patch(
+        "provider_a", f"{API}/units/{unit_id}", {"version": version, "available_from": later}
+    )
+    assert response.status_code == 200, response.text
+
+
+def _retired(actors: Actors, unit_id: str) -> None:
+    assert actors.delete("provider_a", f"{API}/units/{unit_id}").status_code == 200
+
+
+UNAVAILABLE: dict[str, Callable[[Actors, str], None]] = {
+    "held": _held,
+    "occupied": _occupied,
+    "out of service": _out_of_service,
+    "not yet available": _not_yet_available,
+    "retired": _retired,
+}
+
+
+@pytest.mark.parametrize("make_unavailable", UNAVAILABLE.values(), ids=UNAVAILABLE.keys())
+def test_unavailable_units_are_never_options(
+    shared_actors: Actors,
+    scheme: dict[str, Any],
+    make_unavailable: Callable[[Actors, str], None],
+) -> None:
+    actors = shared_actors
+    unit_id = add_unit(actors, scheme["id"])["id"]
+    referral = create_referral(actors)
+    assert unit_id in matched_units(actors, referral["id"])  # the index has it
+
+    make_unavailable(actors, unit_id)
+
+    assert unit_id not in matched_units(actors, referral["id"])
+    assert unit_id not in matched_units(actors, create_referral(actors)["id"])
+
+
+# -- every change shows in the very next match, whichever app instance made it -----------
+
+
+@pytest.fixture(params=["same app", "another app"])
+def matcher(request: pytest.FixtureRequest, shared_actors: Actors) -> Iterator[Actors]:
+    """Who asks for matches: the app the changes go through, or a second one (a worker)."""
+    if request.param == "same app":
+        yield shared_actors
+        return
+    with app_client(shared_actors.settings) as client:
+        yield dataclasses.replace(shared_actors, client=client)
+
+
+def test_a_status_change_shows_in_the_next_match(
+    shared_actors: Actors, matcher: Actors, scheme: dict[str, Any]
+) -> None:
+    unit_id = add_unit(shared_actors, scheme["id"])["id"]
+    referral_id = create_referral(shared_actors)["id"]
+    assert unit_id in matched_units(matcher, referral_id)
+
+    assert patch_status(shared_actors, unit_id, "out_of_service").status_code == 200
+    assert unit_id not in matched_units(matcher, referral_id)
+
+    assert patch_status(shared_actors, unit_id, "available").status_code == 200
+    assert unit_id in matched_units(matcher, referral_id)
+
+
+def test_new_retired_and_changed_units_and_schemes_show_in_the_next_match(
+    shared_actors: Actors, matcher: Actors
+) -> None:
+    actors = shared_actors
+    referral_id = create_referral(actors)["id"]
+    matched_units(matcher, referral_id)  # the matcher's index is built before the changes
+    own_scheme = add_scheme(actors)
+    unit_id = add_unit(actors, own_scheme["id"])["id"]
+    assert unit_id in matched_units(matcher, referral_id)
+
+    # A change to the scheme reaches its units: men only rules this household out.
+    changed = actors.patch(
+        "provider_a", f"{API}/schemes/{own_scheme['id']}", {"gender_policy": "men_only"}
+    )
+    assert changed.status_code == 200, changed.text
+    assert unit_id not in matched_units(matcher, referral_id)
+    actors.patch("provider_a", f"{API}/schemes/{own_scheme['id']}", {"gender_policy": "any_gender"})
+    assert unit_id in matched_units(matcher, referral_id)
+
+    # A unit's own facts: too few bed spaces, then enough.
+    version = actors.get("admin", f"{API}/units/{unit_id}").json()["version"]
+    actors.patch("provider_a", f"{API}/units/{unit_id}", {"version": version, "bed_spaces": 1})
+    assert unit_id not in matched_units(matcher, referral_id)
+    actors.patch("provider_a", f"{API}/units/{unit_id}", {"version": version + 1, "bed_spaces": 4})
+    assert unit_id in matched_units(matcher, referral_id)
+
+    # Retiring the unit, or its scheme.
+    assert actors.delete("provider_a", f"{API}/schemes/{own_scheme['id']}").status_code == 200
+    assert unit_id not in matched_units(matcher, referral_id)
+
+
+def test_an_offer_made_elsewhere_shows_in_the_next_match(
+    shared_actors: Actors, matcher: Actors, scheme: dict[str, Any]
+) -> None:
+    unit_id = add_unit(shared_actors, scheme["id"])["id"]
+    referral_id = create_referral(shared_actors)["id"]
+    assert unit_id in matched_units(matcher, referral_id)
+    made = make_offer(shared_actors, create_referral(shared_actors)["id"], unit_id)
+    assert unit_id not in matched_units(matcher, referral_id)
+    withdrawn = shared_actors.post("officer", f"{API}/offers/{made['id']}/withdraw")
+    assert withdrawn.status_code == 200
+    assert unit_id in matched_units(matcher, referral_id)
+
+
+# -- perpetrator options -----------------------------------------------------------------
+
+HOME_IN_STOCKPORT = {"latitude": 53.41, "longitude": -2.15}
+
+
+@pytest.fixture
+def rehousing(actors: Actors) -> dict[str, str]:
+    """A rehousing option near the victim's home in Stockport, and one in Westminster."""
+    near = actors.post("provider_a", f"{API}/rehousing-options", rehousing_body())
+    far = actors.post(
+        "provider_a",
+        f"{API}/rehousing-options",
+        rehousing_body(
+            authority_code=WESTMINSTER[0],
+            name="Pimlico Rooms",
+            postcode="SW1P 4DR",
+            latitude=51.4930,
+            longitude=-0.1370,
+        ),
+    )
+    assert near.status_code == far.status_code == 201, (near.text, far.text)
+    return {"near": near.json()["id"], "far": far.json()["id"]}
+
+
+def test_perpetrator_options_when_a_perpetrator_move_is_possible(
+    actors: Actors, rehousing: dict[str, str]
+) -> None:
+    referral = create_referral(
+        actors,
+        body={
+            "reference": "MAN-PM-1",
+            "risk_level": "medium",
+            "household": {
+                "members": [{"age": 29, "gender": "female"}],
+                "home": HOME_IN_STOCKPORT,
+                "perpetrator_move_possible": True,
+                "perpetrator_conditions": ["dvpo"],
+            },
+        },
+    )
+    response = actors.get("officer", f"{API}/referrals/{referral['id']}/perpetrator-options")
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["checked"] == 2
+    [option] = result["options"]
+    assert option["option_id"] == rehousing["far"]
+    assert option["parts"]["perpetrator_move"] > 0
+    assert option["score"] == pytest.approx(sum(option["parts"].values()))
+    assert WESTMINSTER[0] in option["explanation"]
+    assert result["excluded"] == {"too_close": 1}  # the one a few km from her home
+    assert not {"latitude", "longitude", "address", "postcode"} & set(all_keys(result))
+
+
+@pytest.mark.parametrize(
+    "household",
+    [
+        {"members": [{"age": 29, "gender": "female"}], "home": HOME_IN_STOCKPORT},
+        {"members": [{"age": 29, "gender": "female"}], "perpetrator_move_possible": True},
+    ],
+    ids=["move not possible", "home not known"],
+)
+def test_no_perpetrator_options_unless_a_move_is_possible(
+    actors: Actors, rehousing: dict[str, str], household: dict[str, Any]
+) -> None:
+    body = {"reference": "MAN-PM-2", "risk_level": "medium", "household": household}
+    referral = create_referral(actors, body=body)
+    result = actors.get("officer", f"{API}/referrals/{referral['id']}/perpetrator-options").json()
+    assert result["options"] == []
+    assert result["excluded"] == {"perpetrator_move_not_possible": 2}
+
+
+# -- against the Greater Manchester demo registry ----------------------------------------
+
+
+@pytest.fixture
+def demo(migrated_settings: Settings) -> Iterator[Actors]:
+    """The demo dataset (Greater Manchester), and a Manchester officer's key."""
+    report = asyncio.run(seed_database(migrated_settings, "demo", 1))
+    assert report.seeded
+    with app_client(migrated_settings) as client:
+        world = Actors(client=client, settings=migrated_settings)
+        world.keys["officer"] = world.new_key(Role.HOUSING_OFFICER, authority_code=MANCHESTER[0])
+        world.keys["admin"] = world.new_key(Role.ADMIN)
+        yield world
+
+
+def _matchable_units(settings: Settings) -> int:
+    [(count,)] = db_all(
+        settings,
+        select(func.count())
+        .select_from(Unit)
+        .join(Scheme, Scheme.id == Unit.scheme_id)
+        .where(Unit.status == "available", Unit.retired_at.is_(None), Scheme.retired_at.is_(None)),
+    )
+    return int(count)
+
+
+def test_matches_against_the_demo_registry(demo: Actors) -> None:
+    seeded = demo.get("officer", f"{API}/referrals", params={"status": "open", "limit": 5})
+    assert seeded.json()["total"] > 0
+    referral_ids = [r["id"] for r in seeded.json()["items"]]
+    referral_ids.append(create_referral(demo)["id"])
+    reasons = {str(r) for r in Reason}
+    for referral_id in referral_ids:
+        response = demo.get(
+            "officer", f"{API}/referrals/{referral_id}/matches", params={"limit": 10}
+        )
+        assert response.status_code == 200, response.text
+        assert_no_location(response)
+        found = response.json()
+        assert found["checked"] == _matchable_units(demo.settings)
+        assert len(found["options"]) == min(10, found["feasible"])
+        scores = [o["score"] for o in found["options"]]
+        assert scores == sorted(scores, reverse=True)
+        assert set(found["excluded"]) <= reasons
+        assert all(set(m["reasons"]) <= reasons for m in found["nearest_misses"])
+        for option in found["options"]:
+            unit = demo.get("officer", f"{API}/units/{option['unit_id']}").json()
+            assert unit["status"] == "available"
+            assert unit["postcode_district"] == option["area"]["postcode_district"]
+            assert unit["authority_code"] == option["area"]["authority_code"]
+    # The household registered here (Manchester, no special needs) has options.
+    assert found["feasible"] > 0 and uuid.UUID(found["referral_id"])
