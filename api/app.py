@@ -47,6 +47,7 @@ from placement.crypto import load_cipher
 from placement.db import create_engine
 from placement.housekeeping import run_forever
 from placement.matching import RegistryIndex
+from placement.security import PrincipalCache
 
 API_DESCRIPTION = """
 The shared register of safe-accommodation vacancies, protocols between authorities and
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def dispose_engine() -> None:
         """Close pooled connections, so an app made and dropped (as in tests) leaks none."""
         await engine.dispose()
+
     alchemy = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         before_send_handler="autocommit",
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "cipher": cipher,
                 "sessions": async_sessionmaker(engine, expire_on_commit=False),
                 "registry_index": RegistryIndex(cipher),
+                "principals": PrincipalCache(settings.key_cache_seconds),
                 "weights": settings.match_weights(),
             }
         ),

@@ -17,7 +17,7 @@ from litestar.types import Guard
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from placement.enums import Role
-from placement.security import Principal, principal_for_key
+from placement.security import Principal, PrincipalCache, principal_for_key
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="placement"'}
 
@@ -31,9 +31,15 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException(
                 "send your API key as 'Authorization: Bearer <key>'", headers=CHALLENGE
             )
-        sessions: async_sessionmaker[Any] = connection.app.state.sessions
-        async with sessions() as session:
-            principal = await principal_for_key(session, key.strip())
+        key = key.strip()
+        cache: PrincipalCache = connection.app.state.principals
+        principal = cache.get(key)
+        if principal is None:
+            sessions: async_sessionmaker[Any] = connection.app.state.sessions
+            async with sessions() as session:
+                principal = await principal_for_key(session, key)
+            if principal is not None:
+                cache.put(key, principal)
         if principal is None:
             raise NotAuthorizedException("unknown or revoked API key", headers=CHALLENGE)
         return AuthenticationResult(user=principal, auth=principal.key_id)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
@@ -82,8 +83,10 @@ class KeyController(Controller):
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
         key_id: FromPath[uuid.UUID],
+        state: State,
     ) -> KeyView:
         row = await revoke_key(db_session, key_id)
+        state.principals.forget(key_id)
         if row is None:
             raise NotFound("api_key", key_id)
         audit.record(db_session, principal, "revoke", "api_key", key_id)

@@ -92,7 +92,7 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
     elif os.environ.get("PLACEMENT_DATABASE_URL"):
         yield os.environ["PLACEMENT_DATABASE_URL"]
     else:
-        with throwaway_postgres(workdir) as url:
+        with throwaway_postgres() as url:
             yield url
 
 

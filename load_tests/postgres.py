@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,11 +34,14 @@ def _as_postgres(*command: str) -> None:
 
 
 @contextmanager
-def throwaway_postgres(workdir: Path) -> Iterator[str]:
-    """Start a trust-auth cluster owned by the postgres user; yields its URL; removes it."""
+def throwaway_postgres() -> Iterator[str]:
+    """Start a trust-auth cluster owned by the postgres user; yields its URL; removes it.
+
+    The cluster gets a temporary folder of its own in /tmp, owned by postgres: the
+    caller's folders are private to root, and the server could not reach into them.
+    """
     binaries = _server_binaries()
-    folder = workdir / "postgres"
-    folder.mkdir()
+    folder = Path(tempfile.mkdtemp(prefix="placement-pg-"))
     shutil.chown(folder, "postgres")
     port = _free_port()
     _as_postgres(

@@ -39,6 +39,7 @@ class Settings:
     | PLACEMENT_MAX_BODY_BYTES | 262144 | larger request bodies get 413 |
     | PLACEMENT_OFFER_HOLD_HOURS | 4 | how long an offer holds a unit |
     | PLACEMENT_MATCH_WEIGHTS | {} | JSON object overriding `optimiser.Weights` fields |
+    | PLACEMENT_KEY_CACHE_SECONDS | 5 | how long a worker trusts a key it has checked (0: never) |
     """
 
     data_dir: Path
@@ -47,6 +48,7 @@ class Settings:
     rate_limit_per_minute: int = 1200
     max_body_bytes: int = 262_144
     offer_hold_hours: int = 4
+    key_cache_seconds: int = 5
     match_weights_json: str = "{}"
 
     def match_weights(self) -> optimiser.Weights:
@@ -76,6 +78,7 @@ class Settings:
             rate_limit_per_minute=_int_env("PLACEMENT_RATE_LIMIT_PER_MINUTE", 1200),
             max_body_bytes=_int_env("PLACEMENT_MAX_BODY_BYTES", 262_144),
             offer_hold_hours=_int_env("PLACEMENT_OFFER_HOLD_HOURS", 4),
+            key_cache_seconds=_int_env("PLACEMENT_KEY_CACHE_SECONDS", 5),
             match_weights_json=os.environ.get("PLACEMENT_MATCH_WEIGHTS") or "{}",
         )
 

@@ -40,8 +40,11 @@ class MatchService:
         self, referral_id: uuid.UUID, limit: int
     ) -> tuple[optimiser.OptionsResult, Snapshot]:
         referral = await self.referrals.get(referral_id)
-        case = household(referral, self.referrals.household(referral, purpose="match"))
         snapshot = await self.index.current(self.session)
+        linked = await linked_schemes(self.session, referral)
+        # Every read first, the audited decrypt last: the audit INSERT (flushed at commit)
+        # takes SQLite's write lock, which must not be held while the matcher runs.
+        case = household(referral, self.referrals.household(referral, purpose="match"))
         result = optimiser.options_for_household(
             snapshot.table,
             case,
@@ -49,7 +52,7 @@ class MatchService:
             self.weights,
             date.today(),
             limit,
-            linked_schemes=await linked_schemes(self.session, referral),
+            linked_schemes=linked,
         )
         return result, snapshot
 
@@ -76,8 +79,8 @@ class MatchService:
 
     async def perpetrator(self, referral_id: uuid.UUID) -> optimiser.PerpetratorOptionsResult:
         referral = await self.referrals.get(referral_id)
-        case = household(referral, self.referrals.household(referral, purpose="match"))
         snapshot = await self.index.current(self.session)
+        case = household(referral, self.referrals.household(referral, purpose="match"))
         return optimiser.perpetrator_options(case, snapshot.rehousing, self.weights, date.today())
 
     async def allocate(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import anyio
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +39,9 @@ from placement.models import (
 
 # More changes than this since the last look and a full reload is cheaper than patching.
 FULL_RELOAD_AFTER = 2_000
+# Which parts of a snapshot each watched table can change.
+UNIT_TABLES = frozenset({"units", "schemes", "providers"})
+PROTOCOL_TABLES = frozenset({"protocols", "protocol_members", "placements"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +107,9 @@ class RegistryIndex:
                     .limit(FULL_RELOAD_AFTER + 1)
                 )
             ]
-        if self.snapshot is None or len(changes) > FULL_RELOAD_AFTER or oldest > self.seq + 1:
+        full = self.snapshot is None or len(changes) > FULL_RELOAD_AFTER or oldest > self.seq + 1
+        tables = {table for table, _ in changes}
+        if full:
             self.units, self.facts, self._scheme_points = {}, {}, {}
             await self._load_units(session, None)
         else:
@@ -125,13 +131,31 @@ class RegistryIndex:
                     self.units.pop(str(unit_id), None)
                     self.facts.pop(str(unit_id), None)
                 await self._load_units(session, unit_ids)
+        previous = self.snapshot
+        units = sorted(self.units.values(), key=lambda u: u.id)
+        table = (
+            previous.table
+            if previous is not None and not full and not tables & UNIT_TABLES
+            # Building the table is CPU work; off the event loop, other requests go on.
+            else await anyio.to_thread.run_sync(optimiser.UnitTable.from_units, units)
+        )
+        protocols = (
+            previous.protocols
+            if previous is not None and not full and not tables & PROTOCOL_TABLES
+            else await load_protocols(session)
+        )
+        rehousing = (
+            previous.rehousing
+            if previous is not None and not full and "rehousing_options" not in tables
+            else await load_rehousing(session)
+        )
         self.seq = latest
         self.snapshot = Snapshot(
             seq=latest,
-            table=optimiser.UnitTable.from_units(sorted(self.units.values(), key=lambda u: u.id)),
+            table=table,
             facts=dict(self.facts),
-            protocols=await load_protocols(session),
-            rehousing=await load_rehousing(session),
+            protocols=protocols,
+            rehousing=rehousing,
         )
 
     async def unit(self, session: AsyncSession, unit_id: uuid.UUID) -> optimiser.Unit | None:

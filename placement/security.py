@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -151,3 +153,36 @@ async def revoke_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
         row.revoked_at = datetime.now(UTC)
         await session.flush()
     return row
+
+
+class PrincipalCache:
+    """Keys this worker has checked recently, so not every request costs a key lookup.
+
+    A revocation takes effect at once on the worker that made it (it calls `forget`) and
+    within `ttl` seconds on every other worker. Entries are keyed by the key's SHA-256,
+    so the cache never holds a usable key.
+    """
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, key: str) -> Principal | None:
+        if self.ttl <= 0:
+            return None
+        entry = self._entries.get(hash_key(key))
+        if entry is None or entry[0] <= self.clock():
+            return None
+        return entry[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        if self.ttl > 0:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[hash_key(key)] = (self.clock() + self.ttl, principal)
+
+    def forget(self, key_id: uuid.UUID) -> None:
+        self._entries = {
+            digest: entry for digest, entry in self._entries.items() if entry[1].key_id != key_id
+        }
