@@ -31,7 +31,7 @@ from cryptography.fernet import Fernet
 from load_tests.checks import integrity_problems, occupancy
 from load_tests.plan import build_plan
 from load_tests.postgres import throwaway_postgres
-from placement.config import Settings
+from placement.config import Settings, normalise_database_url
 
 HERE = Path(__file__).parent
 MATCHES = "/api/v1/referrals/[id]/matches"
@@ -90,7 +90,7 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite+aiosqlite:///{workdir / 'data' / 'placement.db'}"
     elif os.environ.get("PLACEMENT_DATABASE_URL"):
-        yield os.environ["PLACEMENT_DATABASE_URL"]
+        yield normalise_database_url(os.environ["PLACEMENT_DATABASE_URL"])
     else:
         with throwaway_postgres() as url:
             yield url
