@@ -20,9 +20,10 @@ from placement import audit
 from placement.crypto import Cipher
 from placement.enums import OfferStatus, ReferralStatus, Role, UnitStatus
 from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
-from placement.models import Offer, Placement, Referral, Scheme, Unit
+from placement.models import Offer, Placement, Referral, Unit
 from placement.registry.base import Page
 from placement.registry.units import transition_unit
+from placement.scopes import booking_scope
 from placement.security import Principal
 
 EXPIRY = Principal(key_id=None, label="offer expiry", role=Role.ADMIN)
@@ -132,17 +133,9 @@ class OfferService:
     # -- scope -------------------------------------------------------------------------
     def visible(self, stmt: Select[Any]) -> Select[Any]:
         """Officers see offers for their authority's referrals; providers, offers on their units."""
-        if self.principal.is_officer:
-            return stmt.join(Referral, Referral.id == Offer.referral_id).where(
-                Referral.authority_code == self.principal.authority_code
-            )
-        if self.principal.role is Role.PROVIDER:
-            return (
-                stmt.join(Unit, Unit.id == Offer.unit_id)
-                .join(Scheme, Scheme.id == Unit.scheme_id)
-                .where(Scheme.provider_id == self.principal.provider_id)
-            )
-        raise Forbidden("only housing officers, integrations and providers work with offers")
+        return booking_scope(
+            stmt, self.principal, Offer.referral_id, Offer.unit_id, "work with offers"
+        )
 
     async def list(
         self, *, status: str | None, referral_id: uuid.UUID | None, limit: int, offset: int

@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import audit
 from placement.crypto import Cipher
-from placement.enums import Role, UnitStatus
+from placement.enums import UnitStatus
 from placement.errors import Conflict, Forbidden, NotFound
-from placement.models import Placement, Referral, Scheme, Unit
+from placement.models import Placement, Scheme, Unit
 from placement.registry.base import Page
 from placement.registry.units import transition_unit
+from placement.scopes import booking_scope
 from placement.security import Principal
 
 
@@ -33,17 +34,9 @@ class PlacementService:
         self.cipher = cipher
 
     def visible(self, stmt: Select[Any]) -> Select[Any]:
-        if self.principal.is_officer:
-            return stmt.join(Referral, Referral.id == Placement.referral_id).where(
-                Referral.authority_code == self.principal.authority_code
-            )
-        if self.principal.role is Role.PROVIDER:
-            return (
-                stmt.join(Unit, Unit.id == Placement.unit_id)
-                .join(Scheme, Scheme.id == Unit.scheme_id)
-                .where(Scheme.provider_id == self.principal.provider_id)
-            )
-        raise Forbidden("only housing officers, integrations and providers see placements")
+        return booking_scope(
+            stmt, self.principal, Placement.referral_id, Placement.unit_id, "see placements"
+        )
 
     async def list(self, *, current: bool | None, limit: int, offset: int) -> Page[Placement]:
         stmt = self.visible(select(Placement))
