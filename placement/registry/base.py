@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import audit
+from placement.crypto import Cipher
 from placement.enums import Role
 from placement.errors import Forbidden, InvalidInput, NotFound
 from placement.models import Authority, Provider
@@ -161,3 +162,26 @@ class RegistryService(Generic[M]):
 
 def active_only(stmt: Select[Any], model: Any, include_retired: bool) -> Select[Any]:
     return stmt if include_retired else stmt.where(model.retired_at.is_(None))
+
+
+READERS = frozenset({Role.ADMIN, Role.PROVIDER, Role.HOUSING_OFFICER, Role.INTEGRATION})
+"""Who may read the accommodation registry (commissioners get aggregates, not rows)."""
+
+
+class ProviderOwnedService(RegistryService[M]):
+    """Records a provider owns and whose location is sealed: schemes, rehousing options.
+
+    Providers see and change only their own; admins and providers write; officers read.
+    """
+
+    writers = frozenset({Role.ADMIN, Role.PROVIDER})
+    readers = READERS
+
+    def __init__(self, session: AsyncSession, principal: Principal, cipher: Cipher) -> None:
+        super().__init__(session, principal)
+        self.cipher = cipher
+
+    def visible(self, stmt: Select[Any]) -> Select[Any]:
+        if self.principal.role is Role.PROVIDER:
+            return stmt.where(self.model.provider_id == self.principal.provider_id)
+        return stmt

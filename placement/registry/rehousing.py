@@ -11,33 +11,18 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import geography
-from placement.crypto import Cipher
 from placement.enums import Role
 from placement.errors import Forbidden
 from placement.models import RehousingOption
-from placement.registry.base import Page, RegistryService, active_only
+from placement.registry.base import Page, ProviderOwnedService, active_only
 from placement.registry.locations import check_location, split_location
-from placement.registry.schemes import READERS
-from placement.security import Principal
 
 
-class RehousingService(RegistryService[RehousingOption]):
+class RehousingService(ProviderOwnedService[RehousingOption]):
     model = RehousingOption
     record_type = "rehousing_option"
-    writers = frozenset({Role.ADMIN, Role.PROVIDER})
-    readers = READERS
-
-    def __init__(self, session: AsyncSession, principal: Principal, cipher: Cipher) -> None:
-        super().__init__(session, principal)
-        self.cipher = cipher
-
-    def visible(self, stmt: Select[Any]) -> Select[Any]:
-        if self.principal.role is Role.PROVIDER:
-            return stmt.where(RehousingOption.provider_id == self.principal.provider_id)
-        return stmt
 
     async def list(
         self,

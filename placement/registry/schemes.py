@@ -11,34 +11,18 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import geography
-from placement.crypto import Cipher
 from placement.enums import Role
 from placement.errors import Forbidden, InvalidInput
 from placement.models import Scheme
-from placement.registry.base import Page, RegistryService, active_only
+from placement.registry.base import Page, ProviderOwnedService, active_only
 from placement.registry.locations import check_location, seal, split_location
-from placement.security import Principal
-
-READERS = frozenset({Role.ADMIN, Role.PROVIDER, Role.HOUSING_OFFICER, Role.INTEGRATION})
 
 
-class SchemeService(RegistryService[Scheme]):
+class SchemeService(ProviderOwnedService[Scheme]):
     model = Scheme
     record_type = "scheme"
-    writers = frozenset({Role.ADMIN, Role.PROVIDER})
-    readers = READERS
-
-    def __init__(self, session: AsyncSession, principal: Principal, cipher: Cipher) -> None:
-        super().__init__(session, principal)
-        self.cipher = cipher
-
-    def visible(self, stmt: Select[Any]) -> Select[Any]:
-        if self.principal.role is Role.PROVIDER:
-            return stmt.where(Scheme.provider_id == self.principal.provider_id)
-        return stmt
 
     async def list(
         self,

@@ -17,8 +17,7 @@ from sqlalchemy.orm import contains_eager
 from placement.enums import OfferStatus, Role, UnitStatus
 from placement.errors import Conflict, InvalidInput, NotFound
 from placement.models import Offer, Placement, Scheme, Unit
-from placement.registry.base import Page, RegistryService, active_only
-from placement.registry.schemes import READERS
+from placement.registry.base import READERS, Page, RegistryService, active_only
 from placement.sql import json_array_contains
 
 
