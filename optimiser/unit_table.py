@@ -104,7 +104,7 @@ class UnitTable:
         def ints(values: Iterable[int]) -> IntArray:
             return np.fromiter(values, dtype=np.int64, count=len(units))
 
-        table = cls(
+        return cls(
             units=units,
             ids=ids,
             id_rank=id_rank,
@@ -138,8 +138,40 @@ class UnitTable:
             offers_language=offers,
             weekly_cost=np.fromiter((u.weekly_cost for u in units), dtype=np.float64,
                                     count=len(units)),
-        )
-        for column in (getattr(table, name) for name in cls.__dataclass_fields__):
+        )._frozen()
+
+    def take(self, rows: Sequence[int] | IntArray) -> "UnitTable":
+        """The table of just these rows, in this order, sharing this table's vocabularies.
+
+        A caller that keeps every unit in one table (whatever its availability) can hand
+        out the currently matchable ones after each booking in well under a millisecond,
+        where `from_units` re-validates and re-encodes every unit. The result answers every
+        question exactly as a table built from the same units would.
+        """
+        picked = np.asarray(rows, dtype=np.int64)
+        order = np.argsort(self.id_rank[picked], kind="stable")
+        id_rank = np.empty(len(picked), dtype=np.int64)
+        id_rank[order] = np.arange(len(picked), dtype=np.int64)
+        columns = {
+            name: getattr(self, name)[picked]
+            for name in self.__dataclass_fields__
+            if isinstance(getattr(self, name), np.ndarray) and name != "id_rank"
+        }
+        return UnitTable(
+            units=tuple(self.units[i] for i in picked.tolist()),
+            ids=tuple(self.ids[i] for i in picked.tolist()),
+            id_rank=id_rank,
+            authorities=self.authorities,
+            authority_index=self.authority_index,
+            schemes=self.schemes,
+            scheme_index=self.scheme_index,
+            languages=self.languages,
+            language_index=self.language_index,
+            **columns,
+        )._frozen()
+
+    def _frozen(self) -> "UnitTable":
+        for column in (getattr(self, name) for name in self.__dataclass_fields__):
             if isinstance(column, np.ndarray):
                 column.flags.writeable = False
-        return table
+        return self

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import anyio
+import numpy as np
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,11 +68,23 @@ class Snapshot:
 
 @dataclass
 class RegistryIndex:
+    """Every live unit (whatever its status) as one optimiser table, and which are available.
+
+    Most registry changes are bookings: a unit held, occupied or freed. Those flip a unit's
+    availability and cost a `UnitTable.take` of the available rows (well under a
+    millisecond); only a change to what a unit *is* (new, retired, or edited, or its
+    scheme or provider edited) re-encodes the whole table.
+    """
+
     cipher: Cipher
     seq: int = -1
     units: dict[str, optimiser.Unit] = field(default_factory=dict)
+    """Every unit that is not retired, in a scheme that is not retired."""
+    available: set[str] = field(default_factory=set)
     facts: dict[str, UnitFacts] = field(default_factory=dict)
     snapshot: Snapshot | None = None
+    _whole: optimiser.UnitTable | None = None
+    _row: dict[str, int] = field(default_factory=dict)
     _scheme_points: dict[tuple[str, datetime], optimiser.Point] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -110,34 +123,22 @@ class RegistryIndex:
         full = self.snapshot is None or len(changes) > FULL_RELOAD_AFTER or oldest > self.seq + 1
         tables = {table for table, _ in changes}
         if full:
-            self.units, self.facts, self._scheme_points = {}, {}, {}
+            self.units, self.available, self.facts, self._scheme_points = {}, set(), {}, {}
             await self._load_units(session, None)
+            reshaped = True
         else:
-            unit_ids = {_uuid(row) for table, row in changes if table == "units"}
-            scheme_ids = {_uuid(row) for table, row in changes if table == "schemes"}
-            provider_ids = {_uuid(row) for table, row in changes if table == "providers"}
-            if provider_ids:
-                scheme_ids |= set(
-                    await session.scalars(
-                        select(Scheme.id).where(Scheme.provider_id.in_(provider_ids))
-                    )
-                )
-            if scheme_ids:
-                unit_ids |= set(
-                    await session.scalars(select(Unit.id).where(Unit.scheme_id.in_(scheme_ids)))
-                )
-            if unit_ids:
-                for unit_id in unit_ids:
-                    self.units.pop(str(unit_id), None)
-                    self.facts.pop(str(unit_id), None)
-                await self._load_units(session, unit_ids)
+            reshaped = await self._reload_changed_units(session, changes)
+        if reshaped:
+            units = sorted(self.units.values(), key=lambda u: u.id)
+            # Encoding every unit is CPU work; off the event loop, other requests go on.
+            self._whole = await anyio.to_thread.run_sync(optimiser.UnitTable.from_units, units)
+            self._row = {unit.id: row for row, unit in enumerate(units)}
+        assert self._whole is not None
         previous = self.snapshot
-        units = sorted(self.units.values(), key=lambda u: u.id)
         table = (
             previous.table
             if previous is not None and not full and not tables & UNIT_TABLES
-            # Building the table is CPU work; off the event loop, other requests go on.
-            else await anyio.to_thread.run_sync(optimiser.UnitTable.from_units, units)
+            else self._whole.take(np.sort(np.fromiter((self._row[u] for u in self.available), int)))
         )
         protocols = (
             previous.protocols
@@ -153,33 +154,71 @@ class RegistryIndex:
         self.snapshot = Snapshot(
             seq=latest,
             table=table,
-            facts=dict(self.facts),
+            facts=self.facts,
             protocols=protocols,
             rehousing=rehousing,
         )
 
-    async def unit(self, session: AsyncSession, unit_id: uuid.UUID) -> optimiser.Unit | None:
-        """Any one unit as the optimiser sees it, whatever its status (for offer checks)."""
-        row = (await session.execute(_unit_rows().where(Unit.id == unit_id))).first()
-        return None if row is None else self._optimiser_unit(*row)
+    async def _reload_changed_units(
+        self, session: AsyncSession, changes: list[tuple[str, str]]
+    ) -> bool:
+        """Reload the units these changes touch; True when one changed more than its status."""
+        unit_ids = {_uuid(row) for table, row in changes if table == "units"}
+        scheme_ids = {_uuid(row) for table, row in changes if table == "schemes"}
+        provider_ids = {_uuid(row) for table, row in changes if table == "providers"}
+        if provider_ids:
+            scheme_ids |= set(
+                await session.scalars(select(Scheme.id).where(Scheme.provider_id.in_(provider_ids)))
+            )
+        if scheme_ids:
+            unit_ids |= set(
+                await session.scalars(select(Unit.id).where(Unit.scheme_id.in_(scheme_ids)))
+            )
+        if not unit_ids:
+            return False
+        before = {str(i): self.units.get(str(i)) for i in unit_ids}
+        for key in before:
+            self.units.pop(key, None)
+            self.available.discard(key)
+        facts = await self._load_units(session, unit_ids)
+        if any(
+            self.units.get(key) != unit or facts.get(key) != self.facts.get(key)
+            for key, unit in before.items()
+        ):
+            # Facts are shared with snapshots in use: replace the dict, never edit it.
+            self.facts = {
+                key: fact for key, fact in self.facts.items() if key in self.units
+            } | facts
+            return True
+        return False
 
-    async def _load_units(self, session: AsyncSession, only: set[uuid.UUID] | None) -> None:
-        stmt = _unit_rows().where(
-            Unit.status == UnitStatus.AVAILABLE,
-            Unit.retired_at.is_(None),
-            Scheme.retired_at.is_(None),
-        )
+    async def _load_units(
+        self, session: AsyncSession, only: set[uuid.UUID] | None
+    ) -> dict[str, UnitFacts]:
+        """Load units into `units` and `available`; returns the loaded units' facts."""
+        stmt = _unit_rows().where(Unit.retired_at.is_(None), Scheme.retired_at.is_(None))
         if only is not None:
             stmt = stmt.where(Unit.id.in_(only))
+        facts: dict[str, UnitFacts] = {}
         for unit, scheme, specialisms in await session.execute(stmt):
             key = str(unit.id)
             self.units[key] = self._optimiser_unit(unit, scheme, specialisms)
-            self.facts[key] = UnitFacts(
+            if unit.status == UnitStatus.AVAILABLE:
+                self.available.add(key)
+            facts[key] = UnitFacts(
                 scheme_id=str(scheme.id),
                 scheme_type=str(scheme.scheme_type),
                 authority_code=scheme.authority_code,
                 postcode_district=scheme.postcode_district,
             )
+        if only is None:
+            self.facts = facts
+        return facts
+
+    async def unit(self, session: AsyncSession, unit_id: uuid.UUID) -> optimiser.Unit | None:
+        """Any one unit as the optimiser sees it, whatever its status (for offer checks)."""
+        row = (await session.execute(_unit_rows().where(Unit.id == unit_id))).first()
+        return None if row is None else self._optimiser_unit(*row)
 
     def _optimiser_unit(self, unit: Unit, scheme: Scheme, specialisms: list[str]) -> optimiser.Unit:
         return optimiser.Unit(

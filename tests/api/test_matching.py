@@ -248,6 +248,12 @@ def test_new_retired_and_changed_units_and_schemes_show_in_the_next_match(
     actors.patch("provider_a", f"{API}/units/{unit_id}", {"version": version + 1, "bed_spaces": 4})
     assert unit_id in matched_units(matcher, referral_id)
 
+    # A new postcode moves the unit's area without changing what it offers.
+    moved = actors.patch("provider_a", f"{API}/schemes/{own_scheme['id']}", {"postcode": "M13 9PL"})
+    assert moved.status_code == 200, moved.text
+    areas = {o["unit_id"]: o["area"] for o in matches(matcher, referral_id)["options"]}
+    assert areas[unit_id]["postcode_district"] == "M13"
+
     # Retiring the unit, or its scheme.
     assert actors.delete("provider_a", f"{API}/schemes/{own_scheme['id']}").status_code == 200
     assert unit_id not in matched_units(matcher, referral_id)

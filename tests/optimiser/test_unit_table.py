@@ -1,8 +1,11 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optimiser.options import options_for_household
-from optimiser.problem import Weights
+from optimiser.problem import Household, Protocol, Unit, Weights
 from optimiser.unit_table import NO_BOY_LIMIT, UnitTable
+from tests.optimiser import strategies
 from tests.optimiser.builders import AS_OF, household, unit
 
 
@@ -33,3 +36,28 @@ def test_columns_are_read_only() -> None:
     table = UnitTable.from_units([unit()])
     with pytest.raises(ValueError, match="read-only"):
         table.bed_spaces[0] = 99
+
+
+@settings(max_examples=60, deadline=None)
+@given(strategies.unit_lists(), strategies.households(), strategies.protocols(), st.data())
+def test_a_taken_subset_answers_as_a_table_of_those_units(
+    units: list[Unit], h: Household, protocols: tuple[Protocol, ...], data: st.DataObject
+) -> None:
+    rows = data.draw(st.lists(st.sampled_from(range(len(units))), unique=True)
+                     if units else st.just([]))
+    subset = UnitTable.from_units(units).take(rows)
+    alone = UnitTable.from_units([units[i] for i in rows])
+    assert subset.ids == alone.ids
+    assert subset.id_rank.tolist() == alone.id_rank.tolist()
+    assert (options_for_household(subset, h, protocols, Weights(), AS_OF, limit=100)
+            == options_for_household(alone, h, protocols, Weights(), AS_OF, limit=100))
+
+
+def test_a_taken_subset_is_read_only_and_leaves_the_whole_alone() -> None:
+    whole = UnitTable.from_units([unit(id=f"u{i}", bed_spaces=i + 1) for i in range(4)])
+    part = whole.take([3, 1])
+    assert part.ids == ("u3", "u1")
+    assert part.bed_spaces.tolist() == [4, 2]
+    assert whole.bed_spaces.tolist() == [1, 2, 3, 4]
+    with pytest.raises(ValueError, match="read-only"):
+        part.bed_spaces[0] = 99
