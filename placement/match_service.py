@@ -19,12 +19,22 @@ import optimiser
 from placement import audit
 from placement.enums import ReferralStatus
 from placement.errors import InvalidInput
-from placement.matching import RegistryIndex, Snapshot, household, linked_schemes
+from placement.matching import (
+    FEED_BOUNDS,
+    HAS_LINKED,
+    RegistryIndex,
+    Snapshot,
+    household,
+    linked_schemes,
+)
 from placement.models import Referral
 from placement.offers import release_expired
-from placement.referrals import ReferralService
+from placement.referrals import ReferralService, one_visible
 
 MAX_ALLOCATION_CASES = 5_000
+# The referral, the change feed's bounds, and whether the household is linked to another
+# through its perpetrator: one round trip for what every match request needs first.
+_MATCH_READ = one_visible(*FEED_BOUNDS, HAS_LINKED)
 
 
 class MatchService:
@@ -39,9 +49,11 @@ class MatchService:
     async def options(
         self, referral_id: uuid.UUID, limit: int
     ) -> tuple[optimiser.OptionsResult, Snapshot]:
-        referral = await self.referrals.get(referral_id)
-        snapshot = await self.index.current(self.session)
-        linked = await linked_schemes(self.session, referral)
+        referral, latest, oldest, has_linked = await self.referrals.get_row(
+            _MATCH_READ, referral_id
+        )
+        snapshot = await self.index.current(self.session, (latest, oldest))
+        linked = await linked_schemes(self.session, referral) if has_linked else frozenset()
         # Every read first, the audited decrypt last: the audit INSERT (flushed at commit)
         # takes SQLite's write lock, which must not be held while the matcher runs.
         case = household(referral, self.referrals.household(referral, purpose="match"))

@@ -20,8 +20,9 @@ from typing import Any
 
 import anyio
 import numpy as np
-from sqlalchemy import Select, func, select, union
+from sqlalchemy import CompoundSelect, Select, bindparam, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 import optimiser
 from placement.crypto import Cipher
@@ -43,6 +44,17 @@ FULL_RELOAD_AFTER = 2_000
 # Which parts of a snapshot each watched table can change.
 UNIT_TABLES = frozenset({"units", "schemes", "providers"})
 PROTOCOL_TABLES = frozenset({"protocols", "protocol_members", "placements"})
+
+
+# Two scalar subqueries, not max() and min() in one SELECT: SQLite answers each alone from
+# the primary key, but scans the whole feed for the pair. Built once, as it runs on every
+# match request (SQLAlchemy memoises a statement's cache key on the object).
+FEED_BOUNDS = (
+    select(func.max(RegistryChange.seq)).scalar_subquery(),
+    select(func.min(RegistryChange.seq)).scalar_subquery(),
+)
+"""The newest and oldest entries of the change feed, as columns to read with other things."""
+_FEED_BOUNDS = select(*FEED_BOUNDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +100,15 @@ class RegistryIndex:
     _scheme_points: dict[tuple[str, datetime], optimiser.Point] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def current(self, session: AsyncSession) -> Snapshot:
-        """The snapshot, refreshed first if the registry changed since it was built."""
-        # Two scalar subqueries, not max() and min() in one SELECT: SQLite answers each
-        # alone from the primary key, but scans the whole feed for the pair.
-        latest, oldest = (
-            await session.execute(
-                select(
-                    select(func.max(RegistryChange.seq)).scalar_subquery(),
-                    select(func.min(RegistryChange.seq)).scalar_subquery(),
-                )
-            )
-        ).one()
+    async def current(
+        self, session: AsyncSession, bounds: tuple[int | None, int | None] | None = None
+    ) -> Snapshot:
+        """The snapshot, refreshed first if the registry changed since it was built.
+
+        `bounds` are the `FEED_BOUNDS` columns when the caller read them with its own
+        query (one round trip fewer on the hot path); otherwise they are read here.
+        """
+        latest, oldest = bounds or (await session.execute(_FEED_BOUNDS)).one()
         latest = int(latest or 0)
         if self.snapshot is not None and latest == self.seq:
             return self.snapshot
@@ -381,17 +390,11 @@ def _point(place: dict[str, Any]) -> optimiser.Point:
     return optimiser.Point(place["latitude"], place["longitude"])
 
 
-async def linked_schemes(session: AsyncSession, referral: Referral) -> frozenset[str]:
-    """Schemes already holding (or offered to) a household linked to the same perpetrator.
-
-    One round trip: this runs on every match request of a linked household.
-    """
-    if not referral.perpetrator_ref:
-        return frozenset()
+def _linked_schemes_statement() -> CompoundSelect:
     linked = select(Referral.id).where(
-        Referral.perpetrator_ref == referral.perpetrator_ref,
-        Referral.authority_code == referral.authority_code,
-        Referral.id != referral.id,
+        Referral.perpetrator_ref == bindparam("perpetrator_ref"),
+        Referral.authority_code == bindparam("authority_code"),
+        Referral.id != bindparam("referral_id"),
     )
     placed = (
         select(Unit.scheme_id)
@@ -403,5 +406,38 @@ async def linked_schemes(session: AsyncSession, referral: Referral) -> frozenset
         .join(Offer, Offer.unit_id == Unit.id)
         .where(Offer.referral_id.in_(linked), Offer.status == OfferStatus.LIVE)
     )
-    rows = await session.scalars(union(placed, offered))
+    return union(placed, offered)
+
+
+_LINKED_SCHEMES = _linked_schemes_statement()
+_OTHER = aliased(Referral)
+HAS_LINKED = (
+    select(_OTHER.id)
+    .where(
+        _OTHER.perpetrator_ref == Referral.perpetrator_ref,
+        _OTHER.authority_code == Referral.authority_code,
+        _OTHER.id != Referral.id,
+    )
+    .exists()
+)
+"""Whether another referral names the same perpetrator: a column to read with a referral,
+so that `linked_schemes` is asked only when it can find something (rarely)."""
+
+
+async def linked_schemes(session: AsyncSession, referral: Referral) -> frozenset[str]:
+    """Schemes already holding (or offered to) a household linked to the same perpetrator.
+
+    One round trip, with a statement built once: this runs on every match request of a
+    linked household.
+    """
+    if not referral.perpetrator_ref:
+        return frozenset()
+    rows = await session.scalars(
+        _LINKED_SCHEMES,
+        {
+            "perpetrator_ref": referral.perpetrator_ref,
+            "authority_code": referral.authority_code,
+            "referral_id": referral.id,
+        },
+    )
     return frozenset(str(row) for row in rows)

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import audit
@@ -24,6 +24,23 @@ from placement.registry.base import Page
 from placement.security import Principal
 
 OFFICERS = frozenset({Role.HOUSING_OFFICER, Role.INTEGRATION})
+
+
+def one_visible(*also: ColumnElement[Any]) -> Select[Any]:
+    """One referral (and any `also` columns), under `visible`'s row filter.
+
+    Bind `referral_id` and `authority_code`. Build these once and reuse them:
+    SQLAlchemy memoises a statement's cache key on the object, and the referral read
+    is on every match request.
+    """
+    return select(Referral, *also).where(
+        Referral.id == bindparam("referral_id"),
+        Referral.authority_code == bindparam("authority_code"),
+    )
+
+
+_ONE = one_visible()
+_ONE_FOR_UPDATE = _ONE.with_for_update()
 
 
 class ReferralService:
@@ -60,11 +77,22 @@ class ReferralService:
         return Page(items=items, total=int(total or 0), limit=limit, offset=offset)
 
     async def get(self, referral_id: uuid.UUID, *, for_update: bool = False) -> Referral:
-        stmt = self.visible(select(Referral)).where(Referral.id == referral_id)
-        found = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
-        if found is None:
+        row = await self.get_row(_ONE_FOR_UPDATE if for_update else _ONE, referral_id)
+        referral: Referral = row[0]
+        return referral
+
+    async def get_row(self, statement: Select[Any], referral_id: uuid.UUID) -> Row[Any]:
+        """The row of a `one_visible(...)` statement for this referral; 404 if not yours."""
+        self.require_officer()
+        row = (
+            await self.session.execute(
+                statement,
+                {"referral_id": referral_id, "authority_code": self.principal.authority_code},
+            )
+        ).first()
+        if row is None:
             raise NotFound(self.record_type, referral_id)
-        return found
+        return row
 
     def household(self, referral: Referral, purpose: str = "read") -> dict[str, Any]:
         """Decrypt the household document; every call is an audited read."""
