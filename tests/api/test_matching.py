@@ -43,6 +43,7 @@ from tests.placing import (
     matched_units,
     matches,
     patch_status,
+    referral_body,
 )
 
 STOCKPORT_SCHEME: dict[str, Any] = {
@@ -196,6 +197,25 @@ def test_unavailable_units_are_never_options(
 
 
 # -- every change shows in the very next match, whichever app instance made it -----------
+
+
+def test_households_linked_by_perpetrator_are_kept_out_of_each_others_scheme(
+    shared_actors: Actors, scheme: dict[str, Any]
+) -> None:
+    actors = shared_actors
+    first_unit, second_unit = (add_unit(actors, scheme["id"])["id"] for _ in range(2))
+    perpetrator = f"P-{uuid.uuid4().hex[:10]}"
+    first = create_referral(actors, body={**referral_body(), "perpetrator_ref": perpetrator})
+    linked = create_referral(actors, body={**referral_body(), "perpetrator_ref": perpetrator})
+    unrelated = create_referral(actors)
+    assert second_unit in matched_units(actors, linked["id"])
+
+    make_offer(actors, first["id"], first_unit)
+
+    found = matches(actors, linked["id"])
+    assert second_unit not in [o["unit_id"] for o in found["options"]]
+    assert found["excluded"].get("keep_apart", 0) >= 1
+    assert second_unit in matched_units(actors, unrelated["id"])
 
 
 @pytest.fixture(params=["same app", "another app"])
