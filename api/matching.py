@@ -7,6 +7,8 @@ never an address. Allocation runs propose; booking is done with offers.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Annotated
 
 import msgspec
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import optimiser
 from api.referrals import OFFICERS
 from placement.crypto import Cipher
+from placement.enums import AllocationScope
 from placement.match_service import MAX_ALLOCATION_CASES, MatchService
 from placement.matching import Snapshot, UnitFacts
 from placement.referrals import ReferralService
@@ -73,11 +76,20 @@ class PerpetratorOptions(msgspec.Struct):
 
 
 class AllocationRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """Allocate your authority's open referrals, or just the listed ones."""
+    """Allocate your authority's open referrals, or just the listed ones, or (as a joint
+    panel) every open referral of your authority's group or region."""
 
     referral_ids: (
         Annotated[list[uuid.UUID], Meta(min_length=1, max_length=MAX_ALLOCATION_CASES)] | None
     ) = None
+    scope: Annotated[
+        AllocationScope,
+        Meta(
+            description="`authority` (yours), or `group` or `region`: every open referral of "
+            "the authorities in your authority's group or region, allocated jointly. Only "
+            "your own cases are shown; other authorities' appear as counts."
+        ),
+    ] = AllocationScope.AUTHORITY
     time_limit_s: Annotated[float, Meta(ge=1, le=120)] = 20.0
 
 
@@ -94,7 +106,17 @@ class Proposal(msgspec.Struct):
     explanation: str
 
 
+class PartnerCases(msgspec.Struct):
+    """Another authority's cases in a group or region run: counts, never the cases."""
+
+    authority_code: str
+    cases: int
+    placed: int
+    perpetrator_moves: int
+
+
 class Allocation(msgspec.Struct):
+    scope: AllocationScope
     status: str
     """`optimal`, or `feasible` (the best found within the time limit)."""
     cases: int
@@ -108,6 +130,9 @@ class Allocation(msgspec.Struct):
     seconds: float
     engine: str
     proposals: list[Proposal]
+    """Your authority's cases only."""
+    partners: list[PartnerCases]
+    """Other authorities' cases in the run (a group or region run), as counts."""
 
 
 def _area(facts: UnitFacts) -> Area:
@@ -185,10 +210,15 @@ class AllocationController(Controller):
 
     @post(status_code=200, summary="Propose a joint allocation (books nothing)")
     async def allocate(
-        self, matcher: NamedDependency[MatchService], data: JSONBody[AllocationRequest]
+        self,
+        matcher: NamedDependency[MatchService],
+        principal: NamedDependency[Principal],
+        data: JSONBody[AllocationRequest],
     ) -> Allocation:
-        result, snapshot = await matcher.allocate(data.referral_ids, data.time_limit_s)
+        run = await matcher.allocate(data.referral_ids, data.time_limit_s, data.scope)
+        result, mine = run.result, principal.authority_code
         return Allocation(
+            scope=data.scope,
             status=result.status,
             cases=len(result.assignments),
             placed=result.placed,
@@ -201,17 +231,36 @@ class AllocationController(Controller):
             seconds=result.seconds,
             engine=result.engine,
             proposals=[
-                Proposal(
-                    referral_id=a.household_id,
-                    kind=a.kind,
-                    unit_id=a.unit_id,
-                    option_id=a.option_id,
-                    area=_area(snapshot.facts[a.unit_id]) if a.unit_id else None,
-                    priority=a.priority,
-                    score=a.score,
-                    parts=a.parts,
-                    explanation=a.explanation,
-                )
+                _proposal(a, run.snapshot)
                 for a in result.assignments
+                if run.authority_of[a.household_id] == mine
             ],
+            partners=_partners(result.assignments, run.authority_of, mine),
         )
+
+
+def _proposal(a: optimiser.Assignment, snapshot: Snapshot) -> Proposal:
+    return Proposal(
+        referral_id=a.household_id,
+        kind=a.kind,
+        unit_id=a.unit_id,
+        option_id=a.option_id,
+        area=_area(snapshot.facts[a.unit_id]) if a.unit_id else None,
+        priority=a.priority,
+        score=a.score,
+        parts=a.parts,
+        explanation=a.explanation,
+    )
+
+
+def _partners(
+    assignments: Sequence[optimiser.Assignment], authority_of: dict[str, str], mine: str | None
+) -> list[PartnerCases]:
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for a in assignments:
+        code = authority_of[a.household_id]
+        if code != mine:
+            counts[code][0] += 1
+            counts[code][1] += a.kind == "unit"
+            counts[code][2] += a.kind == "perpetrator_move"
+    return [PartnerCases(code, *counts[code]) for code in sorted(counts)]

@@ -1,7 +1,8 @@
 """The audit trail: who did what to which record, when.
 
-An event is added to the same session (and so the same transaction) as the change it
-describes: a write and its audit event land together or not at all. Details name the
+An event is written in the same transaction as the change it describes, as that
+transaction commits: a write and its audit event land together or not at all, and an
+audited read is on record before its response leaves. Details name the
 fields touched, never the secret values.
 """
 
@@ -11,11 +12,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from placement.models import AuditEvent
 from placement.security import Principal
+
+_PENDING = "placement.audit.pending"
 
 
 def record(
@@ -25,19 +29,40 @@ def record(
     record_type: str,
     record_id: object | None,
     **detail: Any,
-) -> AuditEvent:
-    event = AuditEvent(
-        at=datetime.now(UTC),
-        actor_key_id=principal.key_id,
-        actor_role=str(principal.role),
-        actor_label=principal.label,
-        action=action,
-        record_type=record_type,
-        record_id=None if record_id is None else str(record_id),
-        detail=detail,
+) -> None:
+    """Note an event; it is written as the session commits (`commit()`, or the end of a
+    `session.begin()` block), and dropped if the session's transaction ends otherwise.
+
+    One Core INSERT for all of a transaction's events at commit, rather than an ORM
+    object each: the unit of work would fetch every new row's id, and a match request
+    (which writes nothing else) would pay for that on the hot path.
+    """
+    session.sync_session.info.setdefault(_PENDING, []).append(
+        {
+            "at": datetime.now(UTC),
+            "actor_key_id": principal.key_id,
+            "actor_role": str(principal.role),
+            "actor_label": principal.label,
+            "action": action,
+            "record_type": record_type,
+            "record_id": None if record_id is None else str(record_id),
+            "detail": detail,
+        }
     )
-    session.add(event)
-    return event
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.execute(insert(AuditEvent), pending)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ends without committing (rolled back, closed) takes its events."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 async def list_events(

@@ -171,7 +171,7 @@ async def issue_key(
     """Create a key in its own transaction (with its audit event); returns the plaintext."""
     engine = create_engine(settings)
     try:
-        async with engine.begin() as conn, AsyncSession(bind=conn) as session:
+        async with AsyncSession(engine) as session, session.begin():
             row, key = await create_api_key(
                 session,
                 role=role,
@@ -181,7 +181,6 @@ async def issue_key(
                 region=region,
             )
             audit.record(session, SYSTEM, "create", "api_key", row.id, role=str(role))
-            await session.flush()
         return key
     finally:
         await engine.dispose()

@@ -8,14 +8,17 @@ timeout so concurrent writers queue instead of failing).
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import await_only
 
 from placement.config import Settings
 
@@ -38,9 +41,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _close_failed_cursor(context: ExceptionContext) -> None:
+    """Close the cursor SQLAlchemy's aiosqlite adapter leaves open when a statement fails.
+
+    Left to the garbage collector, that cursor is finalised on whichever thread collects
+    it, often the event loop's, and finalising takes its connection's lock. If by then the
+    connection is waiting (up to the busy timeout) for SQLite's write lock, its thread holds
+    that lock, and the whole worker freezes. Closed here, on the connection's own thread
+    while it is idle, it cannot.
+    """
+    for frame, _ in traceback.walk_tb(context.original_exception.__traceback__):
+        cursor = frame.f_locals.get("_cursor")
+        if isinstance(cursor, aiosqlite.Cursor):
+            await_only(cursor.close())
+            return
+
+
 def install_sqlite_pragmas(engine: AsyncEngine) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "handle_error", _close_failed_cursor)
 
 
 def ensure_sqlite_dir(database_url: str) -> None:

@@ -108,6 +108,15 @@ class ReferralStatus(StrEnum):
     CLOSED = "closed"
 
 
+class AllocationScope(StrEnum):
+    """Whose open referrals an allocation run takes: the caller's authority's, or those of
+    every authority in its group (such as Greater Manchester) or region, as a joint panel."""
+
+    AUTHORITY = "authority"
+    GROUP = "group"
+    REGION = "region"
+
+
 class OfferStatus(StrEnum):
     LIVE = "live"
     ACCEPTED = "accepted"

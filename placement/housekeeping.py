@@ -1,5 +1,8 @@
 """Periodic upkeep each worker runs in the background; safe to run on many at once.
 
+Each worker sweeps at start, then when the next offer hold expires (or every 30 s at
+most), so an expired hold frees its unit on time.
+
 Every step is a conditional update or an idempotent delete, so two workers sweeping at
 the same moment do no harm.
 """
@@ -8,16 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from placement.models import RegistryChange
+from placement.enums import OfferStatus
+from placement.models import Offer, RegistryChange
 from placement.offers import release_expired
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30.0
+EXPIRY_SLACK_SECONDS = 0.05
 CHANGES_KEPT = 100_000
 
 
@@ -30,18 +36,35 @@ async def prune_change_feed(session: AsyncSession) -> None:
         )
 
 
-async def sweep(sessions: async_sessionmaker[Any]) -> None:
+async def sweep(sessions: async_sessionmaker[Any]) -> datetime | None:
+    """Release expired holds and prune the feed; returns when the next hold expires."""
     async with sessions() as session, session.begin():
         expired = await release_expired(session)
         await prune_change_feed(session)
+        next_expiry = await session.scalar(
+            select(func.min(Offer.expires_at)).where(Offer.status == OfferStatus.LIVE)
+        )
     if expired:
         log.info("released %d expired offer holds", expired)
+    return next_expiry
+
+
+def seconds_until_next_sweep(next_expiry: datetime | None, every: float) -> float:
+    """Sweep again at the next expiry, so a hold frees its unit on time (and matches show it
+    at once), but at least every `every` seconds: another worker may add earlier holds."""
+    if next_expiry is None:
+        return every
+    if next_expiry.tzinfo is None:  # SQLite hands back naive UTC
+        next_expiry = next_expiry.replace(tzinfo=UTC)
+    due = (next_expiry - datetime.now(UTC)).total_seconds() + EXPIRY_SLACK_SECONDS
+    return min(every, max(due, EXPIRY_SLACK_SECONDS))
 
 
 async def run_forever(sessions: async_sessionmaker[Any], every: float = SWEEP_SECONDS) -> None:
     while True:
-        await asyncio.sleep(every)
         try:
-            await sweep(sessions)
+            wait = seconds_until_next_sweep(await sweep(sessions), every)
         except Exception:  # keep sweeping: one failed sweep must not stop expiry for good
             log.exception("housekeeping sweep failed")
+            wait = every
+        await asyncio.sleep(wait)

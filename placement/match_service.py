@@ -8,6 +8,8 @@ Every match request is audited, as DESIGN.md requires.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import optimiser
 from placement import audit
-from placement.enums import ReferralStatus
+from placement.enums import AllocationScope, ReferralStatus
 from placement.errors import InvalidInput
 from placement.matching import (
     FEED_BOUNDS,
@@ -35,6 +37,14 @@ MAX_ALLOCATION_CASES = 5_000
 # The referral, the change feed's bounds, and whether the household is linked to another
 # through its perpetrator: one round trip for what every match request needs first.
 _MATCH_READ = one_visible(*FEED_BOUNDS, HAS_LINKED)
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRun:
+    result: optimiser.AllocationResult
+    snapshot: Snapshot
+    authority_of: dict[str, str]
+    """Each case's referring authority, by referral id."""
 
 
 class MatchService:
@@ -96,25 +106,21 @@ class MatchService:
         return optimiser.perpetrator_options(case, snapshot.rehousing, self.weights, date.today())
 
     async def allocate(
-        self, referral_ids: list[uuid.UUID] | None, time_limit_s: float
-    ) -> tuple[optimiser.AllocationResult, Snapshot]:
-        """Jointly allocate the officer's open referrals (or the listed ones); proposes only.
+        self,
+        referral_ids: list[uuid.UUID] | None,
+        time_limit_s: float,
+        scope: AllocationScope = AllocationScope.AUTHORITY,
+    ) -> AllocationRun:
+        """Jointly allocate open referrals (the officer's, the listed ones, or a group's or
+        region's); proposes only.
 
         The solver runs in a worker thread, so a long run does not hold up other requests.
         """
         await release_expired(self.session)
-        stmt = self.referrals.visible(select(Referral)).where(
-            Referral.status == ReferralStatus.OPEN
-        )
-        if referral_ids is not None:
-            stmt = stmt.where(Referral.id.in_(referral_ids))
-        referrals = list(await self.session.scalars(stmt.order_by(Referral.id)))
-        if referral_ids is not None and len(referrals) != len(set(referral_ids)):
-            found = {r.id for r in referrals}
-            missing = next(str(i) for i in referral_ids if i not in found)
-            raise InvalidInput("referral_ids", f"{missing} is not an open referral of yours")
+        referrals = await self._cases(referral_ids, scope)
         if len(referrals) > MAX_ALLOCATION_CASES:
-            raise InvalidInput("referral_ids", f"at most {MAX_ALLOCATION_CASES} cases a run")
+            field = "referral_ids" if referral_ids is not None else "scope"
+            raise InvalidInput(field, f"at most {MAX_ALLOCATION_CASES} cases a run")
         cases = tuple(
             household(r, self.referrals.household(r, purpose="allocate")) for r in referrals
         )
@@ -128,14 +134,38 @@ class MatchService:
             as_of=date.today(),
         )
         result = await anyio.to_thread.run_sync(lambda: optimiser.allocate(problem, time_limit_s))
+        authorities = {case.id: case.authority_code for case in cases}
         audit.record(
             self.session,
             self.referrals.principal,
             "allocate",
             "allocation",
             None,
+            scope=str(scope),
             cases=len(cases),
+            authorities=sorted(set(authorities.values())),
             status=result.status,
             placed=result.placed,
         )
-        return result, snapshot
+        return AllocationRun(result, snapshot, authorities)
+
+    async def _cases(
+        self, referral_ids: list[uuid.UUID] | None, scope: AllocationScope
+    ) -> Sequence[Referral]:
+        if scope is not AllocationScope.AUTHORITY:
+            if referral_ids is not None:
+                raise InvalidInput(
+                    "scope", "a group or region run takes every open referral; omit referral_ids"
+                )
+            return await self.referrals.open_in_area(scope)
+        stmt = self.referrals.visible(select(Referral)).where(
+            Referral.status == ReferralStatus.OPEN
+        )
+        if referral_ids is not None:
+            stmt = stmt.where(Referral.id.in_(referral_ids))
+        referrals = list(await self.session.scalars(stmt.order_by(Referral.id)))
+        if referral_ids is not None and len(referrals) != len(set(referral_ids)):
+            found = {r.id for r in referrals}
+            missing = next(str(i) for i in referral_ids if i not in found)
+            raise InvalidInput("referral_ids", f"{missing} is not an open referral of yours")
+        return referrals

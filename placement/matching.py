@@ -73,7 +73,9 @@ class Snapshot:
 
     seq: int
     table: optimiser.UnitTable
+    """The units open to matching (available), as the optimiser takes them."""
     facts: dict[str, UnitFacts]
+    """Area and type of every live unit, available or not."""
     protocols: tuple[optimiser.Protocol, ...]
     rehousing: tuple[optimiser.RehousingOption, ...]
 

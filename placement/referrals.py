@@ -8,6 +8,7 @@ location tied to the household) is encrypted at rest and each read of it is audi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import audit
 from placement.crypto import Cipher
-from placement.enums import ReferralStatus, Role
+from placement.enums import AllocationScope, ReferralStatus, Role
 from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
 from placement.models import Authority, Referral
 from placement.offers import withdraw_live_offers
@@ -75,6 +76,29 @@ class ReferralService:
         items = list(rows)
         audit.record(self.session, self.principal, "list", self.record_type, None, count=len(items))
         return Page(items=items, total=int(total or 0), limit=limit, offset=offset)
+
+    async def open_in_area(self, scope: AllocationScope) -> Sequence[Referral]:
+        """Open referrals of every authority in the caller's group or region.
+
+        The one place the row filter widens, for joint allocation runs (a regional
+        panel): the households are decrypted only inside the service, for the matcher,
+        and of other authorities' cases only counts per authority leave it.
+        """
+        self.require_officer()
+        mine = await self.session.get(Authority, self.principal.authority_code)
+        assert mine is not None  # a key's authority is a foreign key
+        if scope is AllocationScope.GROUP:
+            if mine.group_name is None:
+                raise InvalidInput("scope", f"{mine.name} is not in a group of authorities")
+            partners = select(Authority.code).where(Authority.group_name == mine.group_name)
+        else:
+            partners = select(Authority.code).where(Authority.region == mine.region)
+        rows = await self.session.scalars(
+            select(Referral)
+            .where(Referral.status == ReferralStatus.OPEN, Referral.authority_code.in_(partners))
+            .order_by(Referral.id)
+        )
+        return rows.all()
 
     async def get(self, referral_id: uuid.UUID, *, for_update: bool = False) -> Referral:
         row = await self.get_row(_ONE_FOR_UPDATE if for_update else _ONE, referral_id)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from placement import housekeeping
@@ -23,7 +24,7 @@ from placement.crypto import load_cipher
 from placement.db import create_engine
 from placement.housekeeping import prune_change_feed, sweep
 from placement.matching import RegistryIndex
-from placement.models import RegistryChange
+from placement.models import Offer, RegistryChange
 from placement.offers import release_expired
 from tests.conftest import API, Actors, app_client
 from tests.placing import (
@@ -153,6 +154,39 @@ def test_the_sweep_frees_units_by_itself(instant_expiry: Actors, scheme_a: dict[
     assert made["unit_id"] in [o["unit_id"] for o in found["options"]]
 
 
+def test_a_running_service_frees_a_hold_when_it_ends_not_at_the_next_round_sweep(
+    actors: Actors, scheme_a: dict[str, Any]
+) -> None:
+    made = offered(actors, scheme_a["id"])
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+
+    async def end_soon(session: AsyncSession) -> None:
+        await session.execute(
+            update(Offer).where(Offer.id == uuid.UUID(made["id"])).values(expires_at=soon)
+        )
+
+    in_session(actors.settings, end_soon)
+    # A worker starting now sweeps at once, sees the hold ending in a second, and sweeps
+    # again then (rather than after SWEEP_SECONDS).
+    with app_client(actors.settings):
+        deadline = time.monotonic() + housekeeping.SWEEP_SECONDS / 3
+        while unit_status(actors, made["unit_id"]) == "held" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert unit_status(actors, made["unit_id"]) == "available"
+    assert get_offer(actors, made["id"])["status"] == "expired"
+    assert datetime.now(UTC) >= soon
+
+
+def test_the_next_sweep_is_due_when_the_next_hold_ends_or_after_the_interval() -> None:
+    now = datetime.now(UTC)
+    assert housekeeping.seconds_until_next_sweep(None, 30) == 30
+    assert housekeeping.seconds_until_next_sweep(now + timedelta(hours=4), 30) == 30
+    assert 9 < housekeeping.seconds_until_next_sweep(now + timedelta(seconds=10), 30) <= 10.1
+    assert housekeeping.seconds_until_next_sweep(now - timedelta(seconds=10), 30) > 0
+    naive = (now + timedelta(seconds=10)).replace(tzinfo=None)
+    assert 9 < housekeeping.seconds_until_next_sweep(naive, 30) <= 10.1
+
+
 def test_sweeps_in_several_workers_at_once_release_each_hold_once(
     instant_expiry: Actors, scheme_a: dict[str, Any]
 ) -> None:
@@ -177,7 +211,8 @@ def test_pruning_the_feed_makes_a_lagging_index_reload_in_full(
     units = [add_unit(actors, scheme_a["id"])["id"] for _ in range(3)]
 
     async def unit_ids(session: AsyncSession) -> set[str]:
-        return set((await index.current(session)).facts)
+        """The units the index would match."""
+        return set((await index.current(session)).table.ids)
 
     assert in_session(actors.settings, unit_ids) == set(units)
     for unit_id in units[:2]:

@@ -6,7 +6,17 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import API, WESTMINSTER, Actors, assert_problem, rehousing_body
+from placement.enums import Role
+from tests.conftest import (
+    API,
+    MANCHESTER,
+    STOCKPORT,
+    WESTMINSTER,
+    Actors,
+    assert_problem,
+    protocol_body,
+    rehousing_body,
+)
 from tests.placing import (
     add_scheme,
     add_unit,
@@ -14,6 +24,7 @@ from tests.placing import (
     create_referral,
     get_unit,
     matched_units,
+    referral_body,
     row_counts,
 )
 
@@ -151,11 +162,109 @@ def test_an_allocation_run_is_audited(shared_actors: Actors) -> None:
         ).json()["items"]
     ]
     assert event["action"] == "allocate" and event["actor_role"] == "housing_officer"
-    assert event["detail"] == {"cases": 1, "status": result["status"], "placed": result["placed"]}
+    assert event["detail"] == {
+        "scope": "authority",
+        "cases": 1,
+        "authorities": [MANCHESTER[0]],
+        "status": result["status"],
+        "placed": result["placed"],
+    }
     reads = [
         e for e in audit_for(shared_actors, "referral", referral["id"]) if e["action"] == "allocate"
     ]
     assert len(reads) == 1
+
+
+# -- group and region runs: a joint panel ----------------------------------------------
+
+CHESHIRE_EAST = "E06000049"  # North West, but not in Greater Manchester's group
+
+
+@pytest.fixture
+def panel(actors: Actors) -> dict[str, str]:
+    """One unit in Manchester; a standard-risk Manchester household, a high-risk Stockport
+    one, and a high-risk one from Cheshire East (same region, no group), all fitting it."""
+    created = actors.post(
+        "admin",
+        f"{API}/authorities",
+        {"code": CHESHIRE_EAST, "name": "Cheshire East", "region": "North West"},
+    )
+    assert created.status_code == 201, created.text
+    actors.keys["cheshire"] = actors.new_key(Role.HOUSING_OFFICER, authority_code=CHESHIRE_EAST)
+    for protocol in (
+        protocol_body(),
+        protocol_body(name="M-CE", kind="reciprocal", members=[MANCHESTER[0], CHESHIRE_EAST]),
+    ):
+        assert actors.post("admin", f"{API}/protocols", protocol).status_code == 201
+    unit = add_unit(actors, add_scheme(actors)["id"])["id"]
+    referrals = {
+        "ours": create_referral(actors, body=referral_body(risk_level="standard"))["id"],
+        "stockport": create_referral(
+            actors, "integration", body=referral_body("STK-1", risk_level="high")
+        )["id"],
+        "cheshire": create_referral(
+            actors, "cheshire", body=referral_body("CHE-1", risk_level="high")
+        )["id"],
+    }
+    assert unit in matched_units(actors, referrals["stockport"], "integration")
+    assert unit in matched_units(actors, referrals["cheshire"], "cheshire")
+    return {"unit": unit, **referrals}
+
+
+def test_alone_an_authority_takes_the_unit_for_its_own_household(
+    actors: Actors, panel: dict[str, str]
+) -> None:
+    result = allocate(actors)
+    assert (result["scope"], result["cases"], result["partners"]) == ("authority", 1, [])
+    [proposal] = result["proposals"]
+    assert (proposal["referral_id"], proposal["unit_id"]) == (panel["ours"], panel["unit"])
+
+
+@pytest.mark.parametrize(
+    ("scope", "partners"),
+    [("group", [STOCKPORT[0]]), ("region", sorted([STOCKPORT[0], CHESHIRE_EAST]))],
+)
+def test_a_group_or_region_run_weighs_partners_cases_and_shows_them_only_as_counts(
+    actors: Actors, panel: dict[str, str], scope: str, partners: list[str]
+) -> None:
+    response = actors.post("officer", f"{API}/allocations", {"scope": scope, "time_limit_s": 10})
+
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["scope"], result["cases"], result["placed"]) == (scope, 1 + len(partners), 1)
+    # The unit goes to a partner's high-risk household; ours is shown unplaced.
+    [proposal] = result["proposals"]
+    assert (proposal["referral_id"], proposal["kind"]) == (panel["ours"], "unplaced")
+    assert [p["authority_code"] for p in result["partners"]] == partners
+    assert sum(p["placed"] for p in result["partners"]) == 1
+    assert all(p["cases"] == 1 and p["perpetrator_moves"] == 0 for p in result["partners"])
+    for other in ("stockport", "cheshire"):
+        assert panel[other] not in response.text
+    assert "STK-1" not in response.text and "CHE-1" not in response.text
+    [event] = actors.get(
+        "admin", f"{API}/audit", params={"record_type": "allocation", "limit": 1}
+    ).json()["items"]
+    assert event["detail"]["scope"] == scope
+    assert event["detail"]["authorities"] == sorted([MANCHESTER[0], *partners])
+
+
+def test_a_group_run_for_an_authority_in_no_group_is_422(
+    actors: Actors, panel: dict[str, str]
+) -> None:
+    before = row_counts(actors.settings, "audit_events")
+    response = actors.post("cheshire", f"{API}/allocations", {"scope": "group"})
+    assert_problem(response, 422, "scope")
+    assert row_counts(actors.settings, "audit_events") == before
+
+
+def test_a_group_run_takes_every_open_referral_so_a_list_is_422(
+    shared_actors: Actors,
+) -> None:
+    mine = create_referral(shared_actors)["id"]
+    response = shared_actors.post(
+        "officer", f"{API}/allocations", {"scope": "region", "referral_ids": [mine]}
+    )
+    assert_problem(response, 422, "scope")
 
 
 @pytest.mark.parametrize("which", ["another authority's", "closed", "unknown"])
@@ -191,8 +300,9 @@ def test_a_referral_that_is_not_an_open_one_of_yours_is_422(
         ({"referral_ids": []}, "referral_ids"),
         ({"referral_ids": ["not-a-uuid"]}, "referral_ids[0]"),
         ({"authority_code": "E08000003"}, "authority_code"),
+        ({"scope": "national"}, "scope"),
     ],
-    ids=["zero", "too long", "text", "empty list", "not a uuid", "unknown field"],
+    ids=["zero", "too long", "text", "empty list", "not a uuid", "unknown field", "scope"],
 )
 def test_bad_allocation_requests_are_400(
     shared_actors: Actors, body: dict[str, Any], field: str
