@@ -166,7 +166,7 @@ def provide_matcher(
     cipher: NamedDependency[Cipher],
     state: State,
 ) -> MatchService:
-    referrals = ReferralService(db_session, principal, cipher)
+    referrals = ReferralService(db_session, principal, cipher, state.read_audit)
     return MatchService(referrals, state.registry_index, state.weights)
 
 

@@ -99,7 +99,9 @@ def provide_service(
     """Offers are checked against the same hard rules as matches before a unit is held."""
     hold = timedelta(hours=state.settings.offer_hold_hours)
     matcher = MatchService(
-        ReferralService(db_session, principal, cipher), state.registry_index, state.weights
+        ReferralService(db_session, principal, cipher, state.read_audit),
+        state.registry_index,
+        state.weights,
     )
     return OfferService(db_session, principal, cipher, hold, matcher.unit_breaks)
 

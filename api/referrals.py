@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from msgspec import UNSET, Meta, UnsetType
@@ -198,8 +199,9 @@ def provide_service(
     db_session: NamedDependency[AsyncSession],
     principal: NamedDependency[Principal],
     cipher: NamedDependency[Cipher],
+    state: State,
 ) -> ReferralService:
-    return ReferralService(db_session, principal, cipher)
+    return ReferralService(db_session, principal, cipher, state.read_audit)
 
 
 IdempotencyKey = Annotated[
@@ -235,7 +237,7 @@ class ReferralController(Controller):
         self, service: NamedDependency[ReferralService], referral_id: FromPath[uuid.UUID]
     ) -> ReferralView:
         referral = await service.get(referral_id)
-        return full_view(referral, service.household(referral))
+        return full_view(referral, await service.household(referral))
 
     @post(summary="Register a referral (send Idempotency-Key to retry safely)")
     async def create_referral(
@@ -258,7 +260,7 @@ class ReferralController(Controller):
                 return None
             referral = await service.get(uuid.UUID(first.record_id))
             return Response(
-                full_view(referral, service.household(referral)),
+                full_view(referral, await service.household(referral)),
                 status_code=first.status_code,
                 headers={"Idempotent-Replayed": "true"},
             )

@@ -2,23 +2,29 @@
 
 An event is written in the same transaction as the change it describes, as that
 transaction commits: a write and its audit event land together or not at all, and an
-audited read is on record before its response leaves. Details name the
+audited read is on record before its response leaves. Reads of household documents,
+the hot path, are written by `ReadAudit` instead: batched, outside the reader's
+transaction, and committed before the data is used. Details name the
 fields touched, never the secret values.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
+from placement.errors import AuditUnavailable
 from placement.models import AuditEvent
 from placement.security import Principal
 
+log = logging.getLogger(__name__)
 _PENDING = "placement.audit.pending"
 
 
@@ -38,16 +44,7 @@ def record(
     (which writes nothing else) would pay for that on the hot path.
     """
     session.sync_session.info.setdefault(_PENDING, []).append(
-        {
-            "at": datetime.now(UTC),
-            "actor_key_id": principal.key_id,
-            "actor_role": str(principal.role),
-            "actor_label": principal.label,
-            "action": action,
-            "record_type": record_type,
-            "record_id": None if record_id is None else str(record_id),
-            "detail": detail,
-        }
+        _row(principal, action, record_type, record_id, detail)
     )
 
 
@@ -63,6 +60,91 @@ def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
     """A transaction that ends without committing (rolled back, closed) takes its events."""
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+
+
+class ReadAudit:
+    """Audit events of reads, written in batches outside the reader's transaction.
+
+    A read audited in its own request's transaction made every match request a write
+    transaction; under load SQLite's single write lock then queued match requests behind
+    each other (measured: a median 19 ms per match waiting for the lock). Here one task
+    per worker writes whatever reads have queued, one transaction per batch, and each
+    reader waits until its event is committed before it goes on: the read is on record
+    before the data is used, and stays on record if the request later fails.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._queue: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._wake = asyncio.Event()
+        self._running = False
+
+    async def record(
+        self,
+        principal: Principal,
+        action: str,
+        record_type: str,
+        record_id: object | None,
+        **detail: Any,
+    ) -> None:
+        """Return once the event is committed; raise if it could not be."""
+        if not self._running:
+            raise AuditUnavailable
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((_row(principal, action, record_type, record_id, detail), done))
+        self._wake.set()
+        await done
+
+    async def run(self) -> None:
+        """Write batches until cancelled (the app's lifespan runs this)."""
+        self._running = True
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                batch, self._queue = self._queue, []
+                if batch:
+                    await self._write(batch)
+        finally:
+            self._running = False
+            for _, done in self._queue:
+                done.cancel()
+
+    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+        try:
+            async with self._sessions() as session, session.begin():
+                await session.execute(insert(AuditEvent), [row for row, _ in batch])
+        except Exception as error:  # every reader in the batch fails: no unaudited read
+            log.exception("writing %d read audit events failed", len(batch))
+            outcome: BaseException | None = error
+        else:
+            outcome = None
+        for _, done in batch:
+            if done.done():
+                continue
+            if outcome is None:
+                done.set_result(None)
+            else:
+                done.set_exception(AuditUnavailable())
+
+
+def _row(
+    principal: Principal,
+    action: str,
+    record_type: str,
+    record_id: object | None,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "at": datetime.now(UTC),
+        "actor_key_id": principal.key_id,
+        "actor_role": str(principal.role),
+        "actor_label": principal.label,
+        "action": action,
+        "record_type": record_type,
+        "record_id": None if record_id is None else str(record_id),
+        "detail": detail,
+    }
 
 
 async def list_events(

@@ -28,7 +28,9 @@ MIGRATIONS = "placement:migrations"
 def engine_options(database_url: str) -> dict[str, Any]:
     """Keyword arguments for `create_async_engine`, per backend."""
     if database_url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
+        # A pool big enough for a worker's requests in flight: with the default 5, busy
+        # workers opened and closed an overflow connection (a thread, pragmas) per request.
+        return {"connect_args": {"timeout": 30}, "pool_size": 20, "max_overflow": 20}
     return {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
 
 

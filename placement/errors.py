@@ -48,3 +48,13 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     status = 409
     title = "Conflict"
+
+
+class AuditUnavailable(DomainError):
+    """A read could not be put on the audit trail, so its data is not released."""
+
+    status = 503
+    title = "Service unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("the read could not be recorded in the audit trail; try again shortly")

@@ -64,9 +64,7 @@ class MatchService:
         )
         snapshot = await self.index.current(self.session, (latest, oldest))
         linked = await linked_schemes(self.session, referral) if has_linked else frozenset()
-        # Every read first, the audited decrypt last: the audit INSERT (flushed at commit)
-        # takes SQLite's write lock, which must not be held while the matcher runs.
-        case = household(referral, self.referrals.household(referral, purpose="match"))
+        case = household(referral, await self.referrals.household(referral, purpose="match"))
         result = optimiser.options_for_household(
             snapshot.table,
             case,
@@ -102,7 +100,7 @@ class MatchService:
     async def perpetrator(self, referral_id: uuid.UUID) -> optimiser.PerpetratorOptionsResult:
         referral = await self.referrals.get(referral_id)
         snapshot = await self.index.current(self.session)
-        case = household(referral, self.referrals.household(referral, purpose="match"))
+        case = household(referral, await self.referrals.household(referral, purpose="match"))
         return optimiser.perpetrator_options(case, snapshot.rehousing, self.weights, date.today())
 
     async def allocate(
@@ -121,9 +119,8 @@ class MatchService:
         if len(referrals) > MAX_ALLOCATION_CASES:
             field = "referral_ids" if referral_ids is not None else "scope"
             raise InvalidInput(field, f"at most {MAX_ALLOCATION_CASES} cases a run")
-        cases = tuple(
-            household(r, self.referrals.household(r, purpose="allocate")) for r in referrals
-        )
+        documents = await self.referrals.households(referrals, purpose="allocate")
+        cases = tuple(household(r, d) for r, d in zip(referrals, documents, strict=True))
         snapshot = await self.index.current(self.session)
         problem = optimiser.Problem(
             households=cases,

@@ -7,6 +7,7 @@ location tied to the household) is encrypted at rest and each read of it is audi
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -16,6 +17,7 @@ from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import audit
+from placement.audit import ReadAudit
 from placement.crypto import Cipher
 from placement.enums import AllocationScope, ReferralStatus, Role
 from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -47,10 +49,13 @@ _ONE_FOR_UPDATE = _ONE.with_for_update()
 class ReferralService:
     record_type = "referral"
 
-    def __init__(self, session: AsyncSession, principal: Principal, cipher: Cipher) -> None:
+    def __init__(
+        self, session: AsyncSession, principal: Principal, cipher: Cipher, reads: ReadAudit
+    ) -> None:
         self.session = session
         self.principal = principal
         self.cipher = cipher
+        self.reads = reads
 
     def require_officer(self) -> None:
         if self.principal.role not in OFFICERS:
@@ -74,7 +79,7 @@ class ReferralService:
             stmt.order_by(Referral.referred_on.desc(), Referral.id).limit(limit).offset(offset)
         )
         items = list(rows)
-        audit.record(self.session, self.principal, "list", self.record_type, None, count=len(items))
+        await self.reads.record(self.principal, "list", self.record_type, None, count=len(items))
         return Page(items=items, total=int(total or 0), limit=limit, offset=offset)
 
     async def open_in_area(self, scope: AllocationScope) -> Sequence[Referral]:
@@ -118,10 +123,19 @@ class ReferralService:
             raise NotFound(self.record_type, referral_id)
         return row
 
-    def household(self, referral: Referral, purpose: str = "read") -> dict[str, Any]:
-        """Decrypt the household document; every call is an audited read."""
-        audit.record(self.session, self.principal, purpose, self.record_type, referral.id)
+    async def household(self, referral: Referral, purpose: str = "read") -> dict[str, Any]:
+        """Decrypt the household document; every call is an audited read, on record first."""
+        await self.reads.record(self.principal, purpose, self.record_type, referral.id)
         return dict(self.cipher.decrypt_json(referral.details_ciphertext))
+
+    async def households(
+        self, referrals: Sequence[Referral], purpose: str
+    ) -> Sequence[dict[str, Any]]:
+        """Decrypt many household documents; their audit events go in one batch."""
+        await asyncio.gather(
+            *(self.reads.record(self.principal, purpose, self.record_type, r.id) for r in referrals)
+        )
+        return [dict(self.cipher.decrypt_json(r.details_ciphertext)) for r in referrals]
 
     async def create(self, fields: dict[str, Any], household: dict[str, Any]) -> Referral:
         self.require_officer()

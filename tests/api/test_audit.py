@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, make_url
 
 from tests.conftest import (
     API,
@@ -18,7 +20,9 @@ from tests.conftest import (
     rehousing_body,
     scheme_body,
     unit_body,
+    with_connection,
 )
+from tests.placing import create_referral, referral_body
 
 RecordWrites = list[tuple[str, str, str]]  # (record_type, record_id, actor_role)
 
@@ -136,3 +140,38 @@ def test_events_cannot_be_changed_through_the_api(actors: Actors, method: str) -
 def test_only_admins_read_the_audit(actors: Actors) -> None:
     for who in ("provider_a", "officer", "integration", "commissioner"):
         assert_problem(actors.get(who, f"{API}/audit"), 403)
+
+
+# -- reads of household documents: on record before the data is used -----------------
+
+REFUSE_AUDIT = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit trail unavailable'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'audit trail unavailable'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+    ],
+}
+
+
+def test_a_household_read_that_cannot_be_recorded_is_refused(actors: Actors) -> None:
+    body = referral_body(members=[{"age": 37, "gender": "female"}])
+    referral = create_referral(actors, body=body)
+    read = actors.get("officer", f"{API}/referrals/{referral['id']}")
+    assert read.status_code == 200 and "37" in read.text
+    dialect = make_url(actors.settings.database_url).get_backend_name()
+
+    def refuse(conn: Connection) -> None:
+        for statement in REFUSE_AUDIT[dialect]:
+            conn.execute(text(statement))
+
+    with_connection(actors.settings.database_url, refuse, commit=True)
+    for path in (f"referrals/{referral['id']}", f"referrals/{referral['id']}/matches"):
+        response = actors.get("officer", f"{API}/{path}")
+        problem = assert_problem(response, 503)
+        assert "audit" in problem["detail"]
+        assert "37" not in response.text and "members" not in response.text
