@@ -108,12 +108,16 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
     """The app; `serving` for a server process (it warms up at start, see `warm_up`)."""
     settings = settings or Settings.from_env()
     engine = create_engine(settings)
+    # The read audit writer has a connection of its own: requests wait for it while holding
+    # theirs, so drawing from their pool could leave it none.
+    audit_engine = create_engine(settings, connections=1)
     cipher = load_cipher(settings)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     async def dispose_engine() -> None:
         """Close pooled connections, so an app made and dropped (as in tests) leaks none."""
         await engine.dispose()
+        await audit_engine.dispose()
 
     alchemy = SQLAlchemyAsyncConfig(
         engine_instance=engine,
@@ -166,7 +170,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
                 "settings": settings,
                 "cipher": cipher,
                 "sessions": sessions,
-                "read_audit": ReadAudit(sessions),
+                "read_audit": ReadAudit(async_sessionmaker(audit_engine)),
                 "registry_index": RegistryIndex(cipher),
                 "principals": PrincipalCache(settings.key_cache_seconds),
                 "weights": settings.match_weights(),

@@ -71,9 +71,13 @@ def ensure_sqlite_dir(database_url: str) -> None:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, connections: int | None = None) -> AsyncEngine:
+    """The service's engine; `connections` fixes the pool at that many (no overflow)."""
     ensure_sqlite_dir(settings.database_url)
-    engine = create_async_engine(settings.database_url, **engine_options(settings.database_url))
+    options = engine_options(settings.database_url)
+    if connections is not None:
+        options |= {"pool_size": connections, "max_overflow": 0}
+    engine = create_async_engine(settings.database_url, **options)
     install_sqlite_pragmas(engine)
     return engine
 
