@@ -1,11 +1,10 @@
 """The audit trail: who did what to which record, when.
 
-An event is written in the same transaction as the change it describes, as that
-transaction commits: a write and its audit event land together or not at all, and an
-audited read is on record before its response leaves. Reads of household documents,
-the hot path, are written by `ReadAudit` instead: batched, outside the reader's
-transaction, and committed before the data is used. Details name the
-fields touched, never the secret values.
+`record` writes an event in the same transaction as the change it describes, as that
+transaction commits: a write and its audit event land together or not at all. Reads of
+household documents, the hot path, go through `ReadAudit` instead: batched, outside the
+reader's transaction, and committed before the data is used. Details name the fields
+touched, never the secret values.
 """
 
 from __future__ import annotations
@@ -98,6 +97,7 @@ class ReadAudit:
     async def run(self) -> None:
         """Write batches until cancelled (the app's lifespan runs this)."""
         self._running = True
+        batch: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         try:
             while True:
                 await self._wake.wait()
@@ -105,27 +105,27 @@ class ReadAudit:
                 batch, self._queue = self._queue, []
                 if batch:
                     await self._write(batch)
-        finally:
+        finally:  # stopped: nobody waits for a write that will not come
             self._running = False
-            for _, done in self._queue:
+            for _, done in [*batch, *self._queue]:
                 done.cancel()
 
     async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
         try:
             async with self._sessions() as session, session.begin():
                 await session.execute(insert(AuditEvent), [row for row, _ in batch])
-        except Exception as error:  # every reader in the batch fails: no unaudited read
+        except Exception:  # every reader in the batch fails: no unaudited read
             log.exception("writing %d read audit events failed", len(batch))
-            outcome: BaseException | None = error
+            failed = True
         else:
-            outcome = None
+            failed = False
         for _, done in batch:
             if done.done():
                 continue
-            if outcome is None:
-                done.set_result(None)
-            else:
+            if failed:
                 done.set_exception(AuditUnavailable())
+            else:
+                done.set_result(None)
 
 
 def _row(
