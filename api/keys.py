@@ -85,9 +85,10 @@ class KeyController(Controller):
         key_id: FromPath[uuid.UUID],
         state: State,
     ) -> KeyView:
-        row = await revoke_key(db_session, key_id)
+        row, revoked = await revoke_key(db_session, key_id)
         state.principals.forget(key_id)
         if row is None:
             raise NotFound("api_key", key_id)
-        audit.record(db_session, principal, "revoke", "api_key", key_id)
+        if revoked:
+            audit.record(db_session, principal, "revoke", "api_key", key_id)
         return view(row)

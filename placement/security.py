@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.enums import Role
@@ -147,12 +147,21 @@ async def list_keys(session: AsyncSession, limit: int, offset: int) -> tuple[lis
     return list(rows), int(total or 0)
 
 
-async def revoke_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
-    row = await session.get(ApiKey, key_id, with_for_update=True)
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = datetime.now(UTC)
-        await session.flush()
-    return row
+async def revoke_key(session: AsyncSession, key_id: uuid.UUID) -> tuple[ApiKey | None, bool]:
+    """The key (None if there is none), and whether this call revoked it.
+
+    A conditional UPDATE, so of two revocations at once exactly one revokes (and is
+    audited); the other finds the key already revoked.
+    """
+    now = datetime.now(UTC)
+    result = await session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    row = await session.get(ApiKey, key_id, populate_existing=True)
+    return row, bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 class PrincipalCache:

@@ -136,9 +136,10 @@ def test_revoked_key_gets_401(actors: Actors) -> None:
     ]
     [event] = audit_events(actors, record_type="api_key", action="revoke")
     assert (event["record_id"], event["actor_role"]) == (issued["details"]["id"], "admin")
-    # Revoking again changes nothing more.
+    # Revoking again changes nothing more, and so is not a second event.
     again = actors.delete("admin", f"{API}/keys/{issued['details']['id']}")
     assert again.json()["revoked_at"] == response.json()["revoked_at"]
+    assert len(audit_events(actors, record_type="api_key", action="revoke")) == 1
 
 
 def test_revoking_an_unknown_key_is_404(actors: Actors) -> None:
