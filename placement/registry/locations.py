@@ -9,13 +9,16 @@ from placement.crypto import Cipher
 from placement.errors import InvalidInput
 
 LOCATION_FIELDS = ("address", "postcode", "latitude", "longitude")
+# Officers see a unit's postcode district, and the matcher measures from the point: the two
+# must agree. Generous enough for the largest rural districts.
+POSTCODE_MAX_KM = 30.0
 
 
 def check_location(location: dict[str, Any], authority_code: str) -> dict[str, Any]:
     """Validate a location document; returns it with the postcode normalised.
 
     The point must be in England and in the stated authority (exclusion zones by
-    authority depend on that), and the postcode must be a real English district.
+    authority depend on that), and the postcode a real English district near the point.
     """
     postcode = geography.normalise_postcode(location["postcode"])
     if postcode is None:
@@ -28,6 +31,13 @@ def check_location(location: dict[str, Any], authority_code: str) -> dict[str, A
     lat, lon = location["latitude"], location["longitude"]
     if not geography.in_england(lat, lon):
         raise InvalidInput("latitude", "the point (latitude, longitude) must lie in England")
+    away = geography.haversine_km(lat, lon, district.latitude, district.longitude)
+    if away > POSTCODE_MAX_KM:
+        raise InvalidInput(
+            "postcode",
+            f"{postcode} is {away:.0f} km from the point (latitude, longitude); "
+            f"at most {POSTCODE_MAX_KM:.0f} km from its district's centre is accepted",
+        )
     if not geography.within_authority(authority_code, lat, lon):
         raise InvalidInput(
             "authority_code", f"the point (latitude, longitude) is not in {authority_code}"

@@ -155,6 +155,9 @@ CASES: dict[str, Case] = {
     "scheme Welsh postcode": Case(
         "provider_a", "POST", "schemes", scheme(postcode="CF10 1AA"), 422, "postcode"
     ),
+    "scheme postcode far from its point": Case(
+        "provider_a", "POST", "schemes", scheme(postcode="SW1A 1AA"), 422, "postcode"
+    ),
     "scheme point not in its authority": Case(
         "provider_a", "POST", "schemes", scheme(**STOCKPORT_POINT), 422, "authority_code"
     ),
@@ -353,6 +356,14 @@ CASES: dict[str, Case] = {
         option(max_risk_level="extreme"),
         400,
         "max_risk_level",
+    ),
+    "option patch postcode far from its point": Case(
+        "provider_a",
+        "PATCH",
+        "rehousing-options/{option}",
+        constant({"postcode": "LS1 4DY"}),
+        422,
+        "postcode",
     ),
     "option patch Welsh postcode": Case(
         "provider_a",
