@@ -82,13 +82,16 @@ class AllocationResult:
 
 
 def _check_arguments(time_limit_s: float, engine: str, workers: int) -> None:
-    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int | float) or not (
-        math.isfinite(time_limit_s) and time_limit_s > 0
+    if (
+        isinstance(time_limit_s, bool)
+        or not isinstance(time_limit_s, int | float)
+        or not (math.isfinite(time_limit_s) and time_limit_s > 0)
     ):
         raise ProblemError("time_limit_s", "must be a finite number of seconds above 0")
     if engine not in ENGINES:
-        raise ProblemError("engine", f"unknown engine {engine!r}; expected one of "
-                           + ", ".join(ENGINES))
+        raise ProblemError(
+            "engine", f"unknown engine {engine!r}; expected one of " + ", ".join(ENGINES)
+        )
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ProblemError("workers", "must be a whole number, 1 or more")
 
@@ -108,23 +111,33 @@ def allocate(
     bound = int(value[relaxed].sum())
     chosen = relaxed
     if not is_feasible(c, relaxed):
-        chosen = max(greedy(problem, c), repaired(c, np.array(relaxed), value),
-                     key=lambda pairs: int(value[pairs].sum()))
+        chosen = max(
+            greedy(problem, c),
+            repaired(c, np.array(relaxed), value),
+            key=lambda pairs: int(value[pairs].sum()),
+        )
         if engine == "mip":
             outcome = solve_lexicographic(c, scale, deadline)
         else:
             outcome = solve_joint(c, value, chosen, deadline, workers)
         if outcome is not None:
             bound = min(bound, outcome.bound)
-            if (is_feasible(c, outcome.chosen)
-                    and value[outcome.chosen].sum() > value[chosen].sum()):
+            if is_feasible(c, outcome.chosen) and value[outcome.chosen].sum() > value[chosen].sum():
                 chosen = outcome.chosen
     objective = int(value[chosen].sum())
     return _result(problem, c, chosen, objective, max(bound, objective), scale, start, engine)
 
 
-def _result(problem: Problem, c: Candidates, chosen: list[int], objective: int, bound: int,
-            scale: int, start: float, engine: str) -> AllocationResult:
+def _result(
+    problem: Problem,
+    c: Candidates,
+    chosen: list[int],
+    objective: int,
+    bound: int,
+    scale: int,
+    start: float,
+    engine: str,
+) -> AllocationResult:
     by_household = {int(c.household[p]): p for p in chosen}
     next_unit = {t: 0 for t in range(len(c.targets))}
     assignments = []
@@ -134,30 +147,68 @@ def _result(problem: Problem, c: Candidates, chosen: list[int], objective: int, 
         p = by_household.get(i)
         if p is None:
             options = int((c.household == i).sum())
-            assignments.append(Assignment(
-                household.id, "unplaced", None, None, priority, 0.0, {},
-                _unplaced_sentence(options)))
+            assignments.append(
+                Assignment(
+                    household.id,
+                    "unplaced",
+                    None,
+                    None,
+                    priority,
+                    0.0,
+                    {},
+                    _unplaced_sentence(options),
+                )
+            )
             continue
         target = c.targets[int(c.target[p])]
         skip = "perpetrator_move" if target.option_id is None else "specialist"
-        parts = {name: float(v) for name, v in zip(ALL_PARTS, c.parts[p], strict=True)
-                 if name != skip}
+        parts = {
+            name: float(v) for name, v in zip(ALL_PARTS, c.parts[p], strict=True) if name != skip
+        }
         score = float(c.parts[p].sum())
         if target.option_id is not None:
             moves += 1
-            assignments.append(Assignment(
-                household.id, "perpetrator_move", None, target.option_id, priority, score,
-                parts, describe_score(score, parts, [
-                    f"Priority {priority:.2f}. The perpetrator moves to rehousing option "
-                    f"{target.option_id}; the victim and children stay home."])))
+            assignments.append(
+                Assignment(
+                    household.id,
+                    "perpetrator_move",
+                    None,
+                    target.option_id,
+                    priority,
+                    score,
+                    parts,
+                    describe_score(
+                        score,
+                        parts,
+                        [
+                            f"Priority {priority:.2f}. The perpetrator moves to rehousing option "
+                            f"{target.option_id}; the victim and children stay home."
+                        ],
+                    ),
+                )
+            )
             continue
         unit_id = target.unit_ids[next_unit[int(c.target[p])]]
         next_unit[int(c.target[p])] += 1
-        assignments.append(Assignment(
-            household.id, "unit", unit_id, None, priority, score, parts,
-            describe_score(score, parts, [
-                f"Priority {priority:.2f}. Placed in unit {unit_id} of scheme "
-                f"{target.scheme_id}."])))
+        assignments.append(
+            Assignment(
+                household.id,
+                "unit",
+                unit_id,
+                None,
+                priority,
+                score,
+                parts,
+                describe_score(
+                    score,
+                    parts,
+                    [
+                        f"Priority {priority:.2f}. Placed in unit {unit_id} of scheme "
+                        f"{target.scheme_id}."
+                    ],
+                ),
+            )
+        )
     priorities = c.priority[c.household[chosen]]
     return AllocationResult(
         status="optimal" if objective >= bound else "feasible",
@@ -177,8 +228,12 @@ def _result(problem: Problem, c: Candidates, chosen: list[int], objective: int, 
 
 def _unplaced_sentence(options: int) -> str:
     if options == 0:
-        return ("Unplaced: no unit or perpetrator-rehousing option meets every rule for this "
-                "household; its options list says which rules rule each one out.")
-    return (f"Unplaced: {options} unit classes or rehousing options meet every rule, but "
-            "each went to another case, because placing this one would have resolved fewer "
-            "priority-weighted cases or a balance cap or keep-apart rule stood in the way.")
+        return (
+            "Unplaced: no unit or perpetrator-rehousing option meets every rule for this "
+            "household; its options list says which rules rule each one out."
+        )
+    return (
+        f"Unplaced: {options} unit classes or rehousing options meet every rule, but "
+        "each went to another case, because placing this one would have resolved fewer "
+        "priority-weighted cases or a balance cap or keep-apart rule stood in the way."
+    )

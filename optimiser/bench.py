@@ -79,8 +79,7 @@ def options_row(seed: int) -> dict[str, Any]:
     timings = []
     for household in problem.households[:OPTION_REQUESTS]:
         started = time.perf_counter()
-        options_for_household(table, household, problem.protocols, problem.weights,
-                              problem.as_of)
+        options_for_household(table, household, problem.protocols, problem.weights, problem.as_of)
         timings.append(time.perf_counter() - started)
     return {
         "instance": "options",
@@ -91,8 +90,7 @@ def options_row(seed: int) -> dict[str, Any]:
     }
 
 
-def rows(sizes: list[str], seed: int, time_limit_s: float, engine: str
-         ) -> Iterator[dict[str, Any]]:
+def rows(sizes: list[str], seed: int, time_limit_s: float, engine: str) -> Iterator[dict[str, Any]]:
     for name in sizes:
         yield allocation_row(name, seed, time_limit_s, engine)
     yield options_row(seed)
@@ -100,8 +98,10 @@ def rows(sizes: list[str], seed: int, time_limit_s: float, engine: str
 
 def describe(row: dict[str, Any]) -> str:
     if row["instance"] == "options":
-        return (f"options: {row['requests']} households x {row['units']} units, "
-                f"median {row['median_ms']} ms, p95 {row['p95_ms']} ms")
+        return (
+            f"options: {row['requests']} households x {row['units']} units, "
+            f"median {row['median_ms']} ms, p95 {row['p95_ms']} ms"
+        )
     return (
         f"{row['instance']}: {row['households']} households x {row['units']} units "
         f"({row['households_with_suitable_units']} with a suitable unit, "

@@ -88,16 +88,29 @@ class _Builder:
             members = frozenset(a for a in self.authorities if self.region_of[a] == r)
             balances = {}
             if size.balance_cap is not None:
-                balances = {a: int(rng.integers(-size.balance_cap, size.balance_cap + 1))
-                            for a in sorted(members)}
-            out.append(Protocol(id=f"group-{r:02d}", members=members,
-                                balance_cap=size.balance_cap,
-                                balances=MappingProxyType(balances)))
+                balances = {
+                    a: int(rng.integers(-size.balance_cap, size.balance_cap + 1))
+                    for a in sorted(members)
+                }
+            out.append(
+                Protocol(
+                    id=f"group-{r:02d}",
+                    members=members,
+                    balance_cap=size.balance_cap,
+                    balances=MappingProxyType(balances),
+                )
+            )
         for r in range(size.regions - 1):
             a = self.authorities[r * size.authorities_per_region]
             b = self.authorities[(r + 1) * size.authorities_per_region + 1]
-            out.append(Protocol(id=f"reciprocal-{r:02d}", members=frozenset({a, b}),
-                                balance_cap=1, balances=MappingProxyType({})))
+            out.append(
+                Protocol(
+                    id=f"reciprocal-{r:02d}",
+                    members=frozenset({a, b}),
+                    balance_cap=1,
+                    balances=MappingProxyType({}),
+                )
+            )
         return tuple(out)
 
     def units(self) -> tuple[Unit, ...]:
@@ -106,18 +119,30 @@ class _Builder:
         s = 0
         while len(units) < size.units:
             authority = self.authorities[int(rng.integers(len(self.authorities)))]
-            kind = rng.choice(["refuge", "dispersed_accommodation",
-                               "specialist_safe_accommodation", "second_stage_accommodation"],
-                              p=[0.55, 0.2, 0.15, 0.1])
-            policy = {"refuge": "women_only", "dispersed_accommodation": "any_gender",
-                      "second_stage_accommodation": "any_gender"}.get(str(kind))
+            kind = rng.choice(
+                [
+                    "refuge",
+                    "dispersed_accommodation",
+                    "specialist_safe_accommodation",
+                    "second_stage_accommodation",
+                ],
+                p=[0.55, 0.2, 0.15, 0.1],
+            )
+            policy = {
+                "refuge": "women_only",
+                "dispersed_accommodation": "any_gender",
+                "second_stage_accommodation": "any_gender",
+            }.get(str(kind))
             specialisms: frozenset[str] = frozenset()
             languages: frozenset[str] = frozenset()
             if policy is None:
                 special = str(rng.choice(["by_and_for", "lgbtq", "male_victims", "deaf_bsl"]))
                 specialisms = frozenset({special})
-                policy = {"lgbtq": "lgbtq_specialist", "male_victims": "men_only",
-                          "by_and_for": "women_only"}.get(special, "any_gender")
+                policy = {
+                    "lgbtq": "lgbtq_specialist",
+                    "male_victims": "men_only",
+                    "by_and_for": "women_only",
+                }.get(special, "any_gender")
                 if special == "by_and_for":
                     languages = _pick(rng, LANGUAGES[:6], 2)
                 if special == "deaf_bsl":
@@ -126,12 +151,15 @@ class _Builder:
                 languages = _pick(rng, LANGUAGES, 1)
             location = _offset(rng, self.centre[authority], 6.0)
             scheme = dict(
-                scheme_id=f"s{s:05d}", provider_id=f"p{s // 4:04d}", authority_code=authority,
-                scheme_type=str(kind), gender_policy=policy,
-                max_boy_age=(int(rng.choice([11, 13, 15, 17])) if policy == "women_only"
-                             else None),
+                scheme_id=f"s{s:05d}",
+                provider_id=f"p{s // 4:04d}",
+                authority_code=authority,
+                scheme_type=str(kind),
+                gender_policy=policy,
+                max_boy_age=(int(rng.choice([11, 13, 15, 17])) if policy == "women_only" else None),
                 max_risk_level=str(rng.choice(["medium", "high"], p=[0.3, 0.7])),
-                accepts_nrpf=bool(rng.random() < 0.3), accepts_pets=bool(rng.random() < 0.15),
+                accepts_nrpf=bool(rng.random() < 0.3),
+                accepts_pets=bool(rng.random() < 0.15),
                 languages=languages,
                 support=_pick(rng, tuple(Support), int(rng.integers(0, 3))),
                 specialisms=specialisms,
@@ -139,22 +167,36 @@ class _Builder:
             s += 1
             n_units = int(rng.integers(4, 12)) if kind == "refuge" else int(rng.integers(1, 6))
             room_types = [
-                (int(b), int(b) + int(rng.integers(0, 3)), int(rng.integers(0, 2)),
-                 _pick(rng, tuple(AccessFeature), int(rng.choice([0, 0, 1, 2]))),
-                 float(rng.choice([350.0, 450.0, 600.0, 800.0])))
+                (
+                    int(b),
+                    int(b) + int(rng.integers(0, 3)),
+                    int(rng.integers(0, 2)),
+                    _pick(rng, tuple(AccessFeature), int(rng.choice([0, 0, 1, 2]))),
+                    float(rng.choice([350.0, 450.0, 600.0, 800.0])),
+                )
                 for b in rng.choice([1, 1, 2, 3], size=int(rng.integers(1, 3)))
             ]
             for _ in range(min(n_units, size.units - len(units))):
                 bedrooms, beds, cots, access, cost = room_types[int(rng.integers(len(room_types)))]
                 free_in = 0 if rng.random() < size.vacancy else int(rng.integers(14, 200))
-                where = location if kind != "dispersed_accommodation" else _offset(
-                    rng, self.centre[authority], 6.0)
-                units.append(Unit(
-                    id=f"u{len(units):06d}", location=where, bedrooms=bedrooms,
-                    bed_spaces=beds, cots=cots, access_features=access,
-                    available_from=AS_OF + timedelta(days=free_in), weekly_cost=cost,
-                    **scheme,  # type: ignore[arg-type]
-                ))
+                where = (
+                    location
+                    if kind != "dispersed_accommodation"
+                    else _offset(rng, self.centre[authority], 6.0)
+                )
+                units.append(
+                    Unit(
+                        id=f"u{len(units):06d}",
+                        location=where,
+                        bedrooms=bedrooms,
+                        bed_spaces=beds,
+                        cots=cots,
+                        access_features=access,
+                        available_from=AS_OF + timedelta(days=free_in),
+                        weekly_cost=cost,
+                        **scheme,  # type: ignore[arg-type]
+                    )
+                )
         return tuple(units)
 
     def members(self) -> tuple[Member, ...]:
@@ -172,8 +214,9 @@ class _Builder:
         rng, size = self.rng, self.size
         out: list[Household] = []
         refs: list[str | None] = [None] * size.households
-        linked = rng.choice(size.households, int(size.households * size.linked_share),
-                            replace=False)
+        linked = rng.choice(
+            size.households, int(size.households * size.linked_share), replace=False
+        )
         for pair, i in enumerate(linked):
             refs[int(i)] = f"perp-{pair // 2:05d}"
         for i in range(size.households):
@@ -189,33 +232,47 @@ class _Builder:
                 space_need = "lgbtq_specialist"
             zones = [Zone(_offset(rng, home, 2.0), float(rng.uniform(3.0, 12.0)))]
             if rng.random() < 0.3:
-                zones.append(Zone(_offset(rng, self.centre[authority], 15.0),
-                                  float(rng.uniform(2.0, 8.0))))
+                zones.append(
+                    Zone(_offset(rng, self.centre[authority], 15.0), float(rng.uniform(2.0, 8.0)))
+                )
             languages: tuple[str, ...] = ()
             if rng.random() < 0.15:
                 languages = (str(rng.choice(LANGUAGES)), "en")
             support = _pick(rng, tuple(Support), 1) if rng.random() < 0.3 else frozenset()
             move = bool(rng.random() < 0.15)
-            out.append(Household(
-                id=f"h{i:05d}", authority_code=authority, members=members,
-                needed_by=AS_OF + timedelta(days=int(rng.integers(0, 21))),
-                risk_level=str(rng.choice(["standard", "medium", "high"], p=[0.4, 0.35, 0.25])),
-                nrpf=bool(rng.random() < 0.1), pets=bool(rng.random() < 0.05),
-                space_need=space_need, languages=languages,
-                language_essential=bool(languages) and bool(rng.random() < 0.5),
-                support_needs=support, support_essential=bool(support) and rng.random() < 0.5,
-                perpetrator_zones=tuple(zones),
-                avoid_authorities=frozenset({authority}) if rng.random() < 0.4 else frozenset(),
-                stay_near=(_offset(rng, home, 15.0),) if rng.random() < 0.4 else (),
-                schools=tuple(_offset(rng, home, 3.0) for _ in children[:1]),
-                keep_school=bool(children) and rng.random() < 0.4,
-                home=home, perpetrator_ref=refs[i], perpetrator_move_possible=move,
-                perpetrator_conditions=(_pick(rng, tuple(PerpetratorCondition), 1)
-                                        if move and rng.random() < 0.5 else frozenset()),
-                days_waiting=int(rng.integers(0, 120)),
-                preferred_specialisms=(_pick(rng, tuple(Specialism), 1) if rng.random() < 0.2
-                                       else frozenset()),
-            ))
+            out.append(
+                Household(
+                    id=f"h{i:05d}",
+                    authority_code=authority,
+                    members=members,
+                    needed_by=AS_OF + timedelta(days=int(rng.integers(0, 21))),
+                    risk_level=str(rng.choice(["standard", "medium", "high"], p=[0.4, 0.35, 0.25])),
+                    nrpf=bool(rng.random() < 0.1),
+                    pets=bool(rng.random() < 0.05),
+                    space_need=space_need,
+                    languages=languages,
+                    language_essential=bool(languages) and bool(rng.random() < 0.5),
+                    support_needs=support,
+                    support_essential=bool(support) and rng.random() < 0.5,
+                    perpetrator_zones=tuple(zones),
+                    avoid_authorities=frozenset({authority}) if rng.random() < 0.4 else frozenset(),
+                    stay_near=(_offset(rng, home, 15.0),) if rng.random() < 0.4 else (),
+                    schools=tuple(_offset(rng, home, 3.0) for _ in children[:1]),
+                    keep_school=bool(children) and rng.random() < 0.4,
+                    home=home,
+                    perpetrator_ref=refs[i],
+                    perpetrator_move_possible=move,
+                    perpetrator_conditions=(
+                        _pick(rng, tuple(PerpetratorCondition), 1)
+                        if move and rng.random() < 0.5
+                        else frozenset()
+                    ),
+                    days_waiting=int(rng.integers(0, 120)),
+                    preferred_specialisms=(
+                        _pick(rng, tuple(Specialism), 1) if rng.random() < 0.2 else frozenset()
+                    ),
+                )
+            )
         return tuple(out)
 
     def rehousing_options(self) -> tuple[RehousingOption, ...]:
@@ -223,14 +280,19 @@ class _Builder:
         out = []
         for i in range(self.size.rehousing_options):
             authority = self.authorities[int(rng.integers(len(self.authorities)))]
-            out.append(RehousingOption(
-                id=f"r{i:04d}", authority_code=authority,
-                location=_offset(rng, self.centre[authority], 10.0),
-                available_from=AS_OF + timedelta(days=int(rng.choice([0, 0, 30]))),
-                max_risk_level=str(rng.choice(["medium", "high"])),
-                accepts_conditions=_pick(rng, tuple(PerpetratorCondition), int(rng.integers(1, 4))),
-                weekly_cost=float(rng.choice([250.0, 400.0])),
-            ))
+            out.append(
+                RehousingOption(
+                    id=f"r{i:04d}",
+                    authority_code=authority,
+                    location=_offset(rng, self.centre[authority], 10.0),
+                    available_from=AS_OF + timedelta(days=int(rng.choice([0, 0, 30]))),
+                    max_risk_level=str(rng.choice(["medium", "high"])),
+                    accepts_conditions=_pick(
+                        rng, tuple(PerpetratorCondition), int(rng.integers(1, 4))
+                    ),
+                    weekly_cost=float(rng.choice([250.0, 400.0])),
+                )
+            )
         return tuple(out)
 
 

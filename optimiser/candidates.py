@@ -107,23 +107,34 @@ def build_candidates(problem: Problem) -> Candidates:
     option_index = {o.id: n_classes + i for i, o in enumerate(problem.rehousing_options)}
 
     w = problem.weights
-    best_score = max(w.school + w.perpetrator_distance + w.near + w.specialist + w.cost
-                     + w.cross_border + w.perpetrator_move, 1e-9)
+    best_score = max(
+        w.school
+        + w.perpetrator_distance
+        + w.near
+        + w.specialist
+        + w.cost
+        + w.cross_border
+        + w.perpetrator_move,
+        1e-9,
+    )
     hh: list[IntArray] = []
     tg: list[IntArray] = []
     quality: list[IntArray] = []
     parts: list[np.ndarray] = []
     for i, household in enumerate(problem.households):
-        request = Request.build(table, household, problem.protocols, problem.as_of,
-                                apply_caps=False)
+        request = Request.build(
+            table, household, problem.protocols, problem.as_of, apply_caps=False
+        )
         rows = np.flatnonzero(feasible(table, request))
         scores = score_units(table, request, rows, problem.weights)
-        moves, _ = ranked_moves(household, problem.rehousing_options, problem.weights,
-                                problem.as_of)
+        moves, _ = ranked_moves(
+            household, problem.rehousing_options, problem.weights, problem.as_of
+        )
         n = len(rows) + len(moves)
         hh.append(np.full(n, i, dtype=np.int64))
-        tg.append(np.concatenate([rows, [option_index[m.option_id] for m in moves]])
-                  .astype(np.int64))
+        tg.append(
+            np.concatenate([rows, [option_index[m.option_id] for m in moves]]).astype(np.int64)
+        )
         block = np.zeros((n, len(ALL_PARTS)))
         for j, name in enumerate(PARTS):
             block[: len(rows), j] = scores.parts[name]
@@ -135,8 +146,9 @@ def build_candidates(problem: Problem) -> Candidates:
     pair_household = np.concatenate(hh) if hh else np.zeros(0, dtype=np.int64)
     pair_target = np.concatenate(tg) if tg else np.zeros(0, dtype=np.int64)
     return Candidates(
-        priority=np.array([priority_points(h, problem.weights) for h in problem.households],
-                          dtype=np.int64),
+        priority=np.array(
+            [priority_points(h, problem.weights) for h in problem.households], dtype=np.int64
+        ),
         targets=tuple(targets),
         capacity=np.array([t.capacity for t in targets], dtype=np.int64),
         household=pair_household,
@@ -161,7 +173,8 @@ def _at_most_one(
         t = targets[target[p]]
         rows[(linked[int(household[p])], t.scheme_id)].append(int(p))
     return tuple(
-        np.array(pairs, dtype=np.int64) for _, pairs in sorted(rows.items(), key=str)
+        np.array(pairs, dtype=np.int64)
+        for _, pairs in sorted(rows.items(), key=str)
         if len({int(household[p]) for p in pairs}) > 1
     )
 
@@ -192,8 +205,13 @@ def _cap_rows(
         limit = room(protocols[protocol_id], authority)
         assert limit is not None
         if len({int(household[p]) for p in pairs}) > limit:
-            rows.append(CapRow(protocol_id, authority, limit,
-                               np.array(pairs, dtype=np.int64),
-                               np.array(receives.get((protocol_id, authority), []),
-                                        dtype=np.int64)))
+            rows.append(
+                CapRow(
+                    protocol_id,
+                    authority,
+                    limit,
+                    np.array(pairs, dtype=np.int64),
+                    np.array(receives.get((protocol_id, authority), []), dtype=np.int64),
+                )
+            )
     return tuple(rows)

@@ -52,8 +52,9 @@ def _children_rooms(children: list[tuple[int, str]]) -> int:
     rooms = 0
     pool = 0
     for gender in sorted({g for _, g in children}):
-        teens = sum(1 for age, g in children
-                    if g == gender and YOUNG_CHILD_AGE <= age < SHARING_AGE)
+        teens = sum(
+            1 for age, g in children if g == gender and YOUNG_CHILD_AGE <= age < SHARING_AGE
+        )
         young = sum(1 for age, g in children if g == gender and age < YOUNG_CHILD_AGE)
         rooms += (teens + 1) // 2
         if teens % 2 == 1 and young > 0:
@@ -68,9 +69,7 @@ def composition(household: Household) -> Composition:
     children = [m for m in household.members if not m.is_adult]
     in_adults_room = bool(adults)
     needing_room = [
-        (m.age, str(m.gender))
-        for m in children
-        if not (in_adults_room and m.age < INFANT_AGE)
+        (m.age, str(m.gender)) for m in children if not (in_adults_room and m.age < INFANT_AGE)
     ]
     access: frozenset[str] = frozenset()
     for member in household.members:

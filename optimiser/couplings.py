@@ -53,8 +53,11 @@ class Account:
             self.net[row] -= 1
 
     def feasible(self) -> bool:
-        return bool((self.left >= 0).all() and (self.one_used <= 1).all()
-                    and all(self.net[r] <= cap.limit for r, cap in enumerate(self.c.caps)))
+        return bool(
+            (self.left >= 0).all()
+            and (self.one_used <= 1).all()
+            and all(self.net[r] <= cap.limit for r, cap in enumerate(self.c.caps))
+        )
 
 
 def is_feasible(c: Candidates, chosen: list[int]) -> bool:

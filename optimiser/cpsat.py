@@ -36,8 +36,9 @@ def solve_joint(
     for group in c.at_most_one:
         model.add_at_most_one(x[int(p)] for p in group)
     for cap in c.caps:
-        model.add(sum(x[int(p)] for p in cap.sends) - sum(x[int(p)] for p in cap.receives)
-                  <= cap.limit)
+        model.add(
+            sum(x[int(p)] for p in cap.sends) - sum(x[int(p)] for p in cap.receives) <= cap.limit
+        )
     model.maximize(sum(int(value[p]) * x[p] for p in range(len(value))))
     hinted = set(hint)
     for p in range(len(value)):

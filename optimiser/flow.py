@@ -27,7 +27,9 @@ def solve_flow(c: Candidates, scale: int) -> IntArray:
         n_h + np.arange(n_t), np.full(n_t, sink), c.capacity, np.zeros(n_t, dtype=np.int64)
     )
     flow.add_arcs_with_capacity_and_unit_cost(
-        np.arange(n_h), np.full(n_h, sink), np.ones(n_h, dtype=np.int64),
+        np.arange(n_h),
+        np.full(n_h, sink),
+        np.ones(n_h, dtype=np.int64),
         np.zeros(n_h, dtype=np.int64),
     )
     supplies = np.zeros(sink + 1, dtype=np.int64)

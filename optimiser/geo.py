@@ -23,9 +23,7 @@ def to_radians(lats: FloatArray, lons: FloatArray) -> tuple[FloatArray, FloatArr
     return lat, np.radians(lons), np.cos(lat)
 
 
-def distances_km(
-    point: Point, lat: FloatArray, lon: FloatArray, cos_lat: FloatArray
-) -> FloatArray:
+def distances_km(point: Point, lat: FloatArray, lon: FloatArray, cos_lat: FloatArray) -> FloatArray:
     """Haversine distances from ``point`` to every point given in radians."""
     plat = np.radians(point.lat)
     plon = np.radians(point.lon)

@@ -20,7 +20,7 @@ def pairs_by_household(c: Candidates) -> list[IntArray]:
     """Each household's pairs, best score first, ties by target order."""
     order = np.lexsort((c.target, -c.quality, c.household))
     bounds = np.searchsorted(c.household[order], np.arange(len(c.priority) + 1))
-    return [order[bounds[i]:bounds[i + 1]] for i in range(len(c.priority))]
+    return [order[bounds[i] : bounds[i + 1]] for i in range(len(c.priority))]
 
 
 def fill(account: Account, households: Iterable[int], pairs: list[IntArray]) -> None:
@@ -32,8 +32,10 @@ def fill(account: Account, households: Iterable[int], pairs: list[IntArray]) -> 
 
 
 def referral_order(problem: Problem) -> list[int]:
-    return sorted(range(len(problem.households)),
-                  key=lambda i: (-problem.households[i].days_waiting, problem.households[i].id))
+    return sorted(
+        range(len(problem.households)),
+        key=lambda i: (-problem.households[i].days_waiting, problem.households[i].id),
+    )
 
 
 def greedy(problem: Problem, c: Candidates) -> list[int]:

@@ -63,8 +63,12 @@ def _maximise(
         integrality=np.ones(len(gain)),
         bounds=Bounds(0, 1),
         constraints=constraints,
-        options={"time_limit": max(time_limit_s, 0.01), "mip_rel_gap": 0.0,
-                 "presolve": False, "disp": False},
+        options={
+            "time_limit": max(time_limit_s, 0.01),
+            "mip_rel_gap": 0.0,
+            "presolve": False,
+            "disp": False,
+        },
     )
 
 
@@ -100,5 +104,6 @@ def solve_lexicographic(c: Candidates, scale: int, deadline: float) -> SolverOut
     if improved is None:
         return SolverOutcome(placed.tolist(), best_priority * scale + scale - 1, False)
     quality_bound = min(_upper(second), scale - 1)
-    return SolverOutcome(improved.tolist(), best_priority * scale + quality_bound,
-                         second.status == HIGHS_OPTIMAL)
+    return SolverOutcome(
+        improved.tolist(), best_priority * scale + quality_bound, second.status == HIGHS_OPTIMAL
+    )

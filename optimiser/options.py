@@ -78,8 +78,9 @@ def facts(table: UnitTable, request: Request, scores: Scores, at: int) -> list[s
     if scores.school_km is not None:
         out.append(f"Farthest school {scores.school_km[at]:.1f} km.")
     if scores.beyond_zone_km is not None:
-        out.append(f"{scores.beyond_zone_km[at]:.1f} km beyond the nearest perpetrator "
-                   "location's radius.")
+        out.append(
+            f"{scores.beyond_zone_km[at]:.1f} km beyond the nearest perpetrator location's radius."
+        )
     if scores.near_km is not None:
         out.append(f"Closest named place {scores.near_km[at]:.1f} km.")
     unit = table.units[int(scores.rows[at])]
@@ -127,12 +128,14 @@ def options_for_household(
     for at in _top(scores.total, table.id_rank[rows], limit):
         parts = {name: float(scores.parts[name][at]) for name in PARTS}
         score = float(scores.total[at])
-        options.append(RankedOption(
-            unit_id=table.ids[int(rows[at])],
-            score=score,
-            parts=parts,
-            explanation=describe_score(score, parts, facts(table, request, scores, int(at))),
-        ))
+        options.append(
+            RankedOption(
+                unit_id=table.ids[int(rows[at])],
+                score=score,
+                parts=parts,
+                explanation=describe_score(score, parts, facts(table, request, scores, int(at))),
+            )
+        )
 
     missed = np.flatnonzero(count > 0)
     misses = []
@@ -140,8 +143,9 @@ def options_for_household(
         keys = count[missed] * len(table) + table.id_rank[missed]
         for row in missed[_smallest(keys, NEAREST_MISSES)]:
             reasons = tuple(Reason(r) for r, mask in broken if mask[row])
-            misses.append(NearMiss(table.ids[int(row)], tuple(map(str, reasons)),
-                                   explain_exclusion(reasons)))
+            misses.append(
+                NearMiss(table.ids[int(row)], tuple(map(str, reasons)), explain_exclusion(reasons))
+            )
     return OptionsResult(
         household_id=household.id,
         checked=len(table),

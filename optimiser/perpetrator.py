@@ -58,8 +58,10 @@ def move_rules(
     home = household.home
     if not household.perpetrator_move_possible or home is None:
         return [(Reason.PERPETRATOR_MOVE_NOT_POSSIBLE, np.ones(n, dtype=np.bool_))], np.zeros(n)
-    lat, lon, cos_lat = to_radians(np.array([o.location.lat for o in options], dtype=float),
-                                   np.array([o.location.lon for o in options], dtype=float))
+    lat, lon, cos_lat = to_radians(
+        np.array([o.location.lat for o in options], dtype=float),
+        np.array([o.location.lon for o in options], dtype=float),
+    )
     from_home = distances_km(home, lat, lon, cos_lat)
     nearest = from_home
     for point in (*household.schools, *household.stay_near):
@@ -67,14 +69,22 @@ def move_rules(
     deadline = max(household.needed_by, as_of)
     rank = RISK_RANK[household.risk_level]
     broken = [
-        (Reason.RISK, np.array([rank > RISK_RANK[o.max_risk_level] for o in options],
-                               dtype=np.bool_)),
-        (Reason.CONDITIONS, np.array(
-            [not household.perpetrator_conditions <= o.accepts_conditions for o in options],
-            dtype=np.bool_)),
+        (
+            Reason.RISK,
+            np.array([rank > RISK_RANK[o.max_risk_level] for o in options], dtype=np.bool_),
+        ),
+        (
+            Reason.CONDITIONS,
+            np.array(
+                [not household.perpetrator_conditions <= o.accepts_conditions for o in options],
+                dtype=np.bool_,
+            ),
+        ),
         (Reason.TOO_CLOSE, nearest < weights.min_perpetrator_distance_km),
-        (Reason.NOT_AVAILABLE_YET, np.array([o.available_from > deadline for o in options],
-                                            dtype=np.bool_)),
+        (
+            Reason.NOT_AVAILABLE_YET,
+            np.array([o.available_from > deadline for o in options], dtype=np.bool_),
+        ),
     ]
     return [(r, m) for r, m in broken if m.any()], from_home
 
@@ -99,13 +109,18 @@ def move_parts(
     }
 
 
-def explain_move(option: RehousingOption, score: float, parts: dict[str, float],
-                 from_home_km: float) -> str:
-    return describe_score(score, parts, [
-        f"The perpetrator moves to {option.authority_code}, {from_home_km:.1f} km from the "
-        "victim's home; the victim and children stay home.",
-        f"£{option.weekly_cost:.0f} a week.",
-    ])
+def explain_move(
+    option: RehousingOption, score: float, parts: dict[str, float], from_home_km: float
+) -> str:
+    return describe_score(
+        score,
+        parts,
+        [
+            f"The perpetrator moves to {option.authority_code}, {from_home_km:.1f} km from the "
+            "victim's home; the victim and children stay home.",
+            f"£{option.weekly_cost:.0f} a week.",
+        ],
+    )
 
 
 def ranked_moves(
@@ -125,9 +140,14 @@ def ranked_moves(
     for i in map(int, np.flatnonzero(ok)):
         parts = move_parts(household, options[i], float(from_home[i]), weights)
         score = sum(parts.values())
-        ranked.append(RankedPerpetratorOption(
-            options[i].id, score, parts,
-            explain_move(options[i], score, parts, float(from_home[i]))))
+        ranked.append(
+            RankedPerpetratorOption(
+                options[i].id,
+                score,
+                parts,
+                explain_move(options[i], score, parts, float(from_home[i])),
+            )
+        )
     ranked.sort(key=lambda o: (-o.score, o.option_id))
     return ranked, {str(reason): int(mask.sum()) for reason, mask in broken}
 

@@ -17,6 +17,10 @@ def priority_points(household: Household, weights: Weights) -> int:
     """
     children = composition(household).children
     weeks = min(household.days_waiting, WAITING_CAP_DAYS) / 7.0
-    value = (1.0 + weights.priority_risk * RISK_RANK[household.risk_level]
-             + weights.priority_children * children + weights.priority_waiting * weeks)
+    value = (
+        1.0
+        + weights.priority_risk * RISK_RANK[household.risk_level]
+        + weights.priority_children * children
+        + weights.priority_waiting * weeks
+    )
     return round(value * PRIORITY_SCALE)

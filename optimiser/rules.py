@@ -123,8 +123,10 @@ def capacity_bedrooms(t: UnitTable, r: Request) -> BoolArray:
 
 def gender_policy(t: UnitTable, r: Request) -> BoolArray:
     fits = np.array(
-        [accepts_policy(p, r.composition.adult_genders, r.household.space_need)
-         for p in GENDER_POLICIES],
+        [
+            accepts_policy(p, r.composition.adult_genders, r.household.space_need)
+            for p in GENDER_POLICIES
+        ],
         dtype=np.bool_,
     )
     return ~fits[t.gender_policy]
@@ -158,8 +160,9 @@ def exclusion_zone(t: UnitTable, r: Request) -> BoolArray | None:
 
 
 def avoid_authority(t: UnitTable, r: Request) -> BoolArray | None:
-    avoided = [t.authority_index[a] for a in r.household.avoid_authorities
-               if a in t.authority_index]
+    avoided = [
+        t.authority_index[a] for a in r.household.avoid_authorities if a in t.authority_index
+    ]
     return np.isin(t.authority, avoided) if avoided else None
 
 
@@ -182,8 +185,7 @@ def pets(t: UnitTable, r: Request) -> BoolArray | None:
 def language(t: UnitTable, r: Request) -> BoolArray | None:
     if not r.household.language_essential:
         return None
-    known = [t.language_index[lang] for lang in r.household.languages
-             if lang in t.language_index]
+    known = [t.language_index[lang] for lang in r.household.languages if lang in t.language_index]
     offered = np.asarray(t.offers_language[:, known].any(axis=1), dtype=np.bool_)
     return ~offered
 

@@ -57,9 +57,13 @@ def score_units(table: UnitTable, request: Request, rows: IntArray, weights: Wei
     beyond = None
     if h.perpetrator_zones:
         beyond = np.maximum(
-            np.min([d[rows] - z.radius_km
-                    for z, d in zip(h.perpetrator_zones, request.zone_distances, strict=True)],
-                   axis=0),
+            np.min(
+                [
+                    d[rows] - z.radius_km
+                    for z, d in zip(h.perpetrator_zones, request.zone_distances, strict=True)
+                ],
+                axis=0,
+            ),
             0.0,
         )
         parts["perpetrator_distance"] = weights.perpetrator_distance * np.minimum(
@@ -74,16 +78,19 @@ def score_units(table: UnitTable, request: Request, rows: IntArray, weights: Wei
     fits: list[FloatArray] = []
     wanted = bits(Specialism, h.preferred_specialisms)
     if wanted:
-        fits.append(np.asarray(np.bitwise_count(table.specialisms[rows] & wanted),
-                               dtype=np.float64) / wanted.bit_count())
+        fits.append(
+            np.asarray(np.bitwise_count(table.specialisms[rows] & wanted), dtype=np.float64)
+            / wanted.bit_count()
+        )
     if h.languages:
         known = [table.language_index[x] for x in h.languages if x in table.language_index]
-        fits.append(np.asarray(table.offers_language[rows][:, known].any(axis=1),
-                               dtype=np.float64))
+        fits.append(np.asarray(table.offers_language[rows][:, known].any(axis=1), dtype=np.float64))
     needs = bits(Support, h.support_needs)
     if needs:
-        fits.append(np.asarray(np.bitwise_count(table.support[rows] & needs),
-                               dtype=np.float64) / needs.bit_count())
+        fits.append(
+            np.asarray(np.bitwise_count(table.support[rows] & needs), dtype=np.float64)
+            / needs.bit_count()
+        )
     if fits:
         parts["specialist"] = weights.specialist * np.mean(fits, axis=0)
 

@@ -83,8 +83,8 @@ class UnitTable:
         validate_units(units)
         ids = tuple(u.id for u in units)
         id_rank = np.empty(len(units), dtype=np.int64)
-        id_rank[np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)] = (
-            np.arange(len(units), dtype=np.int64)
+        id_rank[np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)] = np.arange(
+            len(units), dtype=np.int64
         )
         authorities = tuple(sorted({u.authority_code for u in units}))
         authority_index = {code: i for i, code in enumerate(authorities)}
@@ -129,15 +129,18 @@ class UnitTable:
                 NO_BOY_LIMIT if u.max_boy_age is None else u.max_boy_age for u in units
             ),
             max_risk=ints(RISK_RANK[u.max_risk_level] for u in units),
-            accepts_nrpf=np.fromiter((u.accepts_nrpf for u in units), dtype=np.bool_,
-                                     count=len(units)),
-            accepts_pets=np.fromiter((u.accepts_pets for u in units), dtype=np.bool_,
-                                     count=len(units)),
+            accepts_nrpf=np.fromiter(
+                (u.accepts_nrpf for u in units), dtype=np.bool_, count=len(units)
+            ),
+            accepts_pets=np.fromiter(
+                (u.accepts_pets for u in units), dtype=np.bool_, count=len(units)
+            ),
             languages=languages,
             language_index=language_index,
             offers_language=offers,
-            weekly_cost=np.fromiter((u.weekly_cost for u in units), dtype=np.float64,
-                                    count=len(units)),
+            weekly_cost=np.fromiter(
+                (u.weekly_cost for u in units), dtype=np.float64, count=len(units)
+            ),
         )._frozen()
 
     def take(self, rows: Sequence[int] | IntArray) -> "UnitTable":

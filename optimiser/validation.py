@@ -108,8 +108,14 @@ def validate_household(household: Household, field: str = "household") -> None:
         _set_of(member.access_needs, AccessFeature, f"{at}.access_needs")
     _date(h.needed_by, f"{field}.needed_by")
     _member_of(h.risk_level, RiskLevel, f"{field}.risk_level")
-    for name in ("nrpf", "pets", "language_essential", "support_essential", "keep_school",
-                 "perpetrator_move_possible"):
+    for name in (
+        "nrpf",
+        "pets",
+        "language_essential",
+        "support_essential",
+        "keep_school",
+        "perpetrator_move_possible",
+    ):
         _flag(getattr(h, name), f"{field}.{name}")
     if h.space_need is not None:
         _member_of(h.space_need, SpaceNeed, f"{field}.space_need")
@@ -221,8 +227,11 @@ def validate_weights(weights: Weights, field: str = "weights") -> None:
         raise ProblemError(field, "must be a Weights")
     for name in Weights.__dataclass_fields__:
         _finite(getattr(weights, name), f"{field}.{name}")
-        if name not in _SCALES and name != "min_perpetrator_distance_km" and (
-                getattr(weights, name) > MAX_WEIGHT):
+        if (
+            name not in _SCALES
+            and name != "min_perpetrator_distance_km"
+            and (getattr(weights, name) > MAX_WEIGHT)
+        ):
             raise ProblemError(f"{field}.{name}", f"a weight must be at most {MAX_WEIGHT:g}")
     for name in _SCALES:
         if getattr(weights, name) <= 0:

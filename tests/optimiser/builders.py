@@ -16,13 +16,21 @@ def woman(age: int = 30, **kw: Any) -> Member:
 
 
 def household(**kw: Any) -> Household:
-    defaults: dict[str, Any] = dict(id="h1", authority_code="A", members=(woman(),),
-                                    needed_by=AS_OF)
+    defaults: dict[str, Any] = dict(
+        id="h1", authority_code="A", members=(woman(),), needed_by=AS_OF
+    )
     return Household(**(defaults | kw))
 
 
 def unit(**kw: Any) -> Unit:
-    defaults: dict[str, Any] = dict(id="u1", scheme_id="s1", provider_id="p1",
-                                    authority_code="A", location=MANCHESTER, bedrooms=3,
-                                    bed_spaces=6, available_from=AS_OF)
+    defaults: dict[str, Any] = dict(
+        id="u1",
+        scheme_id="s1",
+        provider_id="p1",
+        authority_code="A",
+        location=MANCHESTER,
+        bedrooms=3,
+        bed_spaces=6,
+        available_from=AS_OF,
+    )
     return Unit(**(defaults | kw))

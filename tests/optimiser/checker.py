@@ -35,7 +35,7 @@ def fewest_rooms(children: list[tuple[int, str]]) -> int:
     best = 1 + fewest_rooms(rest)
     for i, other in enumerate(rest):
         if may_share(first, other):
-            best = min(best, 1 + fewest_rooms(rest[:i] + rest[i + 1:]))
+            best = min(best, 1 + fewest_rooms(rest[:i] + rest[i + 1 :]))
     return best
 
 
@@ -61,8 +61,7 @@ def policy_fits(h: Household, policy: str) -> bool:
     }[policy]
 
 
-def governing(protocols: Sequence[Protocol], a: str, b: str
-              ) -> Protocol | None:
+def governing(protocols: Sequence[Protocol], a: str, b: str) -> Protocol | None:
     both = [p for p in protocols if a in p.members and b in p.members]
     uncapped = sorted((p for p in both if p.balance_cap is None), key=lambda p: p.id)
     if uncapped:
@@ -70,9 +69,15 @@ def governing(protocols: Sequence[Protocol], a: str, b: str
     return min(both, key=lambda p: (len(p.members), p.id), default=None)
 
 
-def violations(h: Household, u: Unit, protocols: Sequence[Protocol],
-               as_of: date, *, caps: bool = True,
-               linked_schemes: frozenset[str] = frozenset()) -> set[str]:
+def violations(
+    h: Household,
+    u: Unit,
+    protocols: Sequence[Protocol],
+    as_of: date,
+    *,
+    caps: bool = True,
+    linked_schemes: frozenset[str] = frozenset(),
+) -> set[str]:
     out = set()
     infants = sum(1 for m in h.members if m.age < 2)
     if len(h.members) - min(infants, u.cots) > u.bed_spaces:
@@ -82,7 +87,8 @@ def violations(h: Household, u: Unit, protocols: Sequence[Protocol],
     if not policy_fits(h, u.gender_policy):
         out.add("gender_policy")
     if u.max_boy_age is not None and any(
-            m.gender == "male" and m.age < 18 and m.age > u.max_boy_age for m in h.members):
+        m.gender == "male" and m.age < 18 and m.age > u.max_boy_age for m in h.members
+    ):
         out.add("boy_age")
     for m in h.members:
         if not m.access_needs <= u.access_features:
@@ -100,8 +106,11 @@ def violations(h: Household, u: Unit, protocols: Sequence[Protocol],
         protocol = governing(protocols, h.authority_code, u.authority_code)
         if protocol is None:
             out.add("protocol")
-        elif caps and protocol.balance_cap is not None and (
-                protocol.balances.get(h.authority_code, 0) >= protocol.balance_cap):
+        elif (
+            caps
+            and protocol.balance_cap is not None
+            and (protocol.balances.get(h.authority_code, 0) >= protocol.balance_cap)
+        ):
             out.add("balance_cap")
     if u.available_from > max(h.needed_by, as_of):
         out.add("not_available_yet")
@@ -116,8 +125,7 @@ def violations(h: Household, u: Unit, protocols: Sequence[Protocol],
     return out
 
 
-def move_violations(h: Household, o: RehousingOption, weights: Weights, as_of: date
-                    ) -> set[str]:
+def move_violations(h: Household, o: RehousingOption, weights: Weights, as_of: date) -> set[str]:
     if not h.perpetrator_move_possible or h.home is None:
         return {"perpetrator_move_not_possible"}
     out = set()
@@ -155,7 +163,8 @@ def check_allocation(problem: Problem, result: object) -> None:
             assert not move_violations(h, options[a.option_id], problem.weights, problem.as_of)
             if h.perpetrator_ref is not None:
                 moves_by_perpetrator[h.perpetrator_ref] = (
-                    moves_by_perpetrator.get(h.perpetrator_ref, 0) + 1)
+                    moves_by_perpetrator.get(h.perpetrator_ref, 0) + 1
+                )
             continue
         assert a.kind == "unit" and a.option_id is None and a.unit_id in units
         assert a.unit_id not in used_units, "unit used twice"
@@ -182,8 +191,11 @@ def check_allocation(problem: Problem, result: object) -> None:
         assert change <= room, f"cap broken for {authority} under {pid}"
     placed = [a for a in assignments if a.kind != "unplaced"]
     assert result.placed == len(placed)  # type: ignore[attr-defined]
-    assert math.isclose(result.weighted_placed,  # type: ignore[attr-defined]
-                        sum(a.priority for a in placed), abs_tol=1e-6)
+    assert math.isclose(
+        result.weighted_placed,  # type: ignore[attr-defined]
+        sum(a.priority for a in placed),
+        abs_tol=1e-6,
+    )
 
 
 def couplings_hold(problem: Problem, choice: list[tuple[str, str] | None]) -> bool:
@@ -226,15 +238,22 @@ def best_weighted_placed(problem: Problem, priority: list[float]) -> float:
     choices: list[list[tuple[str, str] | None]] = []
     for h in problem.households:
         mine: list[tuple[str, str] | None] = [None]
-        mine += [("unit", u.id) for u in problem.units
-                 if not violations(h, u, problem.protocols, problem.as_of, caps=False)]
-        mine += [("move", o.id) for o in problem.rehousing_options
-                 if not move_violations(h, o, problem.weights, problem.as_of)]
+        mine += [
+            ("unit", u.id)
+            for u in problem.units
+            if not violations(h, u, problem.protocols, problem.as_of, caps=False)
+        ]
+        mine += [
+            ("move", o.id)
+            for o in problem.rehousing_options
+            if not move_violations(h, o, problem.weights, problem.as_of)
+        ]
         choices.append(mine)
     best = 0.0
 
-    def walk(i: int, taken: set[tuple[str, str]], picked: list[tuple[str, str] | None],
-             total: float) -> None:
+    def walk(
+        i: int, taken: set[tuple[str, str]], picked: list[tuple[str, str] | None], total: float
+    ) -> None:
         nonlocal best
         if i == len(choices):
             if total > best and couplings_hold(problem, picked):
@@ -243,8 +262,12 @@ def best_weighted_placed(problem: Problem, priority: list[float]) -> float:
         for c in choices[i]:
             if c is not None and c in taken:
                 continue
-            walk(i + 1, taken | ({c} if c else set()), [*picked, c],
-                 total + (priority[i] if c else 0.0))
+            walk(
+                i + 1,
+                taken | ({c} if c else set()),
+                [*picked, c],
+                total + (priority[i] if c else 0.0),
+            )
 
     walk(0, set(), [], 0.0)
     return best

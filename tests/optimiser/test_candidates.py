@@ -7,8 +7,12 @@ from tests.optimiser.builders import AS_OF, household, unit
 
 
 def test_identical_units_form_one_class_and_past_dates_count_as_today() -> None:
-    units = (unit(id="b", available_from=AS_OF - timedelta(days=9)), unit(id="a"),
-             unit(id="c", available_from=AS_OF + timedelta(days=1)), unit(id="d", cots=1))
+    units = (
+        unit(id="b", available_from=AS_OF - timedelta(days=9)),
+        unit(id="a"),
+        unit(id="c", available_from=AS_OF + timedelta(days=1)),
+        unit(id="d", cots=1),
+    )
     c = build_candidates(Problem(households=(household(),), units=units, as_of=AS_OF))
     assert sorted(t.unit_ids for t in c.targets) == [("a", "b"), ("c",), ("d",)]
     assert sorted(c.capacity.tolist()) == [1, 1, 2]
@@ -22,24 +26,30 @@ def test_only_feasible_pairs_get_a_variable() -> None:
 
 
 def test_couplings_kept_only_where_they_can_bind() -> None:
-    cap = Protocol(id="p", members=frozenset({"A", "B"}), balance_cap=1,
-                   balances=MappingProxyType({}))
-    fleeing = tuple(household(id=f"h{i}", avoid_authorities=frozenset({"A"}),
-                              perpetrator_ref="x") for i in range(2))
-    units = (unit(id="b1", authority_code="B", scheme_id="s1"),
-             unit(id="b2", authority_code="B", scheme_id="s2"))
-    c = build_candidates(Problem(households=fleeing, units=units, protocols=(cap,),
-                                 as_of=AS_OF))
+    cap = Protocol(
+        id="p", members=frozenset({"A", "B"}), balance_cap=1, balances=MappingProxyType({})
+    )
+    fleeing = tuple(
+        household(id=f"h{i}", avoid_authorities=frozenset({"A"}), perpetrator_ref="x")
+        for i in range(2)
+    )
+    units = (
+        unit(id="b1", authority_code="B", scheme_id="s1"),
+        unit(id="b2", authority_code="B", scheme_id="s2"),
+    )
+    c = build_candidates(Problem(households=fleeing, units=units, protocols=(cap,), as_of=AS_OF))
     assert [(row.authority, row.limit, len(row.sends)) for row in c.caps] == [("A", 1, 4)]
     assert len(c.at_most_one) == 2
-    one = build_candidates(Problem(households=fleeing[:1], units=units, protocols=(cap,),
-                                   as_of=AS_OF))
+    one = build_candidates(
+        Problem(households=fleeing[:1], units=units, protocols=(cap,), as_of=AS_OF)
+    )
     assert one.caps == () and one.at_most_one == ()
 
 
 def test_priority_dominates_any_quality() -> None:
-    c = build_candidates(Problem(households=(household(), household(id="h2")),
-                                 units=(unit(),), as_of=AS_OF))
+    c = build_candidates(
+        Problem(households=(household(), household(id="h2")), units=(unit(),), as_of=AS_OF)
+    )
     scale = c.dominance_scale
     assert scale > c.quality.sum()
     assert (c.value(scale) // scale == c.priority[c.household]).all()

@@ -24,15 +24,25 @@ def test_bedroom_standard_by_hand() -> None:
 
 
 def test_composition_counts() -> None:
-    c = composition(household(members=(woman(), Member(1, "male"), Member(12, "male"),
-                                       Member(3, "female", frozenset({"wheelchair"})))))
+    c = composition(
+        household(
+            members=(
+                woman(),
+                Member(1, "male"),
+                Member(12, "male"),
+                Member(3, "female", frozenset({"wheelchair"})),
+            )
+        )
+    )
     assert (c.size, c.infants, c.children, c.oldest_boy) == (4, 1, 3, 12)
     assert c.adult_genders == {"female"}
     assert c.access_needs == {"wheelchair"}
 
 
-children = st.lists(st.builds(Member, st.integers(0, 17),
-                              st.sampled_from(("female", "male", "non_binary"))), max_size=6)
+children = st.lists(
+    st.builds(Member, st.integers(0, 17), st.sampled_from(("female", "male", "non_binary"))),
+    max_size=6,
+)
 
 
 @settings(max_examples=150, deadline=None)

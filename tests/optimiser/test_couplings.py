@@ -9,10 +9,12 @@ from tests.optimiser.builders import AS_OF, household, unit
 
 
 def capped_problem() -> Problem:
-    cap = Protocol(id="p", members=frozenset({"A", "B"}), balance_cap=1,
-                   balances=MappingProxyType({}))
-    fleeing = tuple(household(id=f"h{i}", avoid_authorities=frozenset({"A"}), days_waiting=i)
-                    for i in range(3))
+    cap = Protocol(
+        id="p", members=frozenset({"A", "B"}), balance_cap=1, balances=MappingProxyType({})
+    )
+    fleeing = tuple(
+        household(id=f"h{i}", avoid_authorities=frozenset({"A"}), days_waiting=i) for i in range(3)
+    )
     units = tuple(unit(id=f"b{i}", authority_code="B") for i in range(3))
     return Problem(households=fleeing, units=units, protocols=(cap,), as_of=AS_OF)
 

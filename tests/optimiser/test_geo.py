@@ -17,5 +17,6 @@ def test_vectorised_matches_plain_formula() -> None:
     lons = np.array([-5.0, -2.2, -3.2, 151.2])
     got = distances_km(MANCHESTER, *to_radians(lats, lons))
     from optimiser.problem import Point
+
     want = [km(MANCHESTER, Point(a, b)) for a, b in zip(lats, lons, strict=True)]
     assert got == pytest.approx(want, rel=1e-12)

@@ -7,8 +7,11 @@ from tests.optimiser.builders import AS_OF, household, unit
 
 
 def test_longest_waiting_goes_first_then_id() -> None:
-    people = (household(id="b", days_waiting=3), household(id="a", days_waiting=3),
-              household(id="c", days_waiting=9))
+    people = (
+        household(id="b", days_waiting=3),
+        household(id="a", days_waiting=3),
+        household(id="c", days_waiting=9),
+    )
     problem = Problem(households=people, units=(unit(),), as_of=AS_OF)
     assert referral_order(problem) == [2, 1, 0]
     c = build_candidates(problem)
@@ -20,7 +23,8 @@ def test_repair_mends_a_relaxed_allocation_that_breaks_keep_apart() -> None:
     units = (unit(id="a"), unit(id="b"), unit(id="c", scheme_id="s2", weekly_cost=900.0))
     problem = Problem(households=linked, units=units, as_of=AS_OF)
     c = build_candidates(problem)
-    both_in_s1 = [p for p in range(len(c.household))
-                  if c.targets[int(c.target[p])].scheme_id == "s1"]
+    both_in_s1 = [
+        p for p in range(len(c.household)) if c.targets[int(c.target[p])].scheme_id == "s1"
+    ]
     fixed = repaired(c, np.array(both_in_s1), c.value(c.dominance_scale))
     assert sorted(c.targets[int(c.target[p])].scheme_id or "" for p in fixed) == ["s1", "s2"]

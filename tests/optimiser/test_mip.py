@@ -11,22 +11,37 @@ from tests.optimiser.builders import AS_OF, household, unit
 
 
 def coupled() -> Problem:
-    cap = Protocol(id="p", members=frozenset({"A", "B"}), balance_cap=1,
-                   balances=MappingProxyType({"B": 1}))
-    people = (*(household(id=f"a{i}", avoid_authorities=frozenset({"A"}), perpetrator_ref="x",
-                          risk_level="high" if i else "standard") for i in range(3)),
-              household(id="b", authority_code="B", avoid_authorities=frozenset({"B"})))
-    units = (unit(id="b1", authority_code="B"), unit(id="b2", authority_code="B"),
-             unit(id="b3", authority_code="B", scheme_id="s2"),
-             unit(id="a1", authority_code="A", scheme_id="s3"))
+    cap = Protocol(
+        id="p", members=frozenset({"A", "B"}), balance_cap=1, balances=MappingProxyType({"B": 1})
+    )
+    people = (
+        *(
+            household(
+                id=f"a{i}",
+                avoid_authorities=frozenset({"A"}),
+                perpetrator_ref="x",
+                risk_level="high" if i else "standard",
+            )
+            for i in range(3)
+        ),
+        household(id="b", authority_code="B", avoid_authorities=frozenset({"B"})),
+    )
+    units = (
+        unit(id="b1", authority_code="B"),
+        unit(id="b2", authority_code="B"),
+        unit(id="b3", authority_code="B", scheme_id="s2"),
+        unit(id="a1", authority_code="A", scheme_id="s3"),
+    )
     return Problem(households=people, units=units, protocols=(cap,), as_of=AS_OF)
 
 
 def test_matrix_has_a_row_per_case_target_set_and_cap() -> None:
     c = build_candidates(coupled())
     matrix, limits = coupling_matrix(c)
-    assert matrix.shape == (len(c.priority) + len(c.targets) + len(c.at_most_one)
-                            + len(c.caps), len(c.household))
+    assert matrix.shape == (
+        len(c.priority) + len(c.targets) + len(c.at_most_one) + len(c.caps),
+        len(c.household),
+    )
     assert len(limits) == matrix.shape[0]
 
 

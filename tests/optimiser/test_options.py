@@ -12,9 +12,12 @@ from tests.optimiser.checker import violations
 
 
 def test_feasible_units_ranked_by_score_then_id() -> None:
-    units = [unit(id="u3", location=LEEDS), unit(id="u2", location=STOCKPORT),
-             unit(id="u1", location=STOCKPORT), unit(id="u4", bed_spaces=1, bedrooms=1,
-                                                     location=STOCKPORT)]
+    units = [
+        unit(id="u3", location=LEEDS),
+        unit(id="u2", location=STOCKPORT),
+        unit(id="u1", location=STOCKPORT),
+        unit(id="u4", bed_spaces=1, bedrooms=1, location=STOCKPORT),
+    ]
     h = household(stay_near=(STOCKPORT,), members=household().members * 2)
     result = options_for_household(UnitTable.from_units(units), h, (), Weights(), AS_OF)
     assert [o.unit_id for o in result.options] == ["u1", "u2", "u3"]
@@ -45,27 +48,38 @@ def test_every_broken_rule_is_counted_and_nearest_misses_break_fewest() -> None:
     h = household(pets=True, members=household().members * 2)
     result = options_for_household(UnitTable.from_units(units), h, (), Weights(), AS_OF)
     assert result.options == ()
-    assert result.excluded == {"capacity_bed_spaces": 1, "protocol": 1,
-                               "not_available_yet": 1, "pets": 3}
+    assert result.excluded == {
+        "capacity_bed_spaces": 1,
+        "protocol": 1,
+        "not_available_yet": 1,
+        "pets": 3,
+    }
     assert [(m.unit_id, m.reasons) for m in result.nearest_misses] == [
-        ("b", ("pets",)), ("d", ("not_available_yet",)),
-        ("a", ("capacity_bed_spaces", "pets")), ("c", ("protocol", "pets"))]
+        ("b", ("pets",)),
+        ("d", ("not_available_yet",)),
+        ("a", ("capacity_bed_spaces", "pets")),
+        ("c", ("protocol", "pets")),
+    ]
     assert "does not accept pets" in result.nearest_misses[0].explanation
 
 
 def test_keep_apart_from_placed_linked_households() -> None:
     table = UnitTable.from_units([unit(id="a", scheme_id="s1"), unit(id="b", scheme_id="s2")])
-    result = options_for_household(table, household(), (), Weights(), AS_OF,
-                                   linked_schemes=frozenset({"s1"}))
+    result = options_for_household(
+        table, household(), (), Weights(), AS_OF, linked_schemes=frozenset({"s1"})
+    )
     assert [o.unit_id for o in result.options] == ["b"]
     assert result.excluded == {"keep_apart": 1}
 
 
 def test_score_parts_follow_the_weights() -> None:
-    h = household(keep_school=True, schools=(MANCHESTER,),
-                  members=(household().members[0],),
-                  perpetrator_zones=(Zone(Point(53.0, -2.2426), 1.0),),
-                  preferred_specialisms=frozenset({"by_and_for"}))
+    h = household(
+        keep_school=True,
+        schools=(MANCHESTER,),
+        members=(household().members[0],),
+        perpetrator_zones=(Zone(Point(53.0, -2.2426), 1.0),),
+        preferred_specialisms=frozenset({"by_and_for"}),
+    )
     u = unit(weekly_cost=750.0, specialisms=frozenset({"by_and_for"}))
     weights = Weights(school=2.0, cost=1.0, cost_scale=1500.0)
     option = options_for_household(UnitTable.from_units([u]), h, (), weights, AS_OF).options[0]
@@ -78,10 +92,12 @@ def test_score_parts_follow_the_weights() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(strategies.unit_lists(), strategies.households(), strategies.protocols())
-def test_checker_accepts_every_ranked_option(units: list[Unit], h: Household,
-                                             protocols: tuple[Protocol, ...]) -> None:
-    result = options_for_household(UnitTable.from_units(units), h, protocols, Weights(),
-                                   AS_OF, limit=100)
+def test_checker_accepts_every_ranked_option(
+    units: list[Unit], h: Household, protocols: tuple[Protocol, ...]
+) -> None:
+    result = options_for_household(
+        UnitTable.from_units(units), h, protocols, Weights(), AS_OF, limit=100
+    )
     by_id = {u.id: u for u in units}
     expected = {u.id: violations(h, u, protocols, AS_OF) for u in units}
     assert {o.unit_id for o in result.options} == {i for i, v in expected.items() if not v}

@@ -12,8 +12,9 @@ from tests.optimiser.checker import move_violations
 
 
 def option(**kw: object) -> RehousingOption:
-    defaults: dict[str, object] = dict(id="r1", authority_code="L", location=LEEDS,
-                                       available_from=AS_OF)
+    defaults: dict[str, object] = dict(
+        id="r1", authority_code="L", location=LEEDS, available_from=AS_OF
+    )
     return RehousingOption(**(defaults | kw))  # type: ignore[arg-type]
 
 
@@ -29,8 +30,9 @@ def reasons(h: Household, o: RehousingOption, weights: Weights = DEFAULT) -> set
 
 
 def test_an_eligible_option_is_ranked_with_its_parts() -> None:
-    result = perpetrator_options(CASE, [option(id="b", weekly_cost=500.0), option(id="a")],
-                                 Weights(), AS_OF)
+    result = perpetrator_options(
+        CASE, [option(id="b", weekly_cost=500.0), option(id="a")], Weights(), AS_OF
+    )
     assert [o.option_id for o in result.options] == ["a", "b"]
     assert result.options[0].parts["perpetrator_move"] == Weights().perpetrator_move
     assert "victim and children stay home" in result.options[0].explanation
@@ -40,39 +42,44 @@ def test_an_eligible_option_is_ranked_with_its_parts() -> None:
 def test_moves_not_possible_or_without_a_home_are_ruled_out() -> None:
     assert reasons(household(home=MANCHESTER), option()) == {"perpetrator_move_not_possible"}
     assert reasons(household(perpetrator_move_possible=True), option()) == {
-        "perpetrator_move_not_possible"}
+        "perpetrator_move_not_possible"
+    }
 
 
 def test_minimum_distance_from_home_schools_and_named_places() -> None:
     gap = distance_km(MANCHESTER, LEEDS)
     assert reasons(CASE, option(), Weights(min_perpetrator_distance_km=gap)) == set()
-    assert reasons(CASE, option(), Weights(min_perpetrator_distance_km=gap + 0.1)) == {
-        "too_close"}
-    near_school = household(home=Point(51.5, -0.1), perpetrator_move_possible=True,
-                            schools=(LEEDS,))
+    assert reasons(CASE, option(), Weights(min_perpetrator_distance_km=gap + 0.1)) == {"too_close"}
+    near_school = household(
+        home=Point(51.5, -0.1), perpetrator_move_possible=True, schools=(LEEDS,)
+    )
     assert reasons(near_school, option()) == {"too_close"}
-    near_work = household(home=Point(51.5, -0.1), perpetrator_move_possible=True,
-                          stay_near=(Point(53.79, -1.55),))
+    near_work = household(
+        home=Point(51.5, -0.1), perpetrator_move_possible=True, stay_near=(Point(53.79, -1.55),)
+    )
     assert reasons(near_work, option()) == {"too_close"}
 
 
 def test_risk_conditions_and_availability() -> None:
     high = household(home=MANCHESTER, perpetrator_move_possible=True, risk_level="high")
     assert reasons(high, option(max_risk_level="medium")) == {"risk"}
-    bailed = household(home=MANCHESTER, perpetrator_move_possible=True,
-                       perpetrator_conditions=frozenset({"bail", "dvpo"}))
+    bailed = household(
+        home=MANCHESTER,
+        perpetrator_move_possible=True,
+        perpetrator_conditions=frozenset({"bail", "dvpo"}),
+    )
     assert reasons(bailed, option(accepts_conditions=frozenset({"bail"}))) == {"conditions"}
     assert reasons(bailed, option(accepts_conditions=frozenset({"bail", "dvpo"}))) == set()
-    assert reasons(CASE, option(available_from=AS_OF + timedelta(days=1))) == {
-        "not_available_yet"}
+    assert reasons(CASE, option(available_from=AS_OF + timedelta(days=1))) == {"not_available_yet"}
 
 
 @settings(max_examples=60, deadline=None)
 @given(strategies.households(), st.lists(strategies.rehousing_options(), max_size=5))
-def test_checker_accepts_every_ranked_move(h: Household, options: list[RehousingOption]
-                                           ) -> None:
-    options = [RehousingOption(**{**{f: getattr(o, f) for f in o.__dataclass_fields__},
-                                  "id": f"r{i}"}) for i, o in enumerate(options)]
+def test_checker_accepts_every_ranked_move(h: Household, options: list[RehousingOption]) -> None:
+    options = [
+        RehousingOption(**{**{f: getattr(o, f) for f in o.__dataclass_fields__}, "id": f"r{i}"})
+        for i, o in enumerate(options)
+    ]
     result = perpetrator_options(h, options, Weights(), AS_OF)
     eligible = {o.id for o in options if not move_violations(h, o, Weights(), AS_OF)}
     assert {o.option_id for o in result.options} == eligible

@@ -9,5 +9,6 @@ def test_priority_adds_risk_children_and_waiting() -> None:
     assert priority_points(household(members=(woman(), Member(3, "male"))), Weights()) == 150
     assert priority_points(household(days_waiting=70), Weights()) == 150
     assert priority_points(household(days_waiting=10_000), Weights()) == priority_points(
-        household(days_waiting=365), Weights())
+        household(days_waiting=365), Weights()
+    )
     assert priority_points(household(risk_level="high"), Weights(priority_risk=0.0)) == 100

@@ -3,8 +3,9 @@ from types import MappingProxyType
 from optimiser.problem import Protocol
 from optimiser.protocols import governing_protocol, receivers, room
 
-GROUP = Protocol(id="gm", members=frozenset({"A", "B", "C"}), balance_cap=3,
-                 balances=MappingProxyType({"A": 1}))
+GROUP = Protocol(
+    id="gm", members=frozenset({"A", "B", "C"}), balance_cap=3, balances=MappingProxyType({"A": 1})
+)
 PAIR = Protocol(id="ab", members=frozenset({"A", "B"}), balance_cap=1)
 OPEN = Protocol(id="zz", members=frozenset({"A", "B", "C", "D"}))
 
@@ -22,8 +23,18 @@ def test_an_uncapped_protocol_always_governs() -> None:
 def test_room_never_goes_below_zero() -> None:
     assert room(GROUP, "A") == 2
     assert room(GROUP, "B") == 3
-    assert room(Protocol(id="x", members=frozenset({"A", "B"}), balance_cap=1,
-                         balances=MappingProxyType({"A": 4})), "A") == 0
+    assert (
+        room(
+            Protocol(
+                id="x",
+                members=frozenset({"A", "B"}),
+                balance_cap=1,
+                balances=MappingProxyType({"A": 4}),
+            ),
+            "A",
+        )
+        == 0
+    )
     assert room(OPEN, "A") is None
 
 

@@ -13,8 +13,9 @@ def test_fit_down_is_one_at_zero_and_zero_at_scale() -> None:
 
 def test_parts_that_do_not_apply_are_zero_for_every_unit() -> None:
     table = UnitTable.from_units([unit(id="a", location=LEEDS), unit(id="b")])
-    scores = score_units(table, Request.build(table, household(), (), AS_OF),
-                         np.arange(2), Weights())
+    scores = score_units(
+        table, Request.build(table, household(), (), AS_OF), np.arange(2), Weights()
+    )
     for name in ("school", "perpetrator_distance", "near", "specialist"):
         assert scores.parts[name].tolist() == [0.0, 0.0]
     assert set(scores.parts) == set(PARTS)
@@ -22,8 +23,9 @@ def test_parts_that_do_not_apply_are_zero_for_every_unit() -> None:
 
 
 def test_closer_to_school_and_named_places_scores_higher() -> None:
-    table = UnitTable.from_units([unit(id="far", location=LEEDS),
-                                  unit(id="near", location=STOCKPORT)])
+    table = UnitTable.from_units(
+        [unit(id="far", location=LEEDS), unit(id="near", location=STOCKPORT)]
+    )
     h = household(keep_school=True, schools=(STOCKPORT,), stay_near=(MANCHESTER,))
     scores = score_units(table, Request.build(table, h, (), AS_OF), np.arange(2), Weights())
     assert scores.parts["school"][1] > scores.parts["school"][0] == 0.0
@@ -32,9 +34,13 @@ def test_closer_to_school_and_named_places_scores_higher() -> None:
 
 
 def test_specialist_fit_counts_specialisms_language_and_support() -> None:
-    table = UnitTable.from_units([unit(id="a", specialisms=frozenset({"by_and_for"}),
-                                       languages=frozenset({"ur"}))])
-    h = household(preferred_specialisms=frozenset({"by_and_for", "deaf_bsl"}),
-                  languages=("ur",), support_needs=frozenset({"mental_health"}))
+    table = UnitTable.from_units(
+        [unit(id="a", specialisms=frozenset({"by_and_for"}), languages=frozenset({"ur"}))]
+    )
+    h = household(
+        preferred_specialisms=frozenset({"by_and_for", "deaf_bsl"}),
+        languages=("ur",),
+        support_needs=frozenset({"mental_health"}),
+    )
     scores = score_units(table, Request.build(table, h, (), AS_OF), np.arange(1), Weights())
     assert scores.parts["specialist"][0] == (0.5 + 1.0 + 0.0) / 3

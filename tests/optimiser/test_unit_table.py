@@ -10,10 +10,12 @@ from tests.optimiser.builders import AS_OF, household, unit
 
 
 def test_columns_follow_the_units() -> None:
-    table = UnitTable.from_units([
-        unit(id="b", authority_code="Z", languages=frozenset({"pl"}), max_boy_age=12),
-        unit(id="a", access_features=frozenset({"wheelchair"})),
-    ])
+    table = UnitTable.from_units(
+        [
+            unit(id="b", authority_code="Z", languages=frozenset({"pl"}), max_boy_age=12),
+            unit(id="a", access_features=frozenset({"wheelchair"})),
+        ]
+    )
     assert len(table) == 2
     assert table.ids == ("b", "a")
     assert table.id_rank.tolist() == [1, 0]
@@ -43,14 +45,16 @@ def test_columns_are_read_only() -> None:
 def test_a_taken_subset_answers_as_a_table_of_those_units(
     units: list[Unit], h: Household, protocols: tuple[Protocol, ...], data: st.DataObject
 ) -> None:
-    rows = data.draw(st.lists(st.sampled_from(range(len(units))), unique=True)
-                     if units else st.just([]))
+    rows = data.draw(
+        st.lists(st.sampled_from(range(len(units))), unique=True) if units else st.just([])
+    )
     subset = UnitTable.from_units(units).take(rows)
     alone = UnitTable.from_units([units[i] for i in rows])
     assert subset.ids == alone.ids
     assert subset.id_rank.tolist() == alone.id_rank.tolist()
-    assert (options_for_household(subset, h, protocols, Weights(), AS_OF, limit=100)
-            == options_for_household(alone, h, protocols, Weights(), AS_OF, limit=100))
+    assert options_for_household(
+        subset, h, protocols, Weights(), AS_OF, limit=100
+    ) == options_for_household(alone, h, protocols, Weights(), AS_OF, limit=100)
 
 
 def test_a_taken_subset_is_read_only_and_leaves_the_whole_alone() -> None:

@@ -16,48 +16,79 @@ def problem(**kw: object) -> Problem:
     return Problem(**(defaults | kw))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("bad", "field"), [
-    (problem(households=(household(), household(id="h2", members=()))),
-     "households[1].members"),
-    (problem(households=(household(perpetrator_zones=(Zone(MANCHESTER, -1.0),)),)),
-     "households[0].perpetrator_zones[0].radius_km"),
-    (problem(units=(unit(), unit(id="u2", bed_spaces=0))), "units[1].bed_spaces"),
-    (problem(weights=Weights(school=math.inf)), "weights.school"),
-    (problem(weights=Weights(cost=math.nan)), "weights.cost"),
-    (problem(weights=Weights(near=-1.0)), "weights.near"),
-    (problem(weights=Weights(priority_waiting=1e6)), "weights.priority_waiting"),
-    (problem(weights=Weights(cost_scale=0.0)), "weights.cost_scale"),
-    (problem(households=(household(home=Point(91.0, 0.0)),)), "households[0].home.lat"),
-    (problem(units=(unit(location=Point(50.0, 181.0)),)), "units[0].location.lon"),
-    (problem(households=(household(risk_level="extreme"),)), "households[0].risk_level"),
-    (problem(units=(unit(gender_policy="women"),)), "units[0].gender_policy"),
-    (problem(households=(household(members=(Member(30, "woman"),)),)),
-     "households[0].members[0].gender"),
-    (problem(households=(household(members=(Member(-1, "female"),)),)),
-     "households[0].members[0].age"),
-    (problem(households=(household(members=(woman(access_needs=frozenset({"lift"})),)),)),
-     "households[0].members[0].access_needs"),
-    (problem(households=(household(space_need="quiet"),)), "households[0].space_need"),
-    (problem(households=(household(), household())), "households[1].id"),
-    (problem(units=(unit(), unit())), "units[1].id"),
-    (problem(units=(unit(weekly_cost=-5.0),)), "units[0].weekly_cost"),
-    (problem(units=(unit(bedrooms=0),)), "units[0].bedrooms"),
-    (problem(units=(unit(available_from="2025-01-01"),)), "units[0].available_from"),
-    (problem(protocols=(Protocol(id="p", members=frozenset({"A"})),)),
-     "protocols[0].members"),
-    (problem(protocols=(Protocol(id="p", members=frozenset({"A", "B"}), balance_cap=-1),)),
-     "protocols[0].balance_cap"),
-    (problem(protocols=(Protocol(id="p", members=frozenset({"A", "B"}),
-                                 balances=MappingProxyType({"C": 1})),)),
-     "protocols[0].balances['C']"),
-    (problem(rehousing_options=(RehousingOption(id="r", authority_code="A",
-                                                location=MANCHESTER, available_from=AS_OF,
-                                                accepts_conditions=frozenset({"parole"})),)),
-     "rehousing_options[0].accepts_conditions"),
-    (problem(households=(household(days_waiting=-3),)), "households[0].days_waiting"),
-    (problem(households=(household(language_essential=True),)), "households[0].languages"),
-    (problem(as_of="today"), "as_of"),
-])
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        (
+            problem(households=(household(), household(id="h2", members=()))),
+            "households[1].members",
+        ),
+        (
+            problem(households=(household(perpetrator_zones=(Zone(MANCHESTER, -1.0),)),)),
+            "households[0].perpetrator_zones[0].radius_km",
+        ),
+        (problem(units=(unit(), unit(id="u2", bed_spaces=0))), "units[1].bed_spaces"),
+        (problem(weights=Weights(school=math.inf)), "weights.school"),
+        (problem(weights=Weights(cost=math.nan)), "weights.cost"),
+        (problem(weights=Weights(near=-1.0)), "weights.near"),
+        (problem(weights=Weights(priority_waiting=1e6)), "weights.priority_waiting"),
+        (problem(weights=Weights(cost_scale=0.0)), "weights.cost_scale"),
+        (problem(households=(household(home=Point(91.0, 0.0)),)), "households[0].home.lat"),
+        (problem(units=(unit(location=Point(50.0, 181.0)),)), "units[0].location.lon"),
+        (problem(households=(household(risk_level="extreme"),)), "households[0].risk_level"),
+        (problem(units=(unit(gender_policy="women"),)), "units[0].gender_policy"),
+        (
+            problem(households=(household(members=(Member(30, "woman"),)),)),
+            "households[0].members[0].gender",
+        ),
+        (
+            problem(households=(household(members=(Member(-1, "female"),)),)),
+            "households[0].members[0].age",
+        ),
+        (
+            problem(households=(household(members=(woman(access_needs=frozenset({"lift"})),)),)),
+            "households[0].members[0].access_needs",
+        ),
+        (problem(households=(household(space_need="quiet"),)), "households[0].space_need"),
+        (problem(households=(household(), household())), "households[1].id"),
+        (problem(units=(unit(), unit())), "units[1].id"),
+        (problem(units=(unit(weekly_cost=-5.0),)), "units[0].weekly_cost"),
+        (problem(units=(unit(bedrooms=0),)), "units[0].bedrooms"),
+        (problem(units=(unit(available_from="2025-01-01"),)), "units[0].available_from"),
+        (problem(protocols=(Protocol(id="p", members=frozenset({"A"})),)), "protocols[0].members"),
+        (
+            problem(protocols=(Protocol(id="p", members=frozenset({"A", "B"}), balance_cap=-1),)),
+            "protocols[0].balance_cap",
+        ),
+        (
+            problem(
+                protocols=(
+                    Protocol(
+                        id="p", members=frozenset({"A", "B"}), balances=MappingProxyType({"C": 1})
+                    ),
+                )
+            ),
+            "protocols[0].balances['C']",
+        ),
+        (
+            problem(
+                rehousing_options=(
+                    RehousingOption(
+                        id="r",
+                        authority_code="A",
+                        location=MANCHESTER,
+                        available_from=AS_OF,
+                        accepts_conditions=frozenset({"parole"}),
+                    ),
+                )
+            ),
+            "rehousing_options[0].accepts_conditions",
+        ),
+        (problem(households=(household(days_waiting=-3),)), "households[0].days_waiting"),
+        (problem(households=(household(language_essential=True),)), "households[0].languages"),
+        (problem(as_of="today"), "as_of"),
+    ],
+)
 def test_bad_problems_name_the_field(bad: Problem, field: str) -> None:
     with pytest.raises(ProblemError) as error:
         allocate(bad, time_limit_s=1)
@@ -90,6 +121,7 @@ def test_options_and_table_validate_their_inputs() -> None:
 
 def test_enum_members_and_plain_strings_are_both_accepted() -> None:
     from optimiser.enums import Gender, GenderPolicy
+
     h = household(members=(Member(30, Gender.FEMALE),))
     u = replace(unit(), gender_policy=GenderPolicy.WOMEN_ONLY)
     result = allocate(problem(households=(h,), units=(u,)), time_limit_s=5)
