@@ -28,13 +28,14 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from api.allocations import AllocationController
 from api.audit_log import AuditController
 from api.auth import BearerKeyMiddleware, rate_limit_identity
 from api.authorities import AuthorityController
-from api.common import provide_cipher, provide_principal
+from api.common import provide_principal
 from api.health import health
 from api.keys import KeyController
-from api.matching import AllocationController, MatchController
+from api.matches import MatchController
 from api.offers import OfferController
 from api.placements import PlacementController
 from api.problems import internal_error, problem_details_plugin
@@ -49,7 +50,8 @@ from placement.config import Settings
 from placement.crypto import load_cipher
 from placement.db import create_engine
 from placement.housekeeping import run_forever
-from placement.matching import RegistryIndex
+from placement.matching.index import RegistryIndex
+from placement.runtime import Runtime
 from placement.security import PrincipalCache
 
 API_DESCRIPTION = """
@@ -79,7 +81,7 @@ def background(
 
 def _write_read_audit(app: Litestar) -> Coroutine[Any, Any, None]:
     """Batches of read audit events (see `placement.audit.ReadAudit`)."""
-    return app.state.read_audit.run()  # type: ignore[no-any-return]
+    return app.state.runtime.reads.run()  # type: ignore[no-any-return]
 
 
 def _housekeeping(app: Litestar) -> Coroutine[Any, Any, None]:
@@ -98,7 +100,7 @@ async def warm_up(app: Litestar) -> AsyncIterator[None]:
     For a serving process only: tests make many apps in one process.
     """
     async with app.state.sessions() as session:
-        await app.state.registry_index.current(session)
+        await app.state.runtime.index.current(session)
     gc.collect()
     gc.freeze()
     yield
@@ -148,7 +150,6 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
-            "cipher": Provide(provide_cipher, sync_to_thread=False),
         },
         middleware=[DefineMiddleware(BearerKeyMiddleware), rate_limit.middleware],
         cache_control=CacheControlHeader(no_store=True),
@@ -168,12 +169,15 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         state=State(
             {
                 "settings": settings,
-                "cipher": cipher,
                 "sessions": sessions,
-                "read_audit": ReadAudit(async_sessionmaker(audit_engine)),
-                "registry_index": RegistryIndex(cipher),
                 "principals": PrincipalCache(settings.key_cache_seconds),
-                "weights": settings.match_weights(),
+                "runtime": Runtime(
+                    settings=settings,
+                    cipher=cipher,
+                    reads=ReadAudit(async_sessionmaker(audit_engine)),
+                    index=RegistryIndex(cipher),
+                    weights=settings.match_weights(),
+                ),
             }
         ),
         openapi_config=OpenAPIConfig(

@@ -13,7 +13,7 @@ from litestar.params import FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN_ONLY
-from api.common import Limit, Offset, Page
+from api.common import Limit, Offset, Page, page_of
 from placement.audit import list_events
 from placement.models import AuditEvent
 
@@ -51,7 +51,7 @@ class AuditController(Controller):
         action: FromQuery[str | None] = None,
         since: FromQuery[datetime | None] = None,
     ) -> Page[AuditEventView]:
-        rows, total = await list_events(
+        page = await list_events(
             db_session,
             record_type=record_type,
             record_id=record_id,
@@ -61,4 +61,4 @@ class AuditController(Controller):
             limit=limit,
             offset=offset,
         )
-        return Page([view(r) for r in rows], total, limit, offset)
+        return page_of(page, view)

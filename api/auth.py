@@ -16,7 +16,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import Guard
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from placement.enums import Role
+from placement.enums import OFFICER_ROLES, Role
+from placement.registry.base import READERS
 from placement.security import Principal, PrincipalCache, principal_for_key
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="placement"'}
@@ -71,6 +72,9 @@ def allow(*roles: Role) -> Guard:
 
 
 EVERYONE = allow(*Role)
-REGISTRY_READERS = allow(Role.ADMIN, Role.PROVIDER, Role.HOUSING_OFFICER, Role.INTEGRATION)
+REGISTRY_READERS = allow(*READERS)
 REGISTRY_WRITERS = allow(Role.ADMIN, Role.PROVIDER)
 ADMIN_ONLY = allow(Role.ADMIN)
+OFFICERS = allow(*OFFICER_ROLES)
+OFFICERS_AND_PROVIDERS = allow(*OFFICER_ROLES, Role.PROVIDER)
+PROVIDERS = allow(Role.PROVIDER)

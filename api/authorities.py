@@ -7,16 +7,15 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import UNSET, Meta, UnsetType
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN_ONLY, EVERYONE
-from api.common import IncludeRetired, Limit, Offset, Page, set_fields
+from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from placement.fields import AuthorityCode, sent_fields
 from placement.models import Authority
 from placement.registry.authorities import AuthorityService
-from placement.security import Principal
 
 Name = Annotated[str, Meta(min_length=1, max_length=120)]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
@@ -24,7 +23,7 @@ Longitude = Annotated[float, Meta(ge=-180, le=180)]
 
 
 class AuthorityCreate(msgspec.Struct, forbid_unknown_fields=True):
-    code: Annotated[str, Meta(pattern=r"^E0[6-9]\d{6}$", description="ONS (GSS) code")]
+    code: AuthorityCode
     name: Name
     region: Name
     group_name: Name | None = None
@@ -54,16 +53,10 @@ def view(row: Authority) -> AuthorityView:
     return msgspec.convert(row, AuthorityView, from_attributes=True)
 
 
-def provide_service(
-    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
-) -> AuthorityService:
-    return AuthorityService(db_session, principal)
-
-
 class AuthorityController(Controller):
     path = "/authorities"
     tags = ["authorities"]
-    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+    dependencies = {"service": provide(AuthorityService)}
 
     @get(guards=[EVERYONE], summary="List authorities")
     async def list_authorities(
@@ -84,7 +77,7 @@ class AuthorityController(Controller):
             limit=limit,
             offset=offset,
         )
-        return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
+        return page_of(page, view)
 
     @get("/{code:str}", guards=[EVERYONE], summary="Get an authority")
     async def get_authority(
@@ -105,7 +98,7 @@ class AuthorityController(Controller):
         code: FromPath[str],
         data: JSONBody[AuthorityUpdate],
     ) -> AuthorityView:
-        return view(await service.update(code, set_fields(data)))
+        return view(await service.update(code, sent_fields(data)))
 
     @delete("/{code:str}", guards=[ADMIN_ONLY], status_code=200, summary="Retire an authority")
     async def retire_authority(

@@ -1,18 +1,23 @@
-"""Pieces every controller uses: paging, dependencies, and the page envelope."""
+"""Pieces every controller uses: paging, the one way services are provided, the envelope."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.crypto import Cipher
+from placement import paging
+from placement.runtime import Runtime
 from placement.security import Principal
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size (1 to 500)")]
 # Bounded so that an absurd value is a 400, not an integer overflow in the database driver.
@@ -30,20 +35,25 @@ class Page(msgspec.Struct, Generic[T]):
     offset: int
 
 
+def page_of(page: paging.Page[R], view: Callable[[R], T]) -> Page[T]:
+    """A domain page on the wire, each item through `view`."""
+    return Page([view(item) for item in page.items], page.total, page.limit, page.offset)
+
+
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     principal: Principal = request.user
     return principal
 
 
-def provide_cipher(state: State) -> Cipher:
-    cipher: Cipher = state.cipher
-    return cipher
+def provide(service: Callable[[AsyncSession, Principal, Runtime], Any]) -> Provide:
+    """A dependency building `service` for this request: its transaction, its principal,
+    and the worker's shared parts. Every service is made this way."""
 
+    def build(
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        state: State,
+    ) -> Any:
+        return service(db_session, principal, state.runtime)
 
-def set_fields(data: msgspec.Struct) -> dict[str, Any]:
-    """The fields a PATCH body actually sent (UNSET ones are left alone)."""
-    return {
-        name: value
-        for name in data.__struct_fields__
-        if (value := getattr(data, name)) is not msgspec.UNSET
-    }
+    return Provide(build, sync_to_thread=False)

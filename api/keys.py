@@ -15,10 +15,11 @@ from msgspec import Meta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN_ONLY
-from api.common import Limit, Offset, Page
+from api.common import Limit, Offset, Page, page_of
 from placement import audit
 from placement.enums import Role
 from placement.errors import NotFound
+from placement.fields import AuthorityCode
 from placement.models import ApiKey
 from placement.security import Principal, create_api_key, list_keys, revoke_key
 
@@ -26,7 +27,7 @@ from placement.security import Principal, create_api_key, list_keys, revoke_key
 class KeyCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=120)]
     role: Role
-    authority_code: Annotated[str, Meta(pattern=r"^E0[6-9]\d{6}$")] | None = None
+    authority_code: AuthorityCode | None = None
     provider_id: uuid.UUID | None = None
     region: Annotated[str, Meta(min_length=1, max_length=120)] | None = None
 
@@ -63,8 +64,7 @@ class KeyController(Controller):
     async def list_api_keys(
         self, db_session: NamedDependency[AsyncSession], limit: Limit = 50, offset: Offset = 0
     ) -> Page[KeyView]:
-        rows, total = await list_keys(db_session, limit, offset)
-        return Page([view(r) for r in rows], total, limit, offset)
+        return page_of(await list_keys(db_session, limit, offset), view)
 
     @post(summary="Issue an API key")
     async def create_key(

@@ -8,31 +8,22 @@ once, one gets 201 and the other 409.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import allow
-from api.common import Limit, Offset, Page
+from api.auth import OFFICERS, OFFICERS_AND_PROVIDERS, PROVIDERS
+from api.common import Limit, Offset, Page, page_of, provide
 from api.placements import PlacementView, placement_view
-from placement.crypto import Cipher
-from placement.enums import DeclineReason, Gender, OfferStatus, RiskLevel, Role
-from placement.match_service import MatchService
+from placement.enums import DeclineReason, OfferStatus, Role
+from placement.households import HouseholdNeeds
 from placement.models import Offer
 from placement.offers import OfferService
-from placement.referrals import ReferralService
-from placement.security import Principal
-
-OFFICERS_AND_PROVIDERS = allow(Role.HOUSING_OFFICER, Role.INTEGRATION, Role.PROVIDER)
-OFFICERS = allow(Role.HOUSING_OFFICER, Role.INTEGRATION)
-PROVIDERS = allow(Role.PROVIDER)
 
 
 class OfferCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -57,26 +48,6 @@ class OfferView(msgspec.Struct):
     decided_at: datetime | None
 
 
-class NeedsMember(msgspec.Struct):
-    age: int
-    gender: Gender
-    access_needs: list[str]
-
-
-class HouseholdNeeds(msgspec.Struct):
-    """What the provider deciding an offer may know: make-up and needs, no places."""
-
-    members: list[NeedsMember]
-    risk_level: RiskLevel
-    nrpf: bool | None
-    pets: bool | None
-    space_need: str | None
-    languages: list[str] | None
-    language_essential: bool | None
-    support_needs: list[str] | None
-    support_essential: bool | None
-
-
 class OfferDetail(OfferView):
     household_needs: HouseholdNeeds | None = None
 
@@ -90,27 +61,11 @@ def view(row: Offer) -> OfferView:
     return msgspec.convert(row, OfferView, from_attributes=True)
 
 
-def provide_service(
-    db_session: NamedDependency[AsyncSession],
-    principal: NamedDependency[Principal],
-    cipher: NamedDependency[Cipher],
-    state: State,
-) -> OfferService:
-    """Offers are checked against the same hard rules as matches before a unit is held."""
-    hold = timedelta(hours=state.settings.offer_hold_hours)
-    matcher = MatchService(
-        ReferralService(db_session, principal, cipher, state.read_audit),
-        state.registry_index,
-        state.weights,
-    )
-    return OfferService(db_session, principal, cipher, hold, matcher.unit_breaks)
-
-
 class OfferController(Controller):
     path = "/offers"
     tags = ["offers"]
     guards = [OFFICERS_AND_PROVIDERS]
-    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+    dependencies = {"service": provide(OfferService)}
 
     @get(summary="Offers for your referrals (officers) or on your units (providers)")
     async def list_offers(
@@ -124,20 +79,15 @@ class OfferController(Controller):
         page = await service.list(
             status=status, referral_id=referral_id, limit=limit, offset=offset
         )
-        return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
+        return page_of(page, view)
 
     @get("/{offer_id:uuid}", summary="An offer; providers also see the household's needs")
     async def get_offer(
         self, service: NamedDependency[OfferService], offer_id: FromPath[uuid.UUID]
     ) -> OfferDetail:
         offer = await service.get(offer_id)
-        needs: dict[str, Any] | None = None
-        if service.principal.role is Role.PROVIDER:
-            needs = await service.needs(offer)
-        return OfferDetail(
-            **msgspec.structs.asdict(view(offer)),
-            household_needs=msgspec.convert(needs, HouseholdNeeds) if needs else None,
-        )
+        needs = await service.needs(offer) if service.principal.role is Role.PROVIDER else None
+        return OfferDetail(**msgspec.structs.asdict(view(offer)), household_needs=needs)
 
     @post(guards=[OFFICERS], summary="Hold a unit for a referral (409 if it is taken)")
     async def make_offer(

@@ -7,20 +7,14 @@ from datetime import datetime
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import allow
-from api.common import Limit, Offset, Page
-from placement.crypto import Cipher
-from placement.enums import MoveOnOutcome, Role
+from api.auth import OFFICERS, OFFICERS_AND_PROVIDERS
+from api.common import Limit, Offset, Page, provide
+from placement.enums import MoveOnOutcome
 from placement.models import Placement
 from placement.placements import PlacementService
-from placement.security import Principal
-
-OFFICERS_AND_PROVIDERS = allow(Role.HOUSING_OFFICER, Role.INTEGRATION, Role.PROVIDER)
-OFFICERS = allow(Role.HOUSING_OFFICER, Role.INTEGRATION)
 
 
 class PlacementView(msgspec.Struct):
@@ -50,19 +44,11 @@ def placement_view(row: Placement) -> PlacementView:
     return msgspec.convert(row, PlacementView, from_attributes=True)
 
 
-def provide_service(
-    db_session: NamedDependency[AsyncSession],
-    principal: NamedDependency[Principal],
-    cipher: NamedDependency[Cipher],
-) -> PlacementService:
-    return PlacementService(db_session, principal, cipher)
-
-
 class PlacementController(Controller):
     path = "/placements"
     tags = ["placements"]
     guards = [OFFICERS_AND_PROVIDERS]
-    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+    dependencies = {"service": provide(PlacementService)}
 
     @get(summary="Placements of your referrals (officers) or in your units (providers)")
     async def list_placements(

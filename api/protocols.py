@@ -8,20 +8,18 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET, Meta, UnsetType
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN_ONLY, EVERYONE
-from api.common import IncludeRetired, Limit, Offset, Page, set_fields
+from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
 from placement.enums import Funding, ProtocolKind
+from placement.fields import AuthorityCode, sent_fields
 from placement.models import Protocol
 from placement.registry.protocols import ProtocolService
-from placement.security import Principal
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
-AuthorityCode = Annotated[str, Meta(pattern=r"^E0[6-9]\d{6}$")]
 Members = Annotated[list[AuthorityCode], Meta(min_length=2, max_length=400)]
 Days = Annotated[int, Meta(ge=0, le=3650)]
 Cap = Annotated[
@@ -93,16 +91,10 @@ def view(row: Protocol) -> ProtocolView:
     )
 
 
-def provide_service(
-    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
-) -> ProtocolService:
-    return ProtocolService(db_session, principal)
-
-
 class ProtocolController(Controller):
     path = "/protocols"
     tags = ["protocols"]
-    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+    dependencies = {"service": provide(ProtocolService)}
 
     @get(guards=[EVERYONE], summary="List protocols")
     async def list_protocols(
@@ -121,7 +113,7 @@ class ProtocolController(Controller):
             limit=limit,
             offset=offset,
         )
-        return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
+        return page_of(page, view)
 
     @get("/{protocol_id:uuid}", guards=[EVERYONE], summary="Get a protocol")
     async def get_protocol(
@@ -142,7 +134,7 @@ class ProtocolController(Controller):
         protocol_id: FromPath[uuid.UUID],
         data: JSONBody[ProtocolUpdate],
     ) -> ProtocolView:
-        return view(await service.update(protocol_id, set_fields(data)))
+        return view(await service.update(protocol_id, sent_fields(data)))
 
     @delete(
         "/{protocol_id:uuid}", guards=[ADMIN_ONLY], status_code=200, summary="Retire a protocol"

@@ -8,17 +8,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET, Meta, UnsetType
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN_ONLY, EVERYONE, REGISTRY_WRITERS
-from api.common import IncludeRetired, Limit, Offset, Page, set_fields
+from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
 from placement.enums import Specialism
+from placement.fields import sent_fields
 from placement.models import Provider
 from placement.registry.providers import ProviderService
-from placement.security import Principal
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Specialisms = Annotated[list[Specialism], Meta(max_length=len(Specialism))]
@@ -51,16 +50,10 @@ def _unique(values: list[Specialism]) -> list[str]:
     return sorted({str(v) for v in values})
 
 
-def provide_service(
-    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
-) -> ProviderService:
-    return ProviderService(db_session, principal)
-
-
 class ProviderController(Controller):
     path = "/providers"
     tags = ["providers"]
-    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+    dependencies = {"service": provide(ProviderService)}
 
     @get(guards=[EVERYONE], summary="List providers")
     async def list_providers(
@@ -75,7 +68,7 @@ class ProviderController(Controller):
         page = await service.list(
             specialism=specialism, q=q, include_retired=include_retired, limit=limit, offset=offset
         )
-        return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
+        return page_of(page, view)
 
     @get("/{provider_id:uuid}", guards=[EVERYONE], summary="Get a provider")
     async def get_provider(
@@ -102,7 +95,7 @@ class ProviderController(Controller):
         provider_id: FromPath[uuid.UUID],
         data: JSONBody[ProviderUpdate],
     ) -> ProviderView:
-        changes = set_fields(data)
+        changes = sent_fields(data)
         if "specialisms" in changes:
             changes["specialisms"] = _unique(changes["specialisms"])
         return view(await service.update(provider_id, changes))

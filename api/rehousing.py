@@ -8,19 +8,17 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET, Meta, UnsetType
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import REGISTRY_READERS, REGISTRY_WRITERS
-from api.common import IncludeRetired, Limit, Offset, Page, set_fields
-from api.schemes import Address, AuthorityCode, Cost, Latitude, Longitude, Name, Postcode
-from placement.crypto import Cipher
+from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.schemes import Address, Cost, Latitude, Longitude, Name, Postcode
 from placement.enums import PerpetratorCondition, RehousingStatus, RiskLevel
+from placement.fields import AuthorityCode, sent_fields
 from placement.models import RehousingOption
 from placement.registry.rehousing import RehousingService
-from placement.security import Principal
 
 Conditions = Annotated[list[PerpetratorCondition], Meta(max_length=len(PerpetratorCondition))]
 BedSpaces = Annotated[int, Meta(ge=1, le=20)]
@@ -93,18 +91,10 @@ def _conditions(fields: dict[str, object]) -> dict[str, object]:
     return fields
 
 
-def provide_service(
-    db_session: NamedDependency[AsyncSession],
-    principal: NamedDependency[Principal],
-    cipher: NamedDependency[Cipher],
-) -> RehousingService:
-    return RehousingService(db_session, principal, cipher)
-
-
 class RehousingController(Controller):
     path = "/rehousing-options"
     tags = ["rehousing options"]
-    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+    dependencies = {"service": provide(RehousingService)}
 
     @get(guards=[REGISTRY_READERS], summary="List perpetrator-rehousing options")
     async def list_options(
@@ -123,7 +113,7 @@ class RehousingController(Controller):
             limit=limit,
             offset=offset,
         )
-        return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
+        return page_of(page, view)
 
     @get("/{option_id:uuid}", guards=[REGISTRY_READERS], summary="Get a rehousing option")
     async def get_option(
@@ -154,7 +144,7 @@ class RehousingController(Controller):
         option_id: FromPath[uuid.UUID],
         data: JSONBody[RehousingUpdate],
     ) -> RehousingView:
-        return view(await service.update(option_id, _conditions(set_fields(data))))
+        return view(await service.update(option_id, _conditions(sent_fields(data))))
 
     @delete(
         "/{option_id:uuid}",

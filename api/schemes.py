@@ -13,18 +13,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET, Meta, UnsetType
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import REGISTRY_READERS, REGISTRY_WRITERS
-from api.common import IncludeRetired, Limit, Offset, Page, set_fields
-from placement.crypto import Cipher
+from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
 from placement.enums import GenderPolicy, RiskLevel, SchemeType, Support
+from placement.fields import AuthorityCode, sent_fields
 from placement.models import Scheme
 from placement.registry.schemes import SchemeService
-from placement.security import Principal
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Address = Annotated[str, Meta(min_length=3, max_length=300)]
@@ -36,7 +34,6 @@ Language = Annotated[str, Meta(pattern=r"^[a-z]{2,3}$", description="ISO 639 cod
 Languages = Annotated[list[Language], Meta(max_length=30)]
 SupportList = Annotated[list[Support], Meta(max_length=len(Support))]
 Cost = Annotated[float, Meta(ge=0, le=100_000, description="weekly cost in pounds")]
-AuthorityCode = Annotated[str, Meta(pattern=r"^E0[6-9]\d{6}$")]
 
 
 class SchemeCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -117,18 +114,10 @@ def _normalise(fields: dict[str, object]) -> dict[str, object]:
     return fields
 
 
-def provide_service(
-    db_session: NamedDependency[AsyncSession],
-    principal: NamedDependency[Principal],
-    cipher: NamedDependency[Cipher],
-) -> SchemeService:
-    return SchemeService(db_session, principal, cipher)
-
-
 class SchemeController(Controller):
     path = "/schemes"
     tags = ["schemes"]
-    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+    dependencies = {"service": provide(SchemeService)}
 
     @get(guards=[REGISTRY_READERS], summary="List schemes (providers: their own)")
     async def list_schemes(
@@ -153,7 +142,7 @@ class SchemeController(Controller):
             limit=limit,
             offset=offset,
         )
-        return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
+        return page_of(page, view)
 
     @get("/{scheme_id:uuid}", guards=[REGISTRY_READERS], summary="Get a scheme (no address)")
     async def get_scheme(
@@ -185,7 +174,7 @@ class SchemeController(Controller):
         scheme_id: FromPath[uuid.UUID],
         data: JSONBody[SchemeUpdate],
     ) -> SchemeView:
-        return view(await service.update(scheme_id, _normalise(set_fields(data))))
+        return view(await service.update(scheme_id, _normalise(sent_fields(data))))
 
     @delete(
         "/{scheme_id:uuid}", guards=[REGISTRY_WRITERS], status_code=200, summary="Retire a scheme"

@@ -8,17 +8,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import UNSET, Meta, UnsetType
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import REGISTRY_READERS, REGISTRY_WRITERS
-from api.common import IncludeRetired, Limit, Offset, Page, set_fields
+from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
 from placement.enums import AccessFeature, SchemeType, UnitStatus
+from placement.fields import sent_fields
 from placement.models import Unit
 from placement.registry.units import UnitService
-from placement.security import Principal
 
 Label = Annotated[str, Meta(min_length=1, max_length=80)]
 Bedrooms = Annotated[int, Meta(ge=0, le=20)]
@@ -96,16 +95,10 @@ def _features(fields: dict[str, object]) -> dict[str, object]:
     return fields
 
 
-def provide_service(
-    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
-) -> UnitService:
-    return UnitService(db_session, principal)
-
-
 class UnitController(Controller):
     path = "/units"
     tags = ["units"]
-    dependencies = {"service": Provide(provide_service, sync_to_thread=False)}
+    dependencies = {"service": provide(UnitService)}
 
     @get(guards=[REGISTRY_READERS], summary="List units (providers: their own)")
     async def list_units(
@@ -134,7 +127,7 @@ class UnitController(Controller):
             limit=limit,
             offset=offset,
         )
-        return Page([view(r) for r in page.items], page.total, page.limit, page.offset)
+        return page_of(page, view)
 
     @get("/{unit_id:uuid}", guards=[REGISTRY_READERS], summary="Get a unit")
     async def get_unit(
@@ -162,7 +155,7 @@ class UnitController(Controller):
         unit_id: FromPath[uuid.UUID],
         data: JSONBody[UnitUpdate],
     ) -> UnitView:
-        changes = _features(set_fields(data))
+        changes = _features(sent_fields(data))
         del changes["version"]
         return view(await service.update_versioned(unit_id, data.version, changes))
 

@@ -2,7 +2,8 @@
 
 Pure: no database, network or files. See :func:`options_for_household` (one household,
 every unit, fast), :func:`allocate` (many cases jointly, with reciprocal caps, keep-apart
-and perpetrator moves) and :func:`perpetrator_options`.
+and perpetrator moves), :func:`perpetrator_options`, and :func:`rules_broken` (one pair,
+rules only).
 """
 
 from optimiser.allocation import AllocationResult, Assignment, allocate
@@ -19,6 +20,7 @@ from optimiser.enums import (
 )
 from optimiser.errors import ProblemError
 from optimiser.options import NearMiss, OptionsResult, RankedOption, options_for_household
+from optimiser.pair import rules_broken
 from optimiser.perpetrator import (
     PerpetratorOptionsResult,
     RankedPerpetratorOption,
@@ -70,4 +72,5 @@ __all__ = [
     "allocate",
     "options_for_household",
     "perpetrator_options",
+    "rules_broken",
 ]

@@ -32,12 +32,9 @@ import numpy as np
 
 from optimiser.candidates import ALL_PARTS, Candidates, build_candidates
 from optimiser.couplings import is_feasible
-from optimiser.cpsat import solve_joint
 from optimiser.errors import ProblemError
 from optimiser.explain import describe_score
-from optimiser.flow import solve_flow
 from optimiser.greedy import greedy, repaired
-from optimiser.mip import solve_lexicographic
 from optimiser.priority import PRIORITY_SCALE
 from optimiser.problem import Problem
 from optimiser.validation import validate_problem
@@ -100,6 +97,12 @@ def allocate(
     problem: Problem, time_limit_s: float = 30.0, *, engine: str = "mip", workers: int = 2
 ) -> AllocationResult:
     """Allocate every case of ``problem``; ``workers`` is CP-SAT's thread count."""
+    # The solvers load with the first allocation: OR-Tools and SciPy take seconds to
+    # import, and matching one household or starting the CLI needs neither.
+    from optimiser.cpsat import solve_joint
+    from optimiser.flow import solve_flow
+    from optimiser.mip import solve_lexicographic
+
     start = time.monotonic()
     validate_problem(problem)
     _check_arguments(time_limit_s, engine, workers)

@@ -15,12 +15,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
 from placement.errors import AuditUnavailable
 from placement.models import AuditEvent
+from placement.paging import Page, paginate
 from placement.security import Principal
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ async def list_events(
     since: datetime | None,
     limit: int,
     offset: int,
-) -> tuple[list[AuditEvent], int]:
+) -> Page[AuditEvent]:
     """Newest first, filtered; for administrators reviewing who touched what."""
     stmt = select(AuditEvent)
     for column, value in (
@@ -172,6 +173,4 @@ async def list_events(
         if since.tzinfo is None:  # a time without an offset is read as UTC, like ours
             since = since.replace(tzinfo=UTC)
         stmt = stmt.where(AuditEvent.at >= since)
-    total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = await session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit).offset(offset))
-    return list(rows), int(total or 0)
+    return await paginate(session, stmt.order_by(AuditEvent.id.desc()), limit, offset)

@@ -36,16 +36,22 @@ class Cipher:
                 "comma-separated; generate one with `placement keys secret`"
             ) from exc
 
-    def encrypt_json(self, document: Any) -> bytes:
-        return self._fernet.encrypt(json.dumps(document, separators=(",", ":")).encode())
+    def encrypt(self, plaintext: bytes) -> bytes:
+        return self._fernet.encrypt(plaintext)
 
-    def decrypt_json(self, token: bytes) -> Any:
+    def decrypt(self, token: bytes) -> bytes:
         try:
-            return json.loads(self._fernet.decrypt(bytes(token)))
+            return self._fernet.decrypt(bytes(token))
         except InvalidToken as exc:
             raise RuntimeError(
                 "a stored secret cannot be decrypted with the configured keys"
             ) from exc
+
+    def encrypt_json(self, document: Any) -> bytes:
+        return self.encrypt(json.dumps(document, separators=(",", ":")).encode())
+
+    def decrypt_json(self, token: bytes) -> Any:
+        return json.loads(self.decrypt(token))
 
 
 def new_secret_key() -> str:

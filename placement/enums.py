@@ -1,12 +1,49 @@
 """The fixed vocabularies of the domain, as they appear on the wire and in the database.
 
-Values are snake_case strings; the optimiser has its own copy of the ones it needs (it
-imports nothing of ours), and tests check the two stay identical.
+Values are snake_case strings. The vocabularies the matcher reads too (who a scheme
+takes, risk, access, support, specialisms, scheme types, perpetrator conditions, space
+needs) are the optimiser's own, re-exported here: the optimiser imports nothing of ours,
+so they are defined there, once.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from optimiser.enums import (
+    AccessFeature,
+    Gender,
+    GenderPolicy,
+    PerpetratorCondition,
+    RiskLevel,
+    SchemeType,
+    SpaceNeed,
+    Specialism,
+    Support,
+)
+
+__all__ = [
+    "OFFICER_ROLES",
+    "AccessFeature",
+    "AllocationScope",
+    "DeclineReason",
+    "Funding",
+    "Gender",
+    "GenderPolicy",
+    "MoveOnOutcome",
+    "OfferStatus",
+    "PerpetratorCondition",
+    "ProtocolKind",
+    "ReferralStatus",
+    "RehousingStatus",
+    "RiskLevel",
+    "Role",
+    "SchemeType",
+    "SpaceNeed",
+    "Specialism",
+    "Support",
+    "UnitStatus",
+]
 
 
 class Role(StrEnum):
@@ -17,56 +54,8 @@ class Role(StrEnum):
     COMMISSIONER = "commissioner"
 
 
-class SchemeType(StrEnum):
-    """Part 4 'relevant accommodation' types (SI 2021/991); bed and breakfast is not one."""
-
-    REFUGE = "refuge"
-    SPECIALIST_SAFE_ACCOMMODATION = "specialist_safe_accommodation"
-    DISPERSED_ACCOMMODATION = "dispersed_accommodation"
-    SANCTUARY_SCHEME = "sanctuary_scheme"
-    SECOND_STAGE_ACCOMMODATION = "second_stage_accommodation"
-    OTHER_EMERGENCY_ACCOMMODATION = "other_emergency_accommodation"
-
-
-class GenderPolicy(StrEnum):
-    WOMEN_ONLY = "women_only"
-    MEN_ONLY = "men_only"
-    ANY_GENDER = "any_gender"
-    LGBTQ_SPECIALIST = "lgbtq_specialist"
-
-
-class Gender(StrEnum):
-    FEMALE = "female"
-    MALE = "male"
-    NON_BINARY = "non_binary"
-
-
-class RiskLevel(StrEnum):
-    STANDARD = "standard"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-
-class AccessFeature(StrEnum):
-    STEP_FREE = "step_free"
-    WHEELCHAIR = "wheelchair"
-    GROUND_FLOOR = "ground_floor"
-    ADAPTED_BATHROOM = "adapted_bathroom"
-
-
-class Support(StrEnum):
-    SUBSTANCE_USE = "substance_use"
-    MENTAL_HEALTH = "mental_health"
-    COMPLEX_NEEDS = "complex_needs"
-
-
-class Specialism(StrEnum):
-    BY_AND_FOR = "by_and_for"
-    LGBTQ = "lgbtq"
-    DEAF_BSL = "deaf_bsl"
-    MALE_VICTIMS = "male_victims"
-    OLDER_VICTIMS = "older_victims"
-    YOUNG_PEOPLE = "young_people"
+OFFICER_ROLES = frozenset({Role.HOUSING_OFFICER, Role.INTEGRATION})
+"""Housing officers and integrations act alike, for one authority."""
 
 
 class UnitStatus(StrEnum):
@@ -87,13 +76,6 @@ class Funding(StrEnum):
     PLACING_AUTHORITY = "placing_authority"
     RECEIVING_AUTHORITY = "receiving_authority"
     SHARED = "shared"
-
-
-class PerpetratorCondition(StrEnum):
-    DVPN = "dvpn"
-    DVPO = "dvpo"
-    BAIL = "bail"
-    PROBATION = "probation"
 
 
 class RehousingStatus(StrEnum):

@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from placement.enums import OfferStatus
-from placement.models import Offer, RegistryChange
-from placement.offers import release_expired
+from placement.holds import next_expiry, release_expired
+from placement.models import RegistryChange
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30.0
@@ -41,12 +40,10 @@ async def sweep(sessions: async_sessionmaker[Any]) -> datetime | None:
     async with sessions() as session, session.begin():
         expired = await release_expired(session)
         await prune_change_feed(session)
-        next_expiry = await session.scalar(
-            select(func.min(Offer.expires_at)).where(Offer.status == OfferStatus.LIVE)
-        )
+        expiry = await next_expiry(session)
     if expired:
         log.info("released %d expired offer holds", expired)
-    return next_expiry
+    return expiry
 
 
 def seconds_until_next_sweep(next_expiry: datetime | None, every: float) -> float:

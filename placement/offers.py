@@ -2,133 +2,49 @@
 
 No double booking: making an offer moves the unit from available to held with a
 conditional UPDATE, so of two officers racing for a unit exactly one wins; a partial
-unique index (one live offer per unit) backs that up in the database itself. Holds that
-run out free their unit without anyone acting: `release_expired` runs before every offer
-on a unit, before matching, and periodically in the background.
+unique index (one live offer per unit) backs that up in the database itself. Units move
+status only through `placement.holds`, where expired holds are released too.
+
+Before a unit is held, the pair is checked against the matcher's hard rules through the
+matching service: the same rules as the ranked matches, so an offer can never hold a unit
+that matching would rule out.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, select, update
 
+from optimiser.reasons import explain_exclusion
 from placement import audit
-from placement.crypto import Cipher
 from placement.enums import OfferStatus, ReferralStatus, Role, UnitStatus
 from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
+from placement.holds import release_expired, transition_unit, withdraw_live_offers
+from placement.households import HouseholdNeeds, needs_of, unseal
+from placement.matching.service import MatchService
 from placement.models import Offer, Placement, Referral, Unit
-from placement.registry.base import Page
-from placement.registry.units import transition_unit
+from placement.paging import Page, paginate
 from placement.scopes import booking_scope
-from placement.security import Principal
 
-EXPIRY = Principal(key_id=None, label="offer expiry", role=Role.ADMIN)
-NEEDS_FIELDS = (
-    "nrpf",
-    "pets",
-    "space_need",
-    "languages",
-    "language_essential",
-    "support_needs",
-    "support_essential",
-)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
-
-async def release_expired(
-    session: AsyncSession, unit_id: uuid.UUID | None = None, now: datetime | None = None
-) -> int:
-    """Mark live offers past their hold as expired and free their units; returns how many."""
-    now = now or datetime.now(UTC)
-    stmt = select(Offer.id, Offer.unit_id).where(
-        Offer.status == OfferStatus.LIVE, Offer.expires_at <= now
-    )
-    if unit_id is not None:
-        stmt = stmt.where(Offer.unit_id == unit_id)
-    expired = (await session.execute(stmt)).all()
-    for offer_id, offer_unit in expired:
-        result = await session.execute(
-            update(Offer)
-            .where(Offer.id == offer_id, Offer.status == OfferStatus.LIVE)
-            .values(status=OfferStatus.EXPIRED, decided_at=now, updated_at=now)
-        )
-        if result.rowcount:  # type: ignore[attr-defined]
-            await transition_unit(session, offer_unit, UnitStatus.HELD, UnitStatus.AVAILABLE)
-            audit.record(session, EXPIRY, "expire", "offer", offer_id)
-    return len(expired)
-
-
-async def withdraw_live_offers(
-    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, reason: str
-) -> int:
-    """Withdraw a referral's live offers and free their units; returns how many."""
-    now = datetime.now(UTC)
-    live = (
-        await session.execute(
-            select(Offer.id, Offer.unit_id).where(
-                Offer.referral_id == referral_id, Offer.status == OfferStatus.LIVE
-            )
-        )
-    ).all()
-    withdrawn = 0
-    for offer_id, unit_id in live:
-        result = await session.execute(
-            update(Offer)
-            .where(Offer.id == offer_id, Offer.status == OfferStatus.LIVE)
-            .values(
-                status=OfferStatus.WITHDRAWN,
-                decided_at=now,
-                decided_by_key_id=principal.key_id,
-                updated_at=now,
-            )
-        )
-        if result.rowcount:  # type: ignore[attr-defined]
-            await transition_unit(session, unit_id, UnitStatus.HELD, UnitStatus.AVAILABLE)
-            audit.record(session, principal, "withdrawn", "offer", offer_id, reason=reason)
-            withdrawn += 1
-    return withdrawn
-
-
-def household_needs(document: dict[str, Any], risk_level: str) -> dict[str, Any]:
-    """What a provider may know of a household: make-up and needs, no places, no names."""
-    members = [
-        {"age": m["age"], "gender": m["gender"], "access_needs": m.get("access_needs", [])}
-        for m in document["members"]
-    ]
-    return {
-        "members": members,
-        "risk_level": risk_level,
-        **{name: document.get(name) for name in NEEDS_FIELDS},
-    }
-
-
-class PairCheck(Protocol):
-    """Why a household may not have a unit (no reasons: it may)."""
-
-    async def __call__(
-        self, referral: Referral, document: dict[str, Any], unit_id: uuid.UUID
-    ) -> list[str]: ...
+    from placement.runtime import Runtime
+    from placement.security import Principal
 
 
 class OfferService:
     record_type = "offer"
 
-    def __init__(
-        self,
-        session: AsyncSession,
-        principal: Principal,
-        cipher: Cipher,
-        hold: timedelta,
-        check: PairCheck,
-    ) -> None:
+    def __init__(self, session: AsyncSession, principal: Principal, runtime: Runtime) -> None:
         self.session = session
         self.principal = principal
-        self.cipher = cipher
-        self.hold = hold
-        self.check = check
+        self.cipher = runtime.cipher
+        self.hold = runtime.offer_hold
+        self.matcher = MatchService(session, principal, runtime)
 
     # -- scope -------------------------------------------------------------------------
     def visible(self, stmt: Select[Any]) -> Select[Any]:
@@ -145,11 +61,9 @@ class OfferService:
             stmt = stmt.where(Offer.status == status)
         if referral_id:
             stmt = stmt.where(Offer.referral_id == referral_id)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(
-            stmt.order_by(Offer.created_at.desc(), Offer.id).limit(limit).offset(offset)
+        return await paginate(
+            self.session, stmt.order_by(Offer.created_at.desc(), Offer.id), limit, offset
         )
-        return Page(items=list(rows), total=int(total or 0), limit=limit, offset=offset)
 
     async def get(self, offer_id: uuid.UUID) -> Offer:
         offer = await self.session.scalar(self.visible(select(Offer)).where(Offer.id == offer_id))
@@ -157,7 +71,7 @@ class OfferService:
             raise NotFound(self.record_type, offer_id)
         return offer
 
-    async def needs(self, offer: Offer) -> dict[str, Any]:
+    async def needs(self, offer: Offer) -> HouseholdNeeds:
         """The household's needs for the provider deciding on an offer (audited read)."""
         referral = await self.session.get(Referral, offer.referral_id)
         assert referral is not None
@@ -169,33 +83,31 @@ class OfferService:
             referral.id,
             offer_id=str(offer.id),
         )
-        return household_needs(
-            self.cipher.decrypt_json(referral.details_ciphertext), referral.risk_level
-        )
+        return needs_of(unseal(self.cipher, referral.details_ciphertext), referral.risk_level)
 
     # -- transitions -------------------------------------------------------------------
     async def make(self, referral_id: uuid.UUID, unit_id: uuid.UUID) -> Offer:
         if not self.principal.is_officer:
             raise Forbidden("only housing officers and integrations make offers")
-        referral = await self.session.scalar(
-            select(Referral).where(
-                Referral.id == referral_id,
-                Referral.authority_code == self.principal.authority_code,
-            )
-        )
-        if referral is None:
-            raise InvalidInput("referral_id", f"no referral {referral_id} in your authority")
+        try:
+            case = await self.matcher.case(referral_id)
+        except NotFound:
+            raise InvalidInput(
+                "referral_id", f"no referral {referral_id} in your authority"
+            ) from None
+        referral = case.referral
         if referral.status is not ReferralStatus.OPEN:
             raise Conflict(f"referral {referral_id} is {referral.status}, not open")
-        unit = await self.session.get(Unit, unit_id)
-        if unit is None or unit.retired_at is not None:
+        unit = self.matcher.live_unit(unit_id)
+        if unit is None:
             raise InvalidInput("unit_id", f"no unit {unit_id}")
         await release_expired(self.session, unit_id=unit_id)
         audit.record(self.session, self.principal, "offer_check", "referral", referral_id)
-        document = self.cipher.decrypt_json(referral.details_ciphertext)
-        if problems := await self.check(referral, document, unit_id):
+        household = unseal(self.cipher, referral.details_ciphertext)
+        if broken := await self.matcher.rules_broken(case, household, unit):
             raise InvalidInput(
-                "unit_id", "this unit cannot be offered to this household: " + "; ".join(problems)
+                "unit_id",
+                "this unit cannot be offered to this household: " + explain_exclusion(broken),
             )
         if not await transition_unit(self.session, unit_id, UnitStatus.AVAILABLE, UnitStatus.HELD):
             current = await self.session.scalar(select(Unit.status).where(Unit.id == unit_id))

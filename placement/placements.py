@@ -9,29 +9,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import audit
-from placement.crypto import Cipher
 from placement.enums import UnitStatus
 from placement.errors import Conflict, Forbidden, NotFound
+from placement.holds import transition_unit
 from placement.models import Placement, Scheme, Unit
-from placement.registry.base import Page
-from placement.registry.units import transition_unit
+from placement.paging import Page, paginate
 from placement.scopes import booking_scope
 from placement.security import Principal
+
+if TYPE_CHECKING:
+    from placement.runtime import Runtime
 
 
 class PlacementService:
     record_type = "placement"
 
-    def __init__(self, session: AsyncSession, principal: Principal, cipher: Cipher) -> None:
+    def __init__(self, session: AsyncSession, principal: Principal, runtime: Runtime) -> None:
         self.session = session
         self.principal = principal
-        self.cipher = cipher
+        self.cipher = runtime.cipher
 
     def visible(self, stmt: Select[Any]) -> Select[Any]:
         return booking_scope(
@@ -43,11 +45,8 @@ class PlacementService:
         if current is not None:
             column = Placement.moved_out_at
             stmt = stmt.where(column.is_(None) if current else column.is_not(None))
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(
-            stmt.order_by(Placement.moved_in_at.desc(), Placement.id).limit(limit).offset(offset)
-        )
-        return Page(items=list(rows), total=int(total or 0), limit=limit, offset=offset)
+        order = (Placement.moved_in_at.desc(), Placement.id)
+        return await paginate(self.session, stmt.order_by(*order), limit, offset)
 
     async def get(self, placement_id: uuid.UUID) -> Placement:
         found = await self.session.scalar(

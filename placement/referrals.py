@@ -11,22 +11,63 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+from sqlalchemy import ColumnElement, Row, Select, bindparam, select
 
 from placement import audit
-from placement.audit import ReadAudit
-from placement.crypto import Cipher
-from placement.enums import AllocationScope, ReferralStatus, Role
+from placement.enums import OFFICER_ROLES, AllocationScope, ReferralStatus, RiskLevel
 from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
+from placement.fields import sent_fields
+from placement.holds import withdraw_live_offers
+from placement.households import (
+    Household,
+    HouseholdChanges,
+    changed,
+    seal,
+    unseal,
+)
 from placement.models import Authority, Referral
-from placement.offers import withdraw_live_offers
-from placement.registry.base import Page
+from placement.paging import Page, paginate
 from placement.security import Principal
 
-OFFICERS = frozenset({Role.HOUSING_OFFICER, Role.INTEGRATION})
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from placement.runtime import Runtime
+
+Reference = Annotated[
+    str,
+    Meta(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9/_-]{2,63}$",
+        description="pseudonymous case reference: no names",
+    ),
+]
+PerpetratorRef = Annotated[str, Meta(pattern=r"^[A-Za-z0-9/_-]{1,64}$")]
+
+
+class ReferralCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    reference: Reference
+    risk_level: RiskLevel
+    marac: bool = False
+    referred_on: date | None = None
+    perpetrator_ref: PerpetratorRef | None = None
+    household: Household
+
+
+class ReferralUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Change the case fields, and/or replace whole top-level parts of the household."""
+
+    risk_level: RiskLevel | UnsetType = UNSET
+    marac: bool | UnsetType = UNSET
+    perpetrator_ref: PerpetratorRef | UnsetType | None = UNSET
+    household: HouseholdChanges | UnsetType = UNSET
+
+
+class ReferralClose(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]
 
 
 def one_visible(*also: ColumnElement[Any]) -> Select[Any]:
@@ -49,16 +90,14 @@ _ONE_FOR_UPDATE = _ONE.with_for_update()
 class ReferralService:
     record_type = "referral"
 
-    def __init__(
-        self, session: AsyncSession, principal: Principal, cipher: Cipher, reads: ReadAudit
-    ) -> None:
+    def __init__(self, session: AsyncSession, principal: Principal, runtime: Runtime) -> None:
         self.session = session
         self.principal = principal
-        self.cipher = cipher
-        self.reads = reads
+        self.cipher = runtime.cipher
+        self.reads = runtime.reads
 
     def require_officer(self) -> None:
-        if self.principal.role not in OFFICERS:
+        if self.principal.role not in OFFICER_ROLES:
             raise Forbidden("only housing officers and integrations work with referrals")
 
     def visible(self, stmt: Select[Any]) -> Select[Any]:
@@ -74,13 +113,13 @@ class ReferralService:
             stmt = stmt.where(Referral.status == status)
         if risk_level:
             stmt = stmt.where(Referral.risk_level == risk_level)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(
-            stmt.order_by(Referral.referred_on.desc(), Referral.id).limit(limit).offset(offset)
+        page = await paginate(
+            self.session, stmt.order_by(Referral.referred_on.desc(), Referral.id), limit, offset
         )
-        items = list(rows)
-        await self.reads.record(self.principal, "list", self.record_type, None, count=len(items))
-        return Page(items=items, total=int(total or 0), limit=limit, offset=offset)
+        await self.reads.record(
+            self.principal, "list", self.record_type, None, count=len(page.items)
+        )
+        return page
 
     async def open_in_area(self, scope: AllocationScope) -> Sequence[Referral]:
         """Open referrals of every authority in the caller's group or region.
@@ -123,36 +162,38 @@ class ReferralService:
             raise NotFound(self.record_type, referral_id)
         return row
 
-    async def household(self, referral: Referral, purpose: str = "read") -> dict[str, Any]:
-        """Decrypt the household document; every call is an audited read, on record first."""
+    async def household(self, referral: Referral, purpose: str = "read") -> Household:
+        """Decrypt the household; every call is an audited read, on record first."""
         await self.reads.record(self.principal, purpose, self.record_type, referral.id)
-        return dict(self.cipher.decrypt_json(referral.details_ciphertext))
+        return unseal(self.cipher, referral.details_ciphertext)
 
-    async def households(
-        self, referrals: Sequence[Referral], purpose: str
-    ) -> Sequence[dict[str, Any]]:
-        """Decrypt many household documents; their audit events go in one batch."""
+    async def households(self, referrals: Sequence[Referral], purpose: str) -> Sequence[Household]:
+        """Decrypt many households; their audit events go in one batch."""
         await asyncio.gather(
             *(self.reads.record(self.principal, purpose, self.record_type, r.id) for r in referrals)
         )
-        return [dict(self.cipher.decrypt_json(r.details_ciphertext)) for r in referrals]
+        return [unseal(self.cipher, r.details_ciphertext) for r in referrals]
 
-    async def create(self, fields: dict[str, Any], household: dict[str, Any]) -> Referral:
+    async def create(self, data: ReferralCreate) -> Referral:
         self.require_officer()
-        await self._check_household(household)
+        await self._check_household(data.household)
         taken = await self.session.scalar(
-            self.visible(select(Referral.id)).where(Referral.reference == fields["reference"])
+            self.visible(select(Referral.id)).where(Referral.reference == data.reference)
         )
         if taken is not None:
             raise Conflict(
-                f"your authority already has a referral with reference {fields['reference']}",
+                f"your authority already has a referral with reference {data.reference}",
                 field="reference",
             )
         referral = Referral(
-            **{**fields, "referred_on": fields.get("referred_on") or date.today()},
+            reference=data.reference,
+            risk_level=data.risk_level,
+            marac=data.marac,
+            referred_on=data.referred_on or date.today(),
+            perpetrator_ref=data.perpetrator_ref,
             authority_code=self.principal.authority_code,
             status=ReferralStatus.OPEN,
-            details_ciphertext=self.cipher.encrypt_json(household),
+            details_ciphertext=seal(self.cipher, data.household),
             created_by_key_id=self.principal.key_id,
         )
         self.session.add(referral)
@@ -161,16 +202,20 @@ class ReferralService:
         return referral
 
     async def update(
-        self, referral_id: uuid.UUID, fields: dict[str, Any], household: dict[str, Any]
-    ) -> tuple[Referral, dict[str, Any]]:
+        self, referral_id: uuid.UUID, data: ReferralUpdate
+    ) -> tuple[Referral, Household]:
+        """Change an open referral; returns it with its household as it now is."""
         referral = await self.get(referral_id, for_update=True)
         if referral.status is not ReferralStatus.OPEN:
             raise Conflict(f"referral {referral_id} is {referral.status}; it cannot change")
-        document = dict(self.cipher.decrypt_json(referral.details_ciphertext))
-        if household:
-            document |= household
-            await self._check_household(document)
-            referral.details_ciphertext = self.cipher.encrypt_json(document)
+        household = unseal(self.cipher, referral.details_ciphertext)
+        fields = sent_fields(data)
+        changes = fields.pop("household", None)
+        parts = sorted(sent_fields(changes)) if isinstance(changes, HouseholdChanges) else []
+        if isinstance(changes, HouseholdChanges) and parts:
+            household = changed(household, changes)
+            await self._check_household(household)
+            referral.details_ciphertext = seal(self.cipher, household)
         for name, value in fields.items():
             setattr(referral, name, value)
         await self.session.flush()
@@ -180,9 +225,9 @@ class ReferralService:
             "update",
             self.record_type,
             referral.id,
-            fields=sorted([*fields, *household]),
+            fields=sorted([*fields, *parts]),
         )
-        return referral, document
+        return referral, household
 
     async def close(self, referral_id: uuid.UUID, reason: str) -> Referral:
         referral = await self.get(referral_id, for_update=True)
@@ -197,8 +242,9 @@ class ReferralService:
         await withdraw_live_offers(self.session, self.principal, referral.id, "referral closed")
         return referral
 
-    async def _check_household(self, household: dict[str, Any]) -> None:
-        codes = household.get("avoid_authorities", [])
+    async def _check_household(self, household: Household) -> None:
+        """What the schema cannot know: the authorities named are real ones."""
+        codes = household.avoid_authorities
         if codes:
             known = set(
                 await self.session.scalars(select(Authority.code).where(Authority.code.in_(codes)))

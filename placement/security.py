@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.enums import Role
+from placement.enums import OFFICER_ROLES, Role
 from placement.errors import InvalidInput
 from placement.geography import ENGLISH_REGIONS
 from placement.models import ApiKey, Authority, Provider
+from placement.paging import Page, paginate
 
 KEY_PREFIX = "psk_"
 
@@ -44,7 +45,7 @@ class Principal:
     @property
     def is_officer(self) -> bool:
         """Housing officers and integrations act alike, for one authority."""
-        return self.role in (Role.HOUSING_OFFICER, Role.INTEGRATION)
+        return self.role in OFFICER_ROLES
 
 
 SYSTEM = Principal(key_id=None, label="placement cli", role=Role.ADMIN)
@@ -111,7 +112,7 @@ async def _check_scope(
     region: str | None,
 ) -> None:
     """Each role carries exactly the scope it needs, and the scope must exist."""
-    wants_authority = role in (Role.HOUSING_OFFICER, Role.INTEGRATION)
+    wants_authority = role in OFFICER_ROLES
     if wants_authority and not authority_code:
         raise InvalidInput("authority_code", f"a {role} key is scoped to one authority")
     if role is Role.PROVIDER and provider_id is None:
@@ -139,12 +140,10 @@ async def _region_exists(session: AsyncSession, region: str) -> bool:
     return found is not None
 
 
-async def list_keys(session: AsyncSession, limit: int, offset: int) -> tuple[list[ApiKey], int]:
-    total = await session.scalar(select(func.count()).select_from(ApiKey))
-    rows = await session.scalars(
-        select(ApiKey).order_by(ApiKey.created_at, ApiKey.id).limit(limit).offset(offset)
-    )
-    return list(rows), int(total or 0)
+async def list_keys(session: AsyncSession, limit: int, offset: int) -> Page[ApiKey]:
+    """Every key, oldest first (never the keys themselves: only their hashes are kept)."""
+    stmt = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+    return await paginate(session, stmt, limit, offset)
 
 
 async def revoke_key(session: AsyncSession, key_id: uuid.UUID) -> tuple[ApiKey | None, bool]:

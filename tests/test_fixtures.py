@@ -16,7 +16,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.referrals import ReferralCreate
 from fixtures import SCALES, Dataset, generate
 from fixtures.records import Member, ReferralDetails
 from placement.enums import (
@@ -39,6 +38,7 @@ from placement.geography import (
     local_authorities,
     normalise_postcode,
 )
+from placement.referrals import ReferralCreate
 from placement.registry.locations import check_location
 
 TODAY = date(2026, 11, 24)

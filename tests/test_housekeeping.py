@@ -22,10 +22,10 @@ from placement import housekeeping
 from placement.config import Settings
 from placement.crypto import load_cipher
 from placement.db import create_engine
+from placement.holds import release_expired
 from placement.housekeeping import prune_change_feed, sweep
-from placement.matching import RegistryIndex
+from placement.matching.index import RegistryIndex
 from placement.models import Offer, RegistryChange
-from placement.offers import release_expired
 from tests.conftest import API, Actors, app_client
 from tests.placing import (
     add_unit,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import Select, or_, select
 
 from placement.errors import Conflict, InvalidInput
+from placement.fields import ONS_CODE
 from placement.models import Authority
-from placement.registry.base import Page, RegistryService, active_only
-
-_GSS = re.compile(r"^E0[6-9]\d{6}$")
+from placement.paging import Page
+from placement.registry.base import RegistryService, active_only
 
 
 class AuthorityService(RegistryService[Authority]):
@@ -46,7 +45,7 @@ class AuthorityService(RegistryService[Authority]):
     async def create(self, fields: dict[str, Any]) -> Authority:
         self.require_writer()
         code = fields["code"]
-        if not _GSS.match(code):
+        if not ONS_CODE.match(code):
             raise InvalidInput("code", "an English local authority ONS code, like E08000003")
         if await self.session.get(Authority, code) is not None:
             raise Conflict(f"authority {code} already exists")

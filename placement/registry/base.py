@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import audit
-from placement.crypto import Cipher
-from placement.enums import Role
+from placement.enums import OFFICER_ROLES, Role
 from placement.errors import Forbidden, InvalidInput, NotFound
 from placement.models import Authority, Provider
+from placement.paging import Page, paginate
 from placement.security import Principal
 
+if TYPE_CHECKING:
+    from placement.runtime import Runtime
+
 M = TypeVar("M")
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[M]):
-    items: Sequence[M]
-    total: int
-    limit: int
-    offset: int
 
 
 class RegistryService(Generic[M]):
@@ -40,9 +34,10 @@ class RegistryService(Generic[M]):
     writers: ClassVar[frozenset[Role]] = frozenset({Role.ADMIN})
     readers: ClassVar[frozenset[Role]] = frozenset(Role)
 
-    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+    def __init__(self, session: AsyncSession, principal: Principal, runtime: Runtime) -> None:
         self.session = session
         self.principal = principal
+        self.cipher = runtime.cipher
 
     # -- row filters -------------------------------------------------------------------
     def visible(self, stmt: Select[Any]) -> Select[Any]:
@@ -68,11 +63,7 @@ class RegistryService(Generic[M]):
 
     async def page(self, stmt: Select[Any], limit: int, offset: int) -> Page[Any]:
         self.require_reader()
-        stmt = self.visible(stmt)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = (await self.session.execute(stmt.limit(limit).offset(offset))).all()
-        items = [row[0] if len(row) == 1 else row for row in rows]
-        return Page(items=items, total=int(total or 0), limit=limit, offset=offset)
+        return await paginate(self.session, self.visible(stmt), limit, offset)
 
     async def get(self, record_id: Any) -> M:
         self.require_reader()
@@ -164,7 +155,7 @@ def active_only(stmt: Select[Any], model: Any, include_retired: bool) -> Select[
     return stmt if include_retired else stmt.where(model.retired_at.is_(None))
 
 
-READERS = frozenset({Role.ADMIN, Role.PROVIDER, Role.HOUSING_OFFICER, Role.INTEGRATION})
+READERS = frozenset({Role.ADMIN, Role.PROVIDER, *OFFICER_ROLES})
 """Who may read the accommodation registry (commissioners get aggregates, not rows)."""
 
 
@@ -176,10 +167,6 @@ class ProviderOwnedService(RegistryService[M]):
 
     writers = frozenset({Role.ADMIN, Role.PROVIDER})
     readers = READERS
-
-    def __init__(self, session: AsyncSession, principal: Principal, cipher: Cipher) -> None:
-        super().__init__(session, principal)
-        self.cipher = cipher
 
     def visible(self, stmt: Select[Any]) -> Select[Any]:
         if self.principal.role is Role.PROVIDER:

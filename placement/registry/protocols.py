@@ -9,7 +9,8 @@ from sqlalchemy import Select, select
 from placement.enums import ProtocolKind
 from placement.errors import InvalidInput
 from placement.models import Protocol, ProtocolMember
-from placement.registry.base import Page, RegistryService, active_only
+from placement.paging import Page
+from placement.registry.base import RegistryService, active_only
 
 
 class ProtocolService(RegistryService[Protocol]):

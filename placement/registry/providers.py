@@ -9,7 +9,8 @@ from sqlalchemy import Select, select
 from placement.enums import Role
 from placement.errors import Forbidden
 from placement.models import Provider
-from placement.registry.base import Page, RegistryService, active_only
+from placement.paging import Page
+from placement.registry.base import RegistryService, active_only
 from placement.sql import json_array_contains
 
 

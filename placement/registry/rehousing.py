@@ -16,7 +16,8 @@ from placement import geography
 from placement.enums import Role
 from placement.errors import Forbidden
 from placement.models import RehousingOption
-from placement.registry.base import Page, ProviderOwnedService, active_only
+from placement.paging import Page
+from placement.registry.base import ProviderOwnedService, active_only
 from placement.registry.locations import check_location, split_location
 
 

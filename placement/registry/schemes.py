@@ -16,7 +16,8 @@ from placement import geography
 from placement.enums import Role
 from placement.errors import Forbidden, InvalidInput
 from placement.models import Scheme
-from placement.registry.base import Page, ProviderOwnedService, active_only
+from placement.paging import Page
+from placement.registry.base import ProviderOwnedService, active_only
 from placement.registry.locations import check_location, seal, split_location
 
 

@@ -11,13 +11,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
-from placement.enums import OfferStatus, Role, UnitStatus
+from placement.enums import OfferStatus, Role
 from placement.errors import Conflict, InvalidInput, NotFound
 from placement.models import Offer, Placement, Scheme, Unit
-from placement.registry.base import READERS, Page, RegistryService, active_only
+from placement.paging import Page
+from placement.registry.base import READERS, RegistryService, active_only
 from placement.sql import json_array_contains
 
 
@@ -152,24 +152,3 @@ class UnitService(RegistryService[Unit]):
         if scheme.retired_at is not None:
             raise InvalidInput("scheme_id", f"scheme {scheme_id} is retired")
         return scheme
-
-
-async def transition_unit(
-    session: AsyncSession,
-    unit_id: uuid.UUID,
-    from_status: UnitStatus,
-    to_status: UnitStatus,
-    **values: Any,
-) -> bool:
-    """Move a unit between statuses only if it is still in `from_status`; bump its version.
-
-    This conditional UPDATE is what makes offers race-safe: of two transactions trying
-    to hold the same available unit, exactly one matches the WHERE clause.
-    """
-    result = await session.execute(
-        update(Unit)
-        .where(Unit.id == unit_id, Unit.status == from_status, Unit.retired_at.is_(None))
-        .values(status=to_status, version=Unit.version + 1, updated_at=datetime.now(UTC), **values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,54 @@
+"""/api/v1/allocations: a joint allocation run over many open referrals; proposes only.
+
+Booking is done with offers. In a group or region run the response holds the caller's
+own cases and, of partners' cases, only counts per authority (decided in
+`placement.matching.service`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from msgspec import Meta
+
+from api.auth import OFFICERS
+from api.common import provide
+from placement.enums import AllocationScope
+from placement.matching.results import Allocation
+from placement.matching.service import MAX_ALLOCATION_CASES, MatchService
+
+
+class AllocationRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Allocate your authority's open referrals, or just the listed ones, or (as a joint
+    panel) every open referral of your authority's group or region."""
+
+    referral_ids: (
+        Annotated[list[uuid.UUID], Meta(min_length=1, max_length=MAX_ALLOCATION_CASES)] | None
+    ) = None
+    scope: Annotated[
+        AllocationScope,
+        Meta(
+            description="`authority` (yours), or `group` or `region`: every open referral of "
+            "the authorities in your authority's group or region, allocated jointly. Only "
+            "your own cases are shown; other authorities' appear as counts."
+        ),
+    ] = AllocationScope.AUTHORITY
+    time_limit_s: Annotated[float, Meta(ge=1, le=120)] = 20.0
+
+
+class AllocationController(Controller):
+    path = "/allocations"
+    tags = ["matching"]
+    guards = [OFFICERS]
+    dependencies = {"matcher": provide(MatchService)}
+
+    @post(status_code=200, summary="Propose a joint allocation (books nothing)")
+    async def allocate(
+        self, matcher: NamedDependency[MatchService], data: JSONBody[AllocationRequest]
+    ) -> Allocation:
+        return await matcher.allocate(data.referral_ids, data.time_limit_s, data.scope)

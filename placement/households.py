@@ -1,0 +1,175 @@
+"""The household: who is referred, what they need, and every place tied to them.
+
+This is the document a referral holds, encrypted at rest: members (age and gender, never a
+name), needs, perpetrator locations, schools, home and places to stay near. Its schema
+and rules live here, in the domain, so the API and the pages validate it the same way;
+its defaults are written once, on `Household`. Coordinates may be anywhere in the UK:
+families flee into England from Wales and Scotland.
+
+`HouseholdNeeds` is the slice a provider deciding an offer may see: make-up and needs,
+no places.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from placement.crypto import Cipher
+from placement.enums import (
+    AccessFeature,
+    Gender,
+    PerpetratorCondition,
+    RiskLevel,
+    SpaceNeed,
+    Specialism,
+    Support,
+)
+from placement.fields import AuthorityCode, Language, sent_fields
+
+UKLatitude = Annotated[float, Meta(ge=49.0, le=61.0, description="WGS84, within the UK")]
+UKLongitude = Annotated[float, Meta(ge=-8.7, le=2.0, description="WGS84, within the UK")]
+Radius = Annotated[float, Meta(ge=0, le=500, description="kilometres")]
+Age = Annotated[int, Meta(ge=0, le=120)]
+Label = Annotated[str, Meta(min_length=1, max_length=40)]
+AccessNeeds = Annotated[list[AccessFeature], Meta(max_length=4)]
+
+
+class Place(msgspec.Struct, forbid_unknown_fields=True):
+    latitude: UKLatitude
+    longitude: UKLongitude
+
+
+class School(msgspec.Struct, forbid_unknown_fields=True):
+    latitude: UKLatitude
+    longitude: UKLongitude
+    district: Annotated[str, Meta(max_length=5)] | None = None
+
+
+class NamedPlace(msgspec.Struct, forbid_unknown_fields=True):
+    latitude: UKLatitude
+    longitude: UKLongitude
+    label: Label
+
+
+class PerpetratorLocation(msgspec.Struct, forbid_unknown_fields=True):
+    latitude: UKLatitude
+    longitude: UKLongitude
+    radius_km: Radius
+
+
+class Member(msgspec.Struct, forbid_unknown_fields=True):
+    """A person in the household: age and gender, never a name."""
+
+    age: Age
+    gender: Gender
+    access_needs: AccessNeeds = msgspec.field(default_factory=list)
+    school: School | None = None
+
+
+Members = Annotated[list[Member], Meta(min_length=1, max_length=20)]
+Languages = Annotated[list[Language], Meta(max_length=10)]
+SupportNeeds = Annotated[list[Support], Meta(max_length=3)]
+PerpetratorLocations = Annotated[list[PerpetratorLocation], Meta(max_length=20)]
+AvoidAuthorities = Annotated[list[AuthorityCode], Meta(max_length=50)]
+StayNear = Annotated[list[NamedPlace], Meta(max_length=10)]
+Conditions = Annotated[list[PerpetratorCondition], Meta(max_length=4)]
+Specialisms = Annotated[list[Specialism], Meta(max_length=6)]
+
+
+class Household(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    members: Members
+    nrpf: bool = False
+    pets: bool = False
+    space_need: SpaceNeed | None = None
+    languages: Languages = msgspec.field(default_factory=list)
+    language_essential: bool = False
+    support_needs: SupportNeeds = msgspec.field(default_factory=list)
+    support_essential: bool = False
+    perpetrator_locations: PerpetratorLocations = msgspec.field(default_factory=list)
+    avoid_authorities: AvoidAuthorities = msgspec.field(default_factory=list)
+    stay_near: StayNear = msgspec.field(default_factory=list)
+    keep_school: bool = False
+    home: Place | None = None
+    perpetrator_move_possible: bool = False
+    perpetrator_conditions: Conditions = msgspec.field(default_factory=list)
+    preferred_specialisms: Specialisms = msgspec.field(default_factory=list)
+    needed_by: date | None = None
+
+
+class HouseholdChanges(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The parts of a household to replace; the parts not sent are kept as they are."""
+
+    members: Members | UnsetType = UNSET
+    nrpf: bool | UnsetType = UNSET
+    pets: bool | UnsetType = UNSET
+    space_need: SpaceNeed | UnsetType | None = UNSET
+    languages: Languages | UnsetType = UNSET
+    language_essential: bool | UnsetType = UNSET
+    support_needs: SupportNeeds | UnsetType = UNSET
+    support_essential: bool | UnsetType = UNSET
+    perpetrator_locations: PerpetratorLocations | UnsetType = UNSET
+    avoid_authorities: AvoidAuthorities | UnsetType = UNSET
+    stay_near: StayNear | UnsetType = UNSET
+    keep_school: bool | UnsetType = UNSET
+    home: Place | UnsetType | None = UNSET
+    perpetrator_move_possible: bool | UnsetType = UNSET
+    perpetrator_conditions: Conditions | UnsetType = UNSET
+    preferred_specialisms: Specialisms | UnsetType = UNSET
+    needed_by: date | UnsetType | None = UNSET
+
+
+def changed(household: Household, changes: HouseholdChanges) -> Household:
+    """The household with the parts sent in `changes` replaced, whole."""
+    return msgspec.structs.replace(household, **sent_fields(changes))
+
+
+class NeedsMember(msgspec.Struct):
+    """A member as a provider sees them: no school."""
+
+    age: Age
+    gender: Gender
+    access_needs: AccessNeeds
+
+
+class HouseholdNeeds(msgspec.Struct):
+    """What the provider deciding an offer may know: make-up and needs, no places."""
+
+    members: list[NeedsMember]
+    risk_level: RiskLevel
+    nrpf: bool
+    pets: bool
+    space_need: SpaceNeed | None
+    languages: Languages
+    language_essential: bool
+    support_needs: SupportNeeds
+    support_essential: bool
+
+
+NEEDS_FIELDS = tuple(
+    name for name in HouseholdNeeds.__struct_fields__ if name not in ("members", "risk_level")
+)
+"""The needs a provider sees exactly as the household states them (a test holds them to
+`Household`'s own fields and types)."""
+
+
+def needs_of(household: Household, risk_level: RiskLevel) -> HouseholdNeeds:
+    """The provider's view of a household: no schools, no places, no names."""
+    return HouseholdNeeds(
+        members=[NeedsMember(m.age, m.gender, list(m.access_needs)) for m in household.members],
+        risk_level=risk_level,
+        **{name: getattr(household, name) for name in NEEDS_FIELDS},
+    )
+
+
+def seal(cipher: Cipher, household: Household) -> bytes:
+    """The household as stored: its JSON document, encrypted."""
+    return cipher.encrypt(msgspec.json.encode(household))
+
+
+def unseal(cipher: Cipher, token: bytes) -> Household:
+    """A stored household, decrypted and checked against the schema as it is read."""
+    return msgspec.json.decode(cipher.decrypt(token), type=Household)

@@ -1,0 +1,106 @@
+"""Records as the optimiser takes them: households, units and rehousing options.
+
+The optimiser imports nothing of ours; this module is the one place that knows both
+sides, so a new field of a record reaches the matcher here or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol
+
+import optimiser
+from placement.households import Household
+from placement.models import Referral, RehousingOption, Scheme, Unit
+
+
+class Located(Protocol):
+    """Any record with a point: a household's places, a rehousing option."""
+
+    @property
+    def latitude(self) -> float: ...
+
+    @property
+    def longitude(self) -> float: ...
+
+
+def point(place: Located) -> optimiser.Point:
+    return optimiser.Point(place.latitude, place.longitude)
+
+
+def household(
+    referral: Referral, document: Household, today: date | None = None
+) -> optimiser.Household:
+    """The optimiser's view of a referral and its household."""
+    today = today or date.today()
+    return optimiser.Household(
+        id=str(referral.id),
+        authority_code=referral.authority_code,
+        members=tuple(
+            optimiser.Member(age=m.age, gender=m.gender, access_needs=frozenset(m.access_needs))
+            for m in document.members
+        ),
+        needed_by=document.needed_by or today,
+        risk_level=str(referral.risk_level),
+        nrpf=document.nrpf,
+        pets=document.pets,
+        space_need=document.space_need,
+        languages=tuple(document.languages),
+        language_essential=document.language_essential,
+        support_needs=frozenset(document.support_needs),
+        support_essential=document.support_essential,
+        perpetrator_zones=tuple(
+            optimiser.Zone(point(z), z.radius_km) for z in document.perpetrator_locations
+        ),
+        avoid_authorities=frozenset(document.avoid_authorities),
+        stay_near=tuple(point(p) for p in document.stay_near),
+        schools=tuple(point(m.school) for m in document.members if m.school),
+        keep_school=document.keep_school,
+        home=point(document.home) if document.home else None,
+        perpetrator_ref=referral.perpetrator_ref,
+        perpetrator_move_possible=document.perpetrator_move_possible,
+        perpetrator_conditions=frozenset(document.perpetrator_conditions),
+        days_waiting=max(0, (today - referral.referred_on).days),
+        preferred_specialisms=frozenset(document.preferred_specialisms),
+    )
+
+
+def unit(
+    row: Unit, scheme: Scheme, specialisms: list[str], location: optimiser.Point
+) -> optimiser.Unit:
+    """A unit with its scheme's policy and its provider's specialisms; `location` is the
+    scheme's decrypted point."""
+    return optimiser.Unit(
+        id=str(row.id),
+        scheme_id=str(scheme.id),
+        provider_id=str(scheme.provider_id),
+        authority_code=scheme.authority_code,
+        location=location,
+        bedrooms=row.bedrooms,
+        bed_spaces=row.bed_spaces,
+        available_from=row.available_from,
+        scheme_type=str(scheme.scheme_type),
+        cots=row.cots,
+        access_features=frozenset(row.access_features),
+        gender_policy=str(scheme.gender_policy),
+        max_boy_age=scheme.max_boy_age,
+        max_risk_level=str(scheme.max_risk_level),
+        accepts_nrpf=scheme.accepts_nrpf,
+        accepts_pets=scheme.accepts_pets,
+        languages=frozenset(scheme.languages),
+        support=frozenset(scheme.support),
+        specialisms=frozenset(specialisms),
+        weekly_cost=float(scheme.weekly_cost),
+    )
+
+
+def rehousing_option(row: RehousingOption) -> optimiser.RehousingOption:
+    return optimiser.RehousingOption(
+        id=str(row.id),
+        authority_code=row.authority_code,
+        location=point(row),
+        available_from=row.available_from,
+        max_risk_level=str(row.max_risk_level),
+        accepts_conditions=frozenset(row.accepts_conditions),
+        weekly_cost=float(row.weekly_cost),
+    )

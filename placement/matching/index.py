@@ -1,0 +1,228 @@
+"""The per-worker registry index: what the matcher needs, in memory, kept current.
+
+`RegistryIndex` keeps the available units as an `optimiser.UnitTable` (with each unit's
+public facts for responses), the protocols in force with their reciprocal balances, and
+the rehousing options. Before every use it asks the trigger-written `registry_changes`
+feed (units, schemes, providers, protocols, placements, rehousing options) for anything
+newer than what it has seen (one indexed lookup) and reloads only the changed rows, so a
+change made through any worker or host shows in the very next match, and an idle
+registry costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import anyio
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import optimiser
+from placement.crypto import Cipher
+from placement.enums import UnitStatus
+from placement.matching import convert
+from placement.matching.loaders import (
+    FEED_BOUNDS_ONLY,
+    load_protocols,
+    load_rehousing,
+    unit_rows,
+)
+from placement.models import RegistryChange, Scheme, Unit
+
+# More changes than this since the last look and a full reload is cheaper than patching.
+FULL_RELOAD_AFTER = 2_000
+# Which parts of a snapshot each watched table can change.
+UNIT_TABLES = frozenset({"units", "schemes", "providers"})
+PROTOCOL_TABLES = frozenset({"protocols", "protocol_members", "placements"})
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFacts:
+    """What a response may say about a unit: area and type, never an address."""
+
+    scheme_id: str
+    scheme_type: str
+    authority_code: str
+    postcode_district: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One consistent view of the matchable registry; shared read-only between requests."""
+
+    seq: int
+    table: optimiser.UnitTable
+    """The units open to matching (available), as the optimiser takes them."""
+    facts: dict[str, UnitFacts]
+    """Area and type of every live unit, available or not."""
+    protocols: tuple[optimiser.Protocol, ...]
+    rehousing: tuple[optimiser.RehousingOption, ...]
+
+
+@dataclass
+class RegistryIndex:
+    """Every live unit (whatever its status) as one optimiser table, and which are available.
+
+    Most registry changes are bookings: a unit held, occupied or freed. Those flip a unit's
+    availability and cost a `UnitTable.take` of the available rows (well under a
+    millisecond); only a change to what a unit *is* (new, retired, or edited, or its
+    scheme or provider edited) re-encodes the whole table.
+    """
+
+    cipher: Cipher
+    seq: int = -1
+    units: dict[str, optimiser.Unit] = field(default_factory=dict)
+    """Every unit that is not retired, in a scheme that is not retired."""
+    available: set[str] = field(default_factory=set)
+    facts: dict[str, UnitFacts] = field(default_factory=dict)
+    snapshot: Snapshot | None = None
+    _whole: optimiser.UnitTable | None = None
+    _row: dict[str, int] = field(default_factory=dict)
+    _scheme_points: dict[tuple[str, datetime], optimiser.Point] = field(default_factory=dict)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def current(
+        self, session: AsyncSession, bounds: tuple[int | None, int | None] | None = None
+    ) -> Snapshot:
+        """The snapshot, refreshed first if the registry changed since it was built.
+
+        `bounds` are the `FEED_BOUNDS` columns when the caller read them with its own
+        query (one round trip fewer on the hot path); otherwise they are read here.
+        """
+        latest, oldest = bounds or (await session.execute(FEED_BOUNDS_ONLY)).one()
+        latest = int(latest or 0)
+        if self.snapshot is not None and latest == self.seq:
+            return self.snapshot
+        async with self._lock:
+            if self.snapshot is None or latest != self.seq:
+                await self._refresh(session, latest, int(oldest or 0))
+        assert self.snapshot is not None
+        return self.snapshot
+
+    async def _refresh(self, session: AsyncSession, latest: int, oldest: int) -> None:
+        changes: list[tuple[str, str]] = []
+        if self.snapshot is not None and oldest <= self.seq + 1:
+            changes = [
+                (table, row)
+                for table, row in await session.execute(
+                    select(RegistryChange.table_name, RegistryChange.row_id)
+                    .where(RegistryChange.seq > self.seq, RegistryChange.seq <= latest)
+                    .limit(FULL_RELOAD_AFTER + 1)
+                )
+            ]
+        full = self.snapshot is None or len(changes) > FULL_RELOAD_AFTER or oldest > self.seq + 1
+        tables = {table for table, _ in changes}
+        if full:
+            self.units, self.available, self.facts, self._scheme_points = {}, set(), {}, {}
+            await self._load_units(session, None)
+            reshaped = True
+        else:
+            reshaped = await self._reload_changed_units(session, changes)
+        if reshaped:
+            units = sorted(self.units.values(), key=lambda u: u.id)
+            # Encoding every unit is CPU work; off the event loop, other requests go on.
+            self._whole = await anyio.to_thread.run_sync(optimiser.UnitTable.from_units, units)
+            self._row = {unit.id: row for row, unit in enumerate(units)}
+        assert self._whole is not None
+        previous = self.snapshot
+        table = (
+            previous.table
+            if previous is not None and not full and not tables & UNIT_TABLES
+            else self._whole.take(np.sort(np.fromiter((self._row[u] for u in self.available), int)))
+        )
+        protocols = (
+            previous.protocols
+            if previous is not None and not full and not tables & PROTOCOL_TABLES
+            else await load_protocols(session)
+        )
+        rehousing = (
+            previous.rehousing
+            if previous is not None and not full and "rehousing_options" not in tables
+            else await load_rehousing(session)
+        )
+        self.seq = latest
+        self.snapshot = Snapshot(
+            seq=latest,
+            table=table,
+            facts=self.facts,
+            protocols=protocols,
+            rehousing=rehousing,
+        )
+
+    async def _reload_changed_units(
+        self, session: AsyncSession, changes: list[tuple[str, str]]
+    ) -> bool:
+        """Reload the units these changes touch; True when one changed more than its status."""
+        unit_ids = {_uuid(row) for table, row in changes if table == "units"}
+        scheme_ids = {_uuid(row) for table, row in changes if table == "schemes"}
+        provider_ids = {_uuid(row) for table, row in changes if table == "providers"}
+        if provider_ids:
+            scheme_ids |= set(
+                await session.scalars(select(Scheme.id).where(Scheme.provider_id.in_(provider_ids)))
+            )
+        if scheme_ids:
+            unit_ids |= set(
+                await session.scalars(select(Unit.id).where(Unit.scheme_id.in_(scheme_ids)))
+            )
+        if not unit_ids:
+            return False
+        before = {str(i): self.units.get(str(i)) for i in unit_ids}
+        for key in before:
+            self.units.pop(key, None)
+            self.available.discard(key)
+        facts = await self._load_units(session, unit_ids)
+        if any(
+            self.units.get(key) != unit or facts.get(key) != self.facts.get(key)
+            for key, unit in before.items()
+        ):
+            # Facts are shared with snapshots in use: replace the dict, never edit it.
+            self.facts = {
+                key: fact for key, fact in self.facts.items() if key in self.units
+            } | facts
+            return True
+        return False
+
+    async def _load_units(
+        self, session: AsyncSession, only: set[uuid.UUID] | None
+    ) -> dict[str, UnitFacts]:
+        """Load units into `units` and `available`; returns the loaded units' facts."""
+        stmt = unit_rows().where(Unit.retired_at.is_(None), Scheme.retired_at.is_(None))
+        if only is not None:
+            stmt = stmt.where(Unit.id.in_(only))
+        facts: dict[str, UnitFacts] = {}
+        for unit, scheme, specialisms in await session.execute(stmt):
+            key = str(unit.id)
+            self.units[key] = convert.unit(unit, scheme, specialisms, self._scheme_point(scheme))
+            if unit.status == UnitStatus.AVAILABLE:
+                self.available.add(key)
+            facts[key] = UnitFacts(
+                scheme_id=str(scheme.id),
+                scheme_type=str(scheme.scheme_type),
+                authority_code=scheme.authority_code,
+                postcode_district=scheme.postcode_district,
+            )
+        if only is None:
+            self.facts = facts
+        return facts
+
+    def live_unit(self, unit_id: str) -> optimiser.Unit | None:
+        """A unit that is not retired, whatever its status, as of the last `current()`."""
+        return self.units.get(unit_id)
+
+    def _scheme_point(self, scheme: Scheme) -> optimiser.Point:
+        """Decrypt a scheme's coordinates once per version of the scheme."""
+        key = (str(scheme.id), scheme.updated_at)
+        point = self._scheme_points.get(key)
+        if point is None:
+            location = self.cipher.decrypt_json(scheme.location_ciphertext)
+            point = optimiser.Point(location["latitude"], location["longitude"])
+            self._scheme_points[key] = point
+        return point
+
+
+def _uuid(text: str) -> uuid.UUID:
+    return uuid.UUID(text)

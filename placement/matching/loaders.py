@@ -1,0 +1,161 @@
+"""The queries that feed the matcher: units with their schemes, protocols in force with
+their balances, rehousing options, and households linked through a perpetrator.
+
+Statements on the match path are built once, at import: SQLAlchemy memoises a
+statement's cache key on the object, and these run on every match request.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import CompoundSelect, Select, bindparam, func, select, union
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+import optimiser
+from placement.enums import OfferStatus, RehousingStatus
+from placement.matching.convert import rehousing_option
+from placement.models import (
+    Offer,
+    Placement,
+    Protocol,
+    Provider,
+    Referral,
+    RegistryChange,
+    RehousingOption,
+    Scheme,
+    Unit,
+)
+from placement.referrals import one_visible
+
+# Two scalar subqueries, not max() and min() in one SELECT: SQLite answers each alone from
+# the primary key, but scans the whole feed for the pair.
+FEED_BOUNDS = (
+    select(func.max(RegistryChange.seq)).scalar_subquery(),
+    select(func.min(RegistryChange.seq)).scalar_subquery(),
+)
+"""The newest and oldest entries of the change feed, as columns to read with other things."""
+FEED_BOUNDS_ONLY = select(*FEED_BOUNDS)
+
+_OTHER = aliased(Referral)
+HAS_LINKED = (
+    select(_OTHER.id)
+    .where(
+        _OTHER.perpetrator_ref == Referral.perpetrator_ref,
+        _OTHER.authority_code == Referral.authority_code,
+        _OTHER.id != Referral.id,
+    )
+    .exists()
+)
+"""Whether another referral names the same perpetrator: a column to read with a referral,
+so that `linked_schemes` is asked only when it can find something (rarely)."""
+
+MATCH_READ = one_visible(*FEED_BOUNDS, HAS_LINKED)
+"""The referral, the change feed's bounds, and whether the household is linked to another
+through its perpetrator: one round trip for what every match and offer check needs first."""
+
+
+def unit_rows() -> Select[tuple[Unit, Scheme, list[str]]]:
+    """Units with their scheme and their provider's specialisms (the score reads them)."""
+    return (
+        select(Unit, Scheme, Provider.specialisms)
+        .join(Scheme, Scheme.id == Unit.scheme_id)
+        .join(Provider, Provider.id == Scheme.provider_id)
+    )
+
+
+async def load_protocols(
+    session: AsyncSession, today: date | None = None
+) -> tuple[optimiser.Protocol, ...]:
+    """Protocols in force today, with each member's net sent-minus-received in its period."""
+    today = today or date.today()
+    protocols = list(
+        await session.scalars(
+            select(Protocol).where(
+                Protocol.retired_at.is_(None),
+                Protocol.starts_on <= today,
+                (Protocol.ends_on.is_(None)) | (Protocol.ends_on >= today),
+            )
+        )
+    )
+    if not protocols:
+        return ()
+    longest = max(p.balance_period_days for p in protocols)
+    since = datetime.now(UTC) - timedelta(days=longest)
+    flows = (
+        await session.execute(
+            select(Referral.authority_code, Scheme.authority_code, Placement.moved_in_at)
+            .join(Referral, Referral.id == Placement.referral_id)
+            .join(Unit, Unit.id == Placement.unit_id)
+            .join(Scheme, Scheme.id == Unit.scheme_id)
+            .where(Placement.moved_in_at >= since, Referral.authority_code != Scheme.authority_code)
+        )
+    ).all()
+    result = []
+    for protocol in protocols:
+        members = frozenset(m.authority_code for m in protocol.members)
+        start = datetime.now(UTC) - timedelta(days=protocol.balance_period_days)
+        balances: dict[str, int] = defaultdict(int)
+        for sender, receiver, moved_in in flows:
+            if sender in members and receiver in members and moved_in >= start:
+                balances[sender] += 1
+                balances[receiver] -= 1
+        result.append(
+            optimiser.Protocol(
+                id=str(protocol.id),
+                members=members,
+                balance_cap=protocol.balance_cap,
+                balances=dict(balances),
+            )
+        )
+    return tuple(sorted(result, key=lambda p: p.id))
+
+
+async def load_rehousing(session: AsyncSession) -> tuple[optimiser.RehousingOption, ...]:
+    """Perpetrator-rehousing options open to matching, in a stable order."""
+    rows = await session.scalars(
+        select(RehousingOption).where(
+            RehousingOption.retired_at.is_(None),
+            RehousingOption.status == RehousingStatus.AVAILABLE,
+        )
+    )
+    return tuple(rehousing_option(row) for row in sorted(rows, key=lambda r: str(r.id)))
+
+
+def _linked_schemes_statement() -> CompoundSelect:
+    linked = select(Referral.id).where(
+        Referral.perpetrator_ref == bindparam("perpetrator_ref"),
+        Referral.authority_code == bindparam("authority_code"),
+        Referral.id != bindparam("referral_id"),
+    )
+    placed = (
+        select(Unit.scheme_id)
+        .join(Placement, Placement.unit_id == Unit.id)
+        .where(Placement.referral_id.in_(linked), Placement.moved_out_at.is_(None))
+    )
+    offered = (
+        select(Unit.scheme_id)
+        .join(Offer, Offer.unit_id == Unit.id)
+        .where(Offer.referral_id.in_(linked), Offer.status == OfferStatus.LIVE)
+    )
+    return union(placed, offered)
+
+
+_LINKED_SCHEMES = _linked_schemes_statement()
+
+
+async def linked_schemes(session: AsyncSession, referral: Referral) -> frozenset[str]:
+    """Schemes already holding (or offered to) a household linked to the same perpetrator."""
+    if not referral.perpetrator_ref:
+        return frozenset()
+    rows = await session.scalars(
+        _LINKED_SCHEMES,
+        {
+            "perpetrator_ref": referral.perpetrator_ref,
+            "authority_code": referral.authority_code,
+            "referral_id": referral.id,
+        },
+    )
+    return frozenset(str(row) for row in rows)

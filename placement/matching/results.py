@@ -1,0 +1,104 @@
+"""What matching answers, as officers are shown it: units as area and type, never an
+address, and other authorities' cases only as counts.
+
+These are the records the API returns as they are (and the pages render), so that what
+may be shown is decided here, in the domain, once.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+
+from placement.enums import AllocationScope
+
+
+class Area(msgspec.Struct):
+    """Where a unit is, as far as an officer may know before an offer is accepted."""
+
+    scheme_id: str
+    scheme_type: str
+    authority_code: str
+    postcode_district: str
+
+
+class MatchOption(msgspec.Struct):
+    unit_id: str
+    score: float
+    parts: dict[str, float]
+    explanation: str
+    area: Area
+
+
+class Miss(msgspec.Struct):
+    unit_id: str
+    reasons: list[str]
+    explanation: str
+    area: Area
+
+
+class Matches(msgspec.Struct):
+    referral_id: uuid.UUID
+    checked: int
+    feasible: int
+    options: list[MatchOption]
+    excluded: dict[str, int]
+    """Units ruled out, counted under every rule each one breaks."""
+    nearest_misses: list[Miss]
+
+
+class PerpetratorOption(msgspec.Struct):
+    option_id: str
+    score: float
+    parts: dict[str, float]
+    explanation: str
+
+
+class PerpetratorOptions(msgspec.Struct):
+    referral_id: uuid.UUID
+    checked: int
+    options: list[PerpetratorOption]
+    excluded: dict[str, int]
+
+
+class Proposal(msgspec.Struct):
+    referral_id: str
+    kind: str
+    """`unit` (the household moves), `perpetrator_move`, or `unplaced`."""
+    unit_id: str | None
+    option_id: str | None
+    area: Area | None
+    priority: float
+    score: float
+    parts: dict[str, float]
+    explanation: str
+
+
+class PartnerCases(msgspec.Struct):
+    """Another authority's cases in a group or region run: counts, never the cases."""
+
+    authority_code: str
+    cases: int
+    placed: int
+    perpetrator_moves: int
+
+
+class Allocation(msgspec.Struct):
+    scope: AllocationScope
+    status: str
+    """`optimal`, or `feasible` (the best found within the time limit)."""
+    cases: int
+    placed: int
+    perpetrator_moves: int
+    weighted_placed: float
+    weighted_placed_bound: float
+    objective: int
+    bound: int
+    gap: float
+    seconds: float
+    engine: str
+    proposals: list[Proposal]
+    """Your authority's cases only."""
+    partners: list[PartnerCases]
+    """Other authorities' cases in the run (a group or region run), as counts."""

@@ -1,0 +1,270 @@
+"""Matching as officers use it: ranked units, perpetrator moves, joint allocation runs,
+and the check of one pair before an offer holds a unit.
+
+Every use reads the worker's registry snapshot (kept current by the change feed) and
+audits the household read, as DESIGN.md requires. What leaves this service is what an
+officer may be shown: units as area and type, and of other authorities' cases in a
+group or region run only counts per authority.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+import anyio
+from sqlalchemy import select
+
+import optimiser
+from placement import audit
+from placement.enums import AllocationScope, ReferralStatus
+from placement.errors import InvalidInput
+from placement.holds import release_expired
+from placement.households import Household
+from placement.matching import convert
+from placement.matching.index import Snapshot, UnitFacts
+from placement.matching.loaders import MATCH_READ, linked_schemes
+from placement.matching.results import (
+    Allocation,
+    Area,
+    Matches,
+    MatchOption,
+    Miss,
+    PartnerCases,
+    PerpetratorOption,
+    PerpetratorOptions,
+    Proposal,
+)
+from placement.models import Referral
+from placement.referrals import ReferralService
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from placement.runtime import Runtime
+    from placement.security import Principal
+
+MAX_ALLOCATION_CASES = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A referral read for matching, with the registry snapshot as of that read."""
+
+    referral: Referral
+    snapshot: Snapshot
+    has_linked: bool
+    """Another referral names the same perpetrator (keep-apart may apply)."""
+
+
+class MatchService:
+    def __init__(self, session: AsyncSession, principal: Principal, runtime: Runtime) -> None:
+        self.session = session
+        self.principal = principal
+        self.referrals = ReferralService(session, principal, runtime)
+        self.index = runtime.index
+        self.weights = runtime.weights
+
+    async def matches(self, referral_id: uuid.UUID, limit: int) -> Matches:
+        """Every available unit checked for the household, the feasible ones ranked."""
+        case = await self.case(referral_id)
+        snapshot = case.snapshot
+        linked = await self._linked(case)
+        household = await self.referrals.household(case.referral, purpose="match")
+        result = optimiser.options_for_household(
+            snapshot.table,
+            convert.household(case.referral, household),
+            snapshot.protocols,
+            self.weights,
+            date.today(),
+            limit,
+            linked_schemes=linked,
+        )
+        return Matches(
+            referral_id=referral_id,
+            checked=result.checked,
+            feasible=result.feasible,
+            options=[
+                MatchOption(
+                    o.unit_id, o.score, o.parts, o.explanation, _area(snapshot.facts[o.unit_id])
+                )
+                for o in result.options
+            ],
+            excluded=result.excluded,
+            nearest_misses=[
+                Miss(m.unit_id, list(m.reasons), m.explanation, _area(snapshot.facts[m.unit_id]))
+                for m in result.nearest_misses
+            ],
+        )
+
+    async def case(self, referral_id: uuid.UUID) -> Case:
+        """A referral of the caller's authority (404 if not), with the snapshot current as
+        of the same round trip."""
+        referral, latest, oldest, has_linked = await self.referrals.get_row(MATCH_READ, referral_id)
+        snapshot = await self.index.current(self.session, (latest, oldest))
+        return Case(referral, snapshot, bool(has_linked))
+
+    def live_unit(self, unit_id: uuid.UUID) -> optimiser.Unit | None:
+        """A unit that is not retired (whatever its status), as of the last snapshot."""
+        return self.index.live_unit(str(unit_id))
+
+    async def rules_broken(
+        self, case: Case, household: Household, unit: optimiser.Unit
+    ) -> tuple[optimiser.Reason, ...]:
+        """Why this household may not have this unit (empty: it may), before an offer.
+
+        Rules only, no score and no words, on the case's snapshot; the linked-household
+        query runs only when another case names the same perpetrator, as for matches.
+        """
+        linked = await self._linked(case)
+        return optimiser.rules_broken(
+            unit,
+            convert.household(case.referral, household),
+            case.snapshot.protocols,
+            date.today(),
+            linked_schemes=linked,
+        )
+
+    async def perpetrator_options(self, referral_id: uuid.UUID) -> PerpetratorOptions:
+        """Rehousing options for the perpetrator, so the household can stay at home."""
+        referral = await self.referrals.get(referral_id)
+        snapshot = await self.index.current(self.session)
+        case = convert.household(
+            referral, await self.referrals.household(referral, purpose="match")
+        )
+        result = optimiser.perpetrator_options(case, snapshot.rehousing, self.weights, date.today())
+        return PerpetratorOptions(
+            referral_id=referral_id,
+            checked=result.checked,
+            options=[
+                PerpetratorOption(o.option_id, o.score, o.parts, o.explanation)
+                for o in result.options
+            ],
+            excluded=result.excluded,
+        )
+
+    async def allocate(
+        self,
+        referral_ids: list[uuid.UUID] | None,
+        time_limit_s: float,
+        scope: AllocationScope = AllocationScope.AUTHORITY,
+    ) -> Allocation:
+        """Jointly allocate open referrals (the officer's, the listed ones, or a group's or
+        region's); proposes only, books nothing.
+
+        The solver runs in a worker thread, so a long run does not hold up other requests.
+        Only the caller's own cases leave as proposals; partners' as counts.
+        """
+        await release_expired(self.session)
+        referrals = await self._cases(referral_ids, scope)
+        if len(referrals) > MAX_ALLOCATION_CASES:
+            field = "referral_ids" if referral_ids is not None else "scope"
+            raise InvalidInput(field, f"at most {MAX_ALLOCATION_CASES} cases a run")
+        documents = await self.referrals.households(referrals, purpose="allocate")
+        cases = tuple(convert.household(r, d) for r, d in zip(referrals, documents, strict=True))
+        snapshot = await self.index.current(self.session)
+        problem = optimiser.Problem(
+            households=cases,
+            units=snapshot.table.units,
+            protocols=snapshot.protocols,
+            rehousing_options=snapshot.rehousing,
+            weights=self.weights,
+            as_of=date.today(),
+        )
+        result = await anyio.to_thread.run_sync(lambda: optimiser.allocate(problem, time_limit_s))
+        authority_of = {case.id: case.authority_code for case in cases}
+        audit.record(
+            self.session,
+            self.principal,
+            "allocate",
+            "allocation",
+            None,
+            scope=str(scope),
+            cases=len(cases),
+            authorities=sorted(set(authority_of.values())),
+            status=result.status,
+            placed=result.placed,
+        )
+        mine = self.principal.authority_code
+        return Allocation(
+            scope=scope,
+            status=result.status,
+            cases=len(result.assignments),
+            placed=result.placed,
+            perpetrator_moves=result.perpetrator_moves,
+            weighted_placed=result.weighted_placed,
+            weighted_placed_bound=result.weighted_placed_bound,
+            objective=result.objective,
+            bound=result.bound,
+            gap=result.gap,
+            seconds=result.seconds,
+            engine=result.engine,
+            proposals=[
+                _proposal(a, snapshot)
+                for a in result.assignments
+                if authority_of[a.household_id] == mine
+            ],
+            partners=_partners(result.assignments, authority_of, mine),
+        )
+
+    async def _linked(self, case: Case) -> frozenset[str]:
+        if not case.has_linked:
+            return frozenset()
+        return await linked_schemes(self.session, case.referral)
+
+    async def _cases(
+        self, referral_ids: list[uuid.UUID] | None, scope: AllocationScope
+    ) -> Sequence[Referral]:
+        if scope is not AllocationScope.AUTHORITY:
+            if referral_ids is not None:
+                raise InvalidInput(
+                    "scope", "a group or region run takes every open referral; omit referral_ids"
+                )
+            return await self.referrals.open_in_area(scope)
+        stmt = self.referrals.visible(select(Referral)).where(
+            Referral.status == ReferralStatus.OPEN
+        )
+        if referral_ids is not None:
+            stmt = stmt.where(Referral.id.in_(referral_ids))
+        referrals = list(await self.session.scalars(stmt.order_by(Referral.id)))
+        if referral_ids is not None and len(referrals) != len(set(referral_ids)):
+            found = {r.id for r in referrals}
+            missing = next(str(i) for i in referral_ids if i not in found)
+            raise InvalidInput("referral_ids", f"{missing} is not an open referral of yours")
+        return referrals
+
+
+def _area(facts: UnitFacts) -> Area:
+    return Area(facts.scheme_id, facts.scheme_type, facts.authority_code, facts.postcode_district)
+
+
+def _proposal(a: optimiser.Assignment, snapshot: Snapshot) -> Proposal:
+    return Proposal(
+        referral_id=a.household_id,
+        kind=a.kind,
+        unit_id=a.unit_id,
+        option_id=a.option_id,
+        area=_area(snapshot.facts[a.unit_id]) if a.unit_id else None,
+        priority=a.priority,
+        score=a.score,
+        parts=a.parts,
+        explanation=a.explanation,
+    )
+
+
+def _partners(
+    assignments: Sequence[optimiser.Assignment], authority_of: dict[str, str], mine: str | None
+) -> list[PartnerCases]:
+    """Other authorities' cases, as counts per authority: never which case went where."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for a in assignments:
+        code = authority_of[a.household_id]
+        if code != mine:
+            counts[code][0] += 1
+            counts[code][1] += a.kind == "unit"
+            counts[code][2] += a.kind == "perpetrator_move"
+    return [PartnerCases(code, *counts[code]) for code in sorted(counts)]

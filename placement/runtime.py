@@ -1,0 +1,33 @@
+"""What one worker builds once and every request's services share.
+
+A service acts for one request (its transaction and its principal) with the worker's
+long-lived parts: the cipher, the read-audit writer, the registry index and the
+matcher's weights. Passing them as one record lets the API build any service the same
+way (see `api.common.provide`), and the pages can do the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import optimiser
+from placement.audit import ReadAudit
+from placement.config import Settings
+from placement.crypto import Cipher
+from placement.matching.index import RegistryIndex
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    cipher: Cipher
+    reads: ReadAudit
+    """Writes audit events of reads in batches, outside the reader's transaction."""
+    index: RegistryIndex
+    weights: optimiser.Weights
+
+    @property
+    def offer_hold(self) -> timedelta:
+        """How long an offer holds its unit."""
+        return timedelta(hours=self.settings.offer_hold_hours)
