@@ -72,7 +72,7 @@ def migrate_command() -> None:
 )
 def seed(scale: str, seed_value: int) -> None:
     """Load realistic synthetic data on real English geography (migrates first)."""
-    from placement.seeding import seed_database
+    from fixtures.seeding import seed_database
 
     settings = Settings.from_env()
     migrate(settings.database_url)
@@ -108,7 +108,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 
 
 def _prepare_demo(settings: Settings) -> None:
-    from placement.seeding import seed_database
+    from fixtures.seeding import seed_database
 
     click.echo(str(asyncio.run(seed_database(settings, "demo", 1))), err=True)
     key_file = settings.data_dir / DEV_KEY_FILE
