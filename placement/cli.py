@@ -2,6 +2,11 @@
 
 Every command reads its settings from the environment (see `placement.config`), so
 several instances can run side by side with different PLACEMENT_DATA_DIRs.
+
+`placement --help` should answer at once, so this module imports only click and light
+modules of ours at the top. SQLAlchemy, Alembic, the models, the synthetic data and the
+web server are imported inside the commands that use them (the matcher, with OR-Tools
+and SciPy, only ever by the app).
 """
 
 from __future__ import annotations
@@ -10,26 +15,26 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
-from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement import audit
 from placement.config import Settings
-from placement.crypto import new_secret_key
-from placement.db import create_engine, migrate
 from placement.enums import Role
-from placement.errors import DomainError
-from placement.models import ApiKey
-from placement.security import SYSTEM, create_api_key
+from placement.errors import DomainError, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+    from placement.models import ApiKey
 
 T = TypeVar("T")
 DEV_KEY_FILE = "dev-admin.key"
 SCALES = ("demo", "region", "national")
+KEY_PAGE = 500
 
 
 def _run(make: Callable[[], Awaitable[T]]) -> T:
@@ -40,17 +45,29 @@ def _run(make: Callable[[], Awaitable[T]]) -> T:
 
 
 @click.group()
-def main() -> None:
+@click.version_option(
+    package_name="safe-placement", prog_name="placement", message="%(prog)s %(version)s"
+)
+@click.option("-v", "--verbose", is_flag=True, help="log at INFO, e.g. each migration Alembic runs")
+def main(verbose: bool) -> None:
     """Safe-accommodation placement service."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
 @main.command("migrate")
 def migrate_command() -> None:
     """Bring the database schema up to date (Alembic); a no-op when it already is."""
+    from placement.db import head_revision, migrate
+
     settings = Settings.from_env()
+    before = _run(lambda: _schema_revision(settings))
     migrate(settings.database_url)
-    click.echo(f"database at {_safe_url(settings)} is up to date", err=True)
+    head = head_revision()
+    change = "" if before == head else f", was {before or 'empty'}"
+    click.echo(
+        f"database at {_safe_url(settings)} is up to date (revision {head}{change})", err=True
+    )
 
 
 @main.command()
@@ -72,7 +89,8 @@ def migrate_command() -> None:
 )
 def seed(scale: str, seed_value: int) -> None:
     """Load realistic synthetic data on real English geography (migrates first)."""
-    from placement.seeding import seed_database
+    from fixtures.seeding import seed_database
+    from placement.db import migrate
 
     settings = Settings.from_env()
     migrate(settings.database_url)
@@ -99,6 +117,8 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Apply migrations, then serve the API (OpenAPI docs at /schema)."""
     import uvicorn
 
+    from placement.db import migrate
+
     settings = Settings.from_env()
     migrate(settings.database_url)
     if demo:
@@ -108,7 +128,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 
 
 def _prepare_demo(settings: Settings) -> None:
-    from placement.seeding import seed_database
+    from fixtures.seeding import seed_database
 
     click.echo(str(asyncio.run(seed_database(settings, "demo", 1))), err=True)
     key_file = settings.data_dir / DEV_KEY_FILE
@@ -148,15 +168,44 @@ def create_key(
 ) -> None:
     """Issue a key; prints the key alone on standard output, so scripts can capture it."""
     settings = Settings.from_env()
-    migrate(settings.database_url)
     label = name or f"{role} key"
     key = _run(lambda: issue_key(settings, Role(role), label, authority_code, provider_id, region))
     click.echo(key)
 
 
+@keys.command("list")
+@click.option("--all", "show_all", is_flag=True, help="include revoked keys")
+def list_keys_command(show_all: bool) -> None:
+    """List keys, oldest first, one per line; never the keys themselves.
+
+    Tab-separated: id, name, role, scope, key prefix, created, revoked ("-" for none).
+    """
+    settings = Settings.from_env()
+    for row in _run(lambda: _all_keys(settings)):
+        if show_all or row.revoked_at is None:
+            click.echo("\t".join(_key_fields(row)))
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=click.UUID)
+def revoke_command(key_id: uuid.UUID) -> None:
+    """Revoke the key KEY_ID (an id from `keys list`); a revoked key stays revoked.
+
+    Running servers refuse it within their PLACEMENT_KEY_CACHE_SECONDS.
+    """
+    settings = Settings.from_env()
+    row, revoked = _run(lambda: _revoke(settings, key_id))
+    if revoked:
+        click.echo(f"revoked key {key_id} ({row.name})", err=True)
+    else:
+        click.echo(f"key {key_id} ({row.name}) was already revoked; nothing changed", err=True)
+
+
 @keys.command("secret")
 def new_secret() -> None:
     """Print a new encryption key for PLACEMENT_SECRET_KEY."""
+    from placement.crypto import new_secret_key
+
     click.echo(new_secret_key())
 
 
@@ -169,31 +218,133 @@ async def issue_key(
     region: str | None = None,
 ) -> str:
     """Create a key in its own transaction (with its audit event); returns the plaintext."""
-    engine = create_engine(settings)
-    try:
-        async with AsyncSession(engine) as session, session.begin():
-            row, key = await create_api_key(
-                session,
-                role=role,
-                name=name,
-                authority_code=authority_code,
-                provider_id=provider_id,
-                region=region,
-            )
-            audit.record(session, SYSTEM, "create", "api_key", row.id, role=str(role))
-        return key
-    finally:
-        await engine.dispose()
+    from placement import audit
+    from placement.security import SYSTEM, create_api_key
+
+    async with _session(settings) as session:
+        row, key = await create_api_key(
+            session,
+            role=role,
+            name=name,
+            authority_code=authority_code,
+            provider_id=provider_id,
+            region=region,
+        )
+        audit.record(session, SYSTEM, "create", "api_key", row.id, role=str(role))
+    return key
+
+
+async def _all_keys(settings: Settings) -> list[ApiKey]:
+    """Every key, oldest first, paged through the same listing the API serves."""
+    from placement.security import list_keys
+
+    rows: list[ApiKey] = []
+    async with _session(settings) as session:
+        while True:
+            page, total = await list_keys(session, KEY_PAGE, len(rows))
+            rows += page
+            if not page or len(rows) >= total:
+                return rows
+
+
+def _key_fields(row: ApiKey) -> list[str]:
+    scopes = (
+        ("authority", row.authority_code),
+        ("provider", row.provider_id),
+        ("region", row.region),
+    )
+    scope = ", ".join(f"{kind} {value}" for kind, value in scopes if value) or "-"
+    revoked = row.revoked_at.isoformat(timespec="seconds") if row.revoked_at else "-"
+    created = row.created_at.isoformat(timespec="seconds")
+    return [str(row.id), row.name, str(row.role), scope, row.key_prefix, created, revoked]
+
+
+async def _revoke(settings: Settings, key_id: uuid.UUID) -> tuple[ApiKey, bool]:
+    """Revoke as the API does: audited only by the call that revoked (see `revoke_key`)."""
+    from placement import audit
+    from placement.security import SYSTEM, revoke_key
+
+    async with _session(settings) as session:
+        row, revoked = await revoke_key(session, key_id)
+        if row is None:
+            raise NotFound("api_key", key_id)
+        if revoked:
+            audit.record(session, SYSTEM, "revoke", "api_key", key_id)
+    return row, revoked
 
 
 async def _count_keys(settings: Settings) -> int:
+    from sqlalchemy import func, select
+
+    from placement.models import ApiKey
+
+    async with _session(settings) as session:
+        return int(await session.scalar(select(func.count()).select_from(ApiKey)) or 0)
+
+
+@asynccontextmanager
+async def _engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine for one command: its pool is disposed when the command's work is done."""
+    from placement.db import create_engine
+
     engine = create_engine(settings)
     try:
-        async with engine.connect() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(ApiKey)) or 0)
+        yield engine
     finally:
         await engine.dispose()
 
 
+@asynccontextmanager
+async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """One transaction on a database at the current schema, or a one-line error.
+
+    Only `migrate`, `serve` and `seed` migrate. Other commands refuse a database that
+    is not at the newest migration before touching it, rather than fail midway on a
+    missing table or, for a SQLite file that does not exist, create an empty one.
+    """
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from placement.db import current_revision, head_revision
+
+    if _missing_sqlite_file(settings.database_url):
+        raise _not_migrated(settings)
+    async with (
+        _engine(settings) as engine,
+        AsyncSession(engine, expire_on_commit=False) as session,
+        session.begin(),
+    ):
+        connection = await session.connection()
+        if await connection.run_sync(current_revision) != head_revision():
+            raise _not_migrated(settings)
+        yield session
+
+
+async def _schema_revision(settings: Settings) -> str | None:
+    from placement.db import current_revision
+
+    async with _engine(settings) as engine, engine.connect() as connection:
+        return await connection.run_sync(current_revision)
+
+
+def _not_migrated(settings: Settings) -> click.ClickException:
+    return click.ClickException(
+        f"the database at {_safe_url(settings)} is not at the current schema; "
+        "run `placement migrate` first"
+    )
+
+
+def _missing_sqlite_file(database_url: str) -> bool:
+    """Whether the URL names a SQLite file that is not there (connecting would create it)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return False
+    return not Path(database).exists()
+
+
 def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
     return make_url(settings.database_url).render_as_string(hide_password=True)

@@ -11,9 +11,10 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import optimiser
-from optimiser.validation import validate_weights
+if TYPE_CHECKING:
+    import optimiser
 
 
 def _int_env(name: str, default: int) -> int:
@@ -52,7 +53,14 @@ class Settings:
     match_weights_json: str = "{}"
 
     def match_weights(self) -> optimiser.Weights:
-        """The matcher's weights: documented defaults, overridden field by field."""
+        """The matcher's weights: documented defaults, overridden field by field.
+
+        `optimiser` is imported here, not at the top, because it loads OR-Tools and SciPy
+        (about a second): every command reads its settings, few of them match.
+        """
+        import optimiser
+        from optimiser.validation import validate_weights
+
         try:
             overrides = json.loads(self.match_weights_json)
             weights = dataclasses.replace(optimiser.Weights(), **overrides)

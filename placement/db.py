@@ -8,6 +8,7 @@ timeout so concurrent writers queue instead of failing).
 
 from __future__ import annotations
 
+import functools
 import traceback
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from typing import Any
 import aiosqlite
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
-from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import await_only
 
@@ -93,3 +96,24 @@ def migrate(database_url: str, revision: str = "head") -> None:
     """Bring the schema up to `revision`. Safe to run on every start: a no-op when current."""
     ensure_sqlite_dir(database_url)
     command.upgrade(alembic_config(database_url), revision)
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the scripts (they form one line).
+
+    Cached: the scripts do not change while a process runs, and reading them executes
+    every migration module.
+    """
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database is at, from `alembic_version`; None before any migration.
+
+    Only reads: commands that use the schema without changing it compare this with
+    `head_revision()` instead of migrating as a side effect.
+    """
+    return MigrationContext.configure(connection).get_current_revision()

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from fixtures import Dataset, generate
+from fixtures.seeding import SeedReport, seed_database
 from placement.config import Settings
 from placement.crypto import load_cipher
 from placement.models import (
@@ -27,7 +28,6 @@ from placement.models import (
     Scheme,
     Unit,
 )
-from placement.seeding import SeedReport, seed_database
 from tests.conftest import with_connection
 
 TABLES: dict[str, Any] = {

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from fixtures.seeding import seed_database
 from optimiser.reasons import Reason
 from placement.config import Settings
 from placement.enums import Role
 from placement.models import Scheme, Unit
-from placement.seeding import seed_database
 from tests.conftest import (
     API,
     MANCHESTER,
