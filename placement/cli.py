@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from placement.config import Settings
-from placement.enums import Role
 from placement.errors import DomainError, NotFound
+from placement.roles import Role
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -241,9 +241,9 @@ async def _all_keys(settings: Settings) -> list[ApiKey]:
     rows: list[ApiKey] = []
     async with _session(settings) as session:
         while True:
-            page, total = await list_keys(session, KEY_PAGE, len(rows))
-            rows += page
-            if not page or len(rows) >= total:
+            page = await list_keys(session, KEY_PAGE, len(rows))
+            rows += page.items
+            if not page.items or len(rows) >= page.total:
                 return rows
 
 

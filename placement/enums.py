@@ -3,7 +3,8 @@
 Values are snake_case strings. The vocabularies the matcher reads too (who a scheme
 takes, risk, access, support, specialisms, scheme types, perpetrator conditions, space
 needs) are the optimiser's own, re-exported here: the optimiser imports nothing of ours,
-so they are defined there, once.
+so they are defined there, once. Roles are `placement.roles`' (re-exported too), so the
+command line can name them without loading the matcher.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from optimiser.enums import (
     Specialism,
     Support,
 )
+from placement.roles import OFFICER_ROLES, Role
 
 __all__ = [
     "OFFICER_ROLES",
@@ -44,18 +46,6 @@ __all__ = [
     "Support",
     "UnitStatus",
 ]
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    HOUSING_OFFICER = "housing_officer"
-    INTEGRATION = "integration"
-    PROVIDER = "provider"
-    COMMISSIONER = "commissioner"
-
-
-OFFICER_ROLES = frozenset({Role.HOUSING_OFFICER, Role.INTEGRATION})
-"""Housing officers and integrations act alike, for one authority."""
 
 
 class UnitStatus(StrEnum):
