@@ -37,6 +37,7 @@ from optimiser.problem import (
     Weights,
     Zone,
 )
+from optimiser.protocols import CheckedProtocols
 from optimiser.reasons import Reason
 from optimiser.unit_table import UnitTable
 
@@ -44,6 +45,7 @@ __all__ = [
     "AccessFeature",
     "AllocationResult",
     "Assignment",
+    "CheckedProtocols",
     "Gender",
     "GenderPolicy",
     "Household",

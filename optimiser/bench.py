@@ -1,10 +1,11 @@
 """Benchmark: ``python -m optimiser.bench [--json] [--sizes small,regional,national]
-[--time-limit S] [--engine mip|cpsat] [--seed N]``.
+[--time-limit S] [--engine mip|cpsat] [--seed N] [--option-units 10000,100000]``.
 
 For each instance size: the allocator's time, status, gap and priority-weighted cases
 resolved, beside two baselines on the same instance, first-come-first-served (today's
 way by hand) and the transportation relaxation without caps or keep-apart (a bound).
-Then options for one household over the national register of 10,000 units. Not a test:
+Then options for one household over the national register of 10,000 units and over
+100,000 (``--option-units``). Not a test:
 run it by hand, on a quiet machine, and quote it.
 """
 
@@ -24,6 +25,7 @@ from optimiser.flow import solve_flow
 from optimiser.greedy import greedy
 from optimiser.options import options_for_household
 from optimiser.priority import PRIORITY_SCALE
+from optimiser.protocols import CheckedProtocols
 from optimiser.unit_table import UnitTable
 
 OPTION_REQUESTS = 200
@@ -73,13 +75,14 @@ def allocation_row(name: str, seed: int, time_limit_s: float, engine: str) -> di
     }
 
 
-def options_row(seed: int) -> dict[str, Any]:
-    problem = instance("national", seed)
+def options_row(seed: int, units: int) -> dict[str, Any]:
+    problem = instance("national", seed, units=units)
     table = UnitTable.from_units(problem.units)
+    checked = CheckedProtocols.of(problem.protocols)  # once, as the service's snapshot does
     timings = []
     for household in problem.households[:OPTION_REQUESTS]:
         started = time.perf_counter()
-        options_for_household(table, household, problem.protocols, problem.weights, problem.as_of)
+        options_for_household(table, household, checked, problem.weights, problem.as_of)
         timings.append(time.perf_counter() - started)
     return {
         "instance": "options",
@@ -90,10 +93,13 @@ def options_row(seed: int) -> dict[str, Any]:
     }
 
 
-def rows(sizes: list[str], seed: int, time_limit_s: float, engine: str) -> Iterator[dict[str, Any]]:
+def rows(
+    sizes: list[str], seed: int, time_limit_s: float, engine: str, option_units: list[int]
+) -> Iterator[dict[str, Any]]:
     for name in sizes:
         yield allocation_row(name, seed, time_limit_s, engine)
-    yield options_row(seed)
+    for units in option_units:
+        yield options_row(seed, units)
 
 
 def describe(row: dict[str, Any]) -> str:
@@ -125,12 +131,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--engine", choices=("mip", "cpsat"), default="mip")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--option-units",
+        default="10000,100000",
+        help="register sizes for the options timing (national geography), comma-separated",
+    )
     args = parser.parse_args(argv)
+    option_units = [int(n) for n in args.option_units.split(",") if n]
     sizes = [s for s in args.sizes.split(",") if s]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         parser.error(f"unknown sizes {unknown}; choose from {', '.join(SIZES)}")
-    for row in rows(sizes, args.seed, args.time_limit, args.engine):
+    for row in rows(sizes, args.seed, args.time_limit, args.engine, option_units):
         print(json.dumps(row) if args.json else describe(row), flush=True)
 
 

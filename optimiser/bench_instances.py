@@ -6,7 +6,7 @@ household needs one are fewer than the households, and many of those do not suit
 instance is a pure function of its size and seed.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from types import MappingProxyType
 
@@ -296,8 +296,11 @@ class _Builder:
         return tuple(out)
 
 
-def instance(name: str, seed: int = 1) -> Problem:
-    builder = _Builder(SIZES[name], seed)
+def instance(name: str, seed: int = 1, *, units: int | None = None) -> Problem:
+    """The instance of a named size; ``units`` replaces its count of units (to time
+    matching over a larger register on the same geography)."""
+    size = SIZES[name] if units is None else replace(SIZES[name], units=units)
+    builder = _Builder(size, seed)
     return Problem(
         households=builder.households(),
         units=builder.units(),

@@ -9,20 +9,21 @@ Deterministic: the same table and request give the same result, ties in score br
 unit id.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 
 from optimiser.errors import ProblemError
 from optimiser.explain import describe_score
-from optimiser.problem import Household, Protocol, Weights
+from optimiser.problem import Household, Weights
+from optimiser.protocols import Protocols, checked
 from optimiser.reasons import Reason, explain_exclusion
 from optimiser.rules import Request, broken_rules
 from optimiser.scoring import PARTS, Scores, score_units
 from optimiser.unit_table import IntArray, UnitTable
-from optimiser.validation import validate_household, validate_protocols, validate_weights
+from optimiser.validation import validate_household, validate_weights
 
 NEAREST_MISSES = 5
 
@@ -57,6 +58,25 @@ def _smallest(keys: IntArray, k: int) -> IntArray:
     """Indices of the ``k`` smallest distinct integer keys, in order, in linear time."""
     some = np.argpartition(keys, k)[:k] if k < len(keys) else np.arange(len(keys))
     return some[np.argsort(keys[some], kind="stable")]
+
+
+def _nearest_misses(count: npt.NDArray[np.uint8], id_rank: IntArray, k: int) -> IntArray:
+    """Rows of the ``k`` ruled-out units breaking the fewest rules, ties by unit id.
+
+    Taken a rule count at a time (one rule broken, then two, ...), so only the few rows
+    of the lowest counts are ordered, not every unit ruled out.
+    """
+    out: list[IntArray] = []
+    wanted = k
+    for broken in range(1, int(count.max()) + 1):
+        rows = np.flatnonzero(count == broken)
+        if len(rows):
+            picked = rows[_smallest(id_rank[rows], min(wanted, len(rows)))]
+            out.append(picked)
+            wanted -= len(picked)
+        if wanted == 0:
+            break
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
 def _top(total: np.ndarray, id_rank: IntArray, limit: int) -> IntArray:
@@ -95,7 +115,7 @@ def facts(table: UnitTable, request: Request, scores: Scores, at: int) -> list[s
 def options_for_household(
     table: UnitTable,
     household: Household,
-    protocols: Sequence[Protocol],
+    protocols: Protocols,
     weights: Weights,
     as_of: date,
     limit: int = 20,
@@ -109,7 +129,7 @@ def options_for_household(
     ruled out under ``keep_apart``.
     """
     validate_household(household)
-    validate_protocols(protocols)
+    protocols = checked(protocols)
     validate_weights(weights)
     if not isinstance(as_of, date):
         raise ProblemError("as_of", "must be a date")
@@ -117,10 +137,10 @@ def options_for_household(
         raise ProblemError("limit", "must be a whole number, 0 or more")
     request = Request.build(table, household, protocols, as_of, linked_schemes=linked_schemes)
     broken = broken_rules(table, request)
-    count = np.zeros(len(table), dtype=np.int64)
+    count = np.zeros(len(table), dtype=np.uint8)  # at most one per hard rule
     for _, mask in broken:
-        count += mask
-    excluded = {str(reason): int(mask.sum()) for reason, mask in broken}
+        count += mask.view(np.uint8)
+    excluded = {str(reason): int(np.count_nonzero(mask)) for reason, mask in broken}
 
     rows = np.flatnonzero(count == 0)
     scores = score_units(table, request, rows, weights)
@@ -137,11 +157,9 @@ def options_for_household(
             )
         )
 
-    missed = np.flatnonzero(count > 0)
     misses = []
-    if len(missed):
-        keys = count[missed] * len(table) + table.id_rank[missed]
-        for row in missed[_smallest(keys, NEAREST_MISSES)]:
+    if len(rows) < len(table):
+        for row in _nearest_misses(count, table.id_rank, NEAREST_MISSES):
             reasons = tuple(Reason(r) for r, mask in broken if mask[row])
             misses.append(
                 NearMiss(table.ids[int(row)], tuple(map(str, reasons)), explain_exclusion(reasons))

@@ -5,20 +5,20 @@ rules the ranking uses, but needs neither scores nor words: only which rules, if
 the pair breaks. This runs the rules on a one-unit table and stops there.
 """
 
-from collections.abc import Sequence
 from datetime import date
 
-from optimiser.problem import Household, Protocol, Unit
+from optimiser.problem import Household, Unit
+from optimiser.protocols import Protocols, checked
 from optimiser.reasons import Reason
 from optimiser.rules import Request, broken_rules
 from optimiser.unit_table import UnitTable
-from optimiser.validation import validate_household, validate_protocols, validate_unit
+from optimiser.validation import validate_household, validate_unit
 
 
 def rules_broken(
     unit: Unit,
     household: Household,
-    protocols: Sequence[Protocol],
+    protocols: Protocols,
     as_of: date,
     *,
     linked_schemes: frozenset[str] = frozenset(),
@@ -29,7 +29,7 @@ def rules_broken(
     """
     validate_household(household)
     validate_unit(unit)
-    validate_protocols(protocols)
+    protocols = checked(protocols)
     table = UnitTable.from_units([unit])
     request = Request.build(table, household, protocols, as_of, linked_schemes=linked_schemes)
     return tuple(reason for reason, _ in broken_rules(table, request))

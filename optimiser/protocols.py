@@ -12,9 +12,40 @@ authority already past its cap may still receive, and may send one for each it r
 the allocator never makes a balance worse than it was, nor pushes it past the cap.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from optimiser.problem import Protocol
+from optimiser.validation import validate_protocols
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedProtocols:
+    """Protocols validated once, for the many requests that read the same ones.
+
+    A caller holding a snapshot of the registry (the service's per-worker index) checks
+    its protocols when the snapshot is built and passes this to every match; a plain
+    sequence is checked on each call instead.
+    """
+
+    protocols: tuple[Protocol, ...]
+
+    @classmethod
+    def of(cls, protocols: Iterable[Protocol]) -> "CheckedProtocols":
+        protocols = tuple(protocols)
+        validate_protocols(protocols)
+        return cls(protocols)
+
+
+Protocols = Sequence[Protocol] | CheckedProtocols
+"""What the request functions take: protocols to check, or checked ones."""
+
+
+def checked(protocols: Protocols) -> tuple[Protocol, ...]:
+    """The protocols, validated unless they already were."""
+    if isinstance(protocols, CheckedProtocols):
+        return protocols.protocols
+    return CheckedProtocols.of(protocols).protocols
 
 
 def _preference(protocol: Protocol) -> tuple[int, int, str]:

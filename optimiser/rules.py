@@ -22,7 +22,7 @@ import numpy as np
 
 from optimiser.composition import Composition, composition
 from optimiser.enums import RISK_RANK, AccessFeature, Gender, GenderPolicy, SpaceNeed, Support
-from optimiser.geo import FloatArray, distances_km
+from optimiser.geo import within_km
 from optimiser.problem import Household, Protocol
 from optimiser.protocols import receivers, room
 from optimiser.reasons import Reason
@@ -59,7 +59,8 @@ class Request:
     composition: Composition
     deadline: int
     """Ordinal of the last day the household can wait for a unit to become free."""
-    zone_distances: tuple[FloatArray, ...]
+    in_zone: BoolArray | None
+    """Per unit: within some perpetrator location's radius (None: the case names none)."""
     receivable: BoolArray
     """Per authority of the table: may receive this household under some protocol."""
     capped_out: BoolArray
@@ -99,10 +100,7 @@ class Request:
             household=household,
             composition=composition(household),
             deadline=max(household.needed_by, as_of).toordinal(),
-            zone_distances=tuple(
-                distances_km(z.point, table.lat, table.lon, table.cos_lat)
-                for z in household.perpetrator_zones
-            ),
+            in_zone=_in_zone(table, household),
             receivable=receivable,
             capped_out=capped_out,
             linked_schemes=linked,
@@ -151,12 +149,16 @@ def risk(t: UnitTable, r: Request) -> BoolArray:
     return RISK_RANK[r.household.risk_level] > t.max_risk
 
 
-def exclusion_zone(t: UnitTable, r: Request) -> BoolArray | None:
+def _in_zone(t: UnitTable, household: Household) -> BoolArray | None:
     inside: BoolArray | None = None
-    for zone, distance in zip(r.household.perpetrator_zones, r.zone_distances, strict=True):
-        here = distance <= zone.radius_km
+    for zone in household.perpetrator_zones:
+        here = within_km(zone.point, zone.radius_km, t.vectors, t.lat, t.lon, t.cos_lat)
         inside = here if inside is None else inside | here
     return inside
+
+
+def exclusion_zone(t: UnitTable, r: Request) -> BoolArray | None:
+    return r.in_zone
 
 
 def avoid_authority(t: UnitTable, r: Request) -> BoolArray | None:

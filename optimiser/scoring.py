@@ -59,8 +59,8 @@ def score_units(table: UnitTable, request: Request, rows: IntArray, weights: Wei
         beyond = np.maximum(
             np.min(
                 [
-                    d[rows] - z.radius_km
-                    for z, d in zip(h.perpetrator_zones, request.zone_distances, strict=True)
+                    distances_km(z.point, lat, lon, cos_lat) - z.radius_km
+                    for z in h.perpetrator_zones
                 ],
                 axis=0,
             ),

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimiser.enums import RISK_RANK, AccessFeature, GenderPolicy, Specialism, Support
-from optimiser.geo import FloatArray, to_radians
+from optimiser.geo import FloatArray, to_radians, unit_vectors
 from optimiser.problem import Unit
 from optimiser.validation import validate_units
 
@@ -52,6 +52,8 @@ class UnitTable:
     lat: FloatArray
     lon: FloatArray
     cos_lat: FloatArray
+    vectors: FloatArray
+    """Units x 3: each unit's point as a unit vector, for radius tests by dot product."""
     bedrooms: IntArray
     bed_spaces: IntArray
     cots: IntArray
@@ -117,6 +119,7 @@ class UnitTable:
             lat=lat,
             lon=lon,
             cos_lat=cos_lat,
+            vectors=unit_vectors(lat, lon, cos_lat),
             bedrooms=ints(u.bedrooms for u in units),
             bed_spaces=ints(u.bed_spaces for u in units),
             cots=ints(u.cots for u in units),

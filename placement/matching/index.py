@@ -59,7 +59,8 @@ class Snapshot:
     """The units open to matching (available), as the optimiser takes them."""
     facts: dict[str, UnitFacts]
     """Area and type of every live unit, available or not."""
-    protocols: tuple[optimiser.Protocol, ...]
+    protocols: optimiser.CheckedProtocols
+    """Protocols in force with their balances, validated once for every request."""
     rehousing: tuple[optimiser.RehousingOption, ...]
 
 
@@ -137,7 +138,7 @@ class RegistryIndex:
         protocols = (
             previous.protocols
             if previous is not None and not full and not tables & PROTOCOL_TABLES
-            else await load_protocols(session)
+            else optimiser.CheckedProtocols.of(await load_protocols(session))
         )
         rehousing = (
             previous.rehousing

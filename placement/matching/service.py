@@ -170,7 +170,7 @@ class MatchService:
         problem = optimiser.Problem(
             households=cases,
             units=snapshot.table.units,
-            protocols=snapshot.protocols,
+            protocols=snapshot.protocols.protocols,
             rehousing_options=snapshot.rehousing,
             weights=self.weights,
             as_of=date.today(),

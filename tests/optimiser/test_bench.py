@@ -11,7 +11,7 @@ def test_json_lines_have_the_agreed_keys(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bench, "OPTION_REQUESTS", 5)
-    bench.main(["--json", "--sizes", "small", "--time-limit", "10"])
+    bench.main(["--json", "--sizes", "small", "--time-limit", "10", "--option-units", "2000"])
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["instance"] for line in lines] == ["small", "options"]
     assert {
@@ -34,7 +34,7 @@ def test_text_output_and_bad_sizes(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bench, "OPTION_REQUESTS", 2)
-    bench.main(["--sizes", "small"])
+    bench.main(["--sizes", "small", "--option-units", "1000"])
     assert "greedy" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         bench.main(["--sizes", "planet"])
