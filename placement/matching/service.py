@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 import optimiser
 from placement import audit
+from placement.db import outside_transaction
 from placement.enums import AllocationScope, ReferralStatus
 from placement.errors import InvalidInput
 from placement.holds import release_expired
@@ -70,7 +71,11 @@ class MatchService:
         self.weights = runtime.weights
 
     async def matches(self, referral_id: uuid.UUID, limit: int) -> Matches:
-        """Every available unit checked for the household, the feasible ones ranked."""
+        """Every available unit checked for the household, the feasible ones ranked.
+
+        Read-only, so it runs outside a transaction (the read audit has its own writer).
+        """
+        await outside_transaction(self.session)
         case = await self.case(referral_id)
         snapshot = case.snapshot
         linked = await self._linked(case)
@@ -131,6 +136,7 @@ class MatchService:
 
     async def perpetrator_options(self, referral_id: uuid.UUID) -> PerpetratorOptions:
         """Rehousing options for the perpetrator, so the household can stay at home."""
+        await outside_transaction(self.session)
         referral = await self.referrals.get(referral_id)
         snapshot = await self.index.current(self.session)
         case = convert.household(

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from fixtures.seeding import seed_database
 from optimiser.reasons import Reason
@@ -197,6 +197,29 @@ def test_unavailable_units_are_never_options(
 
 
 # -- every change shows in the very next match, whichever app instance made it -----------
+
+
+def test_a_match_on_a_current_index_is_one_statement(actors: Actors) -> None:
+    """The referral, the change feed's position and the linked flag come in one round
+    trip; with the index current, nothing else is asked of the database (the read audit
+    has its own engine)."""
+    add_unit(actors, add_scheme(actors)["id"])
+    referral = create_referral(actors)
+    matches(actors, referral["id"])  # the index catches up with the new unit here
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "api_keys" not in statement:  # a key lookup, when the key cache has expired
+            statements.append(statement)
+
+    engine = actors.client.app.state.sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert matches(actors, referral["id"])["feasible"] == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 1, statements
+    assert "registry_changes" in statements[0] and "referrals" in statements[0]
 
 
 def test_households_linked_by_perpetrator_are_kept_out_of_each_others_scheme(
