@@ -6,34 +6,47 @@ import asyncio
 import gc
 import sqlite3
 import threading
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from placement.db import engine_options, install_sqlite_pragmas
 
-HOLD_SECONDS = 1.5
+# Only so that a broken run ends: no healthy run comes near it. Longer than the engine's
+# busy timeout (30 s), so a broken run ends when that fires, with "database is locked".
+SAFETY_TIMEOUT = 60.0
+WAITING_INSERT = "INSERT INTO t VALUES (2)"
 
 
-def hold_write_lock(path: Path, taken: threading.Event) -> None:
-    """Another process's writer: takes SQLite's write lock and keeps it a while."""
+def hold_write_lock(
+    path: Path, taken: threading.Event, release: threading.Event, outcome: dict[str, Any]
+) -> None:
+    """Another process's writer: takes SQLite's write lock and keeps it until released."""
     holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    taken.set()
-    time.sleep(HOLD_SECONDS)
-    holder.execute("COMMIT")
-    holder.close()
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        taken.set()
+        outcome["released"] = release.wait(SAFETY_TIMEOUT)
+        holder.execute("COMMIT")
+    finally:
+        holder.close()
 
 
 def test_a_failed_statement_cannot_freeze_the_event_loop_while_a_write_waits(
     tmp_path: Path,
 ) -> None:
     """A statement fails, then the same connection waits for the write lock. Collecting
-    the failed statement's cursor on the event loop must not wait with it."""
+    the failed statement's cursor on the event loop must not wait with it.
+
+    The lock is released only after `gc.collect()` returns on the loop. If collecting
+    waited for the waiting connection, it could return only when that connection gave up
+    (its busy timeout: the INSERT fails, "database is locked") or the holder did (its
+    safety timeout): either way the outcome, not a clock, shows it.
+    """
     path = tmp_path / "lock.db"
     setup = sqlite3.connect(path)
     setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
@@ -41,34 +54,66 @@ def test_a_failed_statement_cannot_freeze_the_event_loop_while_a_write_waits(
     setup.commit()
     setup.close()
     url = f"sqlite+aiosqlite:///{path}"
+    outcome: dict[str, Any] = {}
 
-    async def run() -> float:
+    async def run() -> None:
         engine = create_async_engine(url, **engine_options(url))
         install_sqlite_pragmas(engine)
         try:
             async with engine.connect() as conn:
+                busy_ms = (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one()
+                outcome["busy_timeout_ms"] = busy_ms
                 with pytest.raises(IntegrityError):
                     await conn.execute(text("INSERT INTO t VALUES (1)"))
                 await conn.rollback()
-                taken = threading.Event()
-                holder = threading.Thread(target=hold_write_lock, args=(path, taken))
+
+                # Set on the connection's own thread as SQLite starts stepping the INSERT:
+                # from then until the step returns, that thread holds the connection's
+                # lock, waiting for the write lock.
+                stepping = threading.Event()
+
+                def trace(statement: str) -> None:
+                    if statement.startswith(WAITING_INSERT):
+                        stepping.set()
+
+                driver = (await conn.get_raw_connection()).driver_connection
+                assert driver is not None
+                await driver.set_trace_callback(trace)
+
+                taken, release = threading.Event(), threading.Event()
+                holder = threading.Thread(
+                    target=hold_write_lock, args=(path, taken, release, outcome)
+                )
                 holder.start()
-                await asyncio.to_thread(taken.wait)
-                waiting = asyncio.create_task(conn.execute(text("INSERT INTO t VALUES (2)")))
-                await asyncio.sleep(0.2)  # the insert is now in SQLite's busy wait
-                started = time.monotonic()
-                gc.collect()  # what the interpreter may do on the loop at any moment
-                collected_in = time.monotonic() - started
-                await waiting
-                await conn.commit()
-                await asyncio.to_thread(holder.join)
-            return collected_in
+                try:
+                    assert await asyncio.to_thread(taken.wait, SAFETY_TIMEOUT)
+                    waiting = asyncio.create_task(conn.execute(text(WAITING_INSERT)))
+                    assert await asyncio.to_thread(stepping.wait, SAFETY_TIMEOUT)
+                    gc.collect()  # what the interpreter may do on the loop at any moment
+                finally:
+                    release.set()
+                    await asyncio.to_thread(holder.join)
+                try:
+                    await waiting
+                except OperationalError as error:
+                    outcome["insert"] = str(error.orig)
+                else:
+                    outcome["insert"] = "done"
+                    await conn.commit()
+                await driver.set_trace_callback(None)
         finally:
             await engine.dispose()
 
     gc.disable()  # so the failed cursor is still garbage when the test collects it
     try:
-        collected_in = asyncio.run(run())
+        asyncio.run(run())
     finally:
         gc.enable()
-    assert collected_in < HOLD_SECONDS / 2
+    assert outcome["busy_timeout_ms"] >= 10_000, "the waiting INSERT must be able to wait"
+    assert outcome["released"], "gc.collect() kept the write lock held past its safety timeout"
+    assert outcome["insert"] == "done", "gc.collect() froze the loop until the INSERT gave up"
+    check = sqlite3.connect(path)
+    try:
+        assert check.execute("SELECT id FROM t ORDER BY id").fetchall() == [(1,), (2,)]
+    finally:
+        check.close()
