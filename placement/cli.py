@@ -5,8 +5,8 @@ several instances can run side by side with different PLACEMENT_DATA_DIRs.
 
 `placement --help` should answer at once, so this module imports only click and light
 modules of ours at the top. SQLAlchemy, Alembic, the models, the synthetic data and the
-web server are imported inside the commands that use them (the matcher, with OR-Tools
-and SciPy, only ever by the app).
+web server are imported inside the commands that use them (the matcher only ever by the
+app), and roles come from `placement.roles`, which imports nothing.
 """
 
 from __future__ import annotations

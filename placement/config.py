@@ -55,8 +55,9 @@ class Settings:
     def match_weights(self) -> optimiser.Weights:
         """The matcher's weights: documented defaults, overridden field by field.
 
-        `optimiser` is imported here, not at the top, because it loads OR-Tools and SciPy
-        (about a second): every command reads its settings, few of them match.
+        `optimiser` is imported here, not at the top, because it loads numpy (its solvers,
+        OR-Tools and SciPy, load with the first allocation): every command reads its
+        settings, few of them match.
         """
         import optimiser
         from optimiser.validation import validate_weights
