@@ -46,18 +46,22 @@ async def sweep(sessions: async_sessionmaker[Any]) -> datetime | None:
     return expiry
 
 
-def seconds_until_next_sweep(next_expiry: datetime | None, every: float) -> float:
+def seconds_until_next_sweep(
+    next_expiry: datetime | None, every: float, now: datetime | None = None
+) -> float:
     """Sweep again at the next expiry, so a hold frees its unit on time (and matches show it
     at once), but at least every `every` seconds: another worker may add earlier holds."""
     if next_expiry is None:
         return every
     if next_expiry.tzinfo is None:  # SQLite hands back naive UTC
         next_expiry = next_expiry.replace(tzinfo=UTC)
-    due = (next_expiry - datetime.now(UTC)).total_seconds() + EXPIRY_SLACK_SECONDS
+    due = (next_expiry - (now or datetime.now(UTC))).total_seconds() + EXPIRY_SLACK_SECONDS
     return min(every, max(due, EXPIRY_SLACK_SECONDS))
 
 
-async def run_forever(sessions: async_sessionmaker[Any], every: float = SWEEP_SECONDS) -> None:
+async def run_forever(sessions: async_sessionmaker[Any], every: float | None = None) -> None:
+    """Sweep until cancelled; `every` defaults to SWEEP_SECONDS as it is when this starts."""
+    every = every or SWEEP_SECONDS
     while True:
         try:
             wait = seconds_until_next_sweep(await sweep(sessions), every)

@@ -38,6 +38,8 @@ from tests.placing import (
 )
 
 T = TypeVar("T")
+SAFETY_SECONDS = 60.0
+"""Only so that a broken run ends; a working sweep frees the hold a second after it ends."""
 
 
 def in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -155,7 +157,7 @@ def test_the_sweep_frees_units_by_itself(instant_expiry: Actors, scheme_a: dict[
 
 
 def test_a_running_service_frees_a_hold_when_it_ends_not_at_the_next_round_sweep(
-    actors: Actors, scheme_a: dict[str, Any]
+    actors: Actors, scheme_a: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made = offered(actors, scheme_a["id"])
     soon = datetime.now(UTC) + timedelta(seconds=1)
@@ -167,9 +169,11 @@ def test_a_running_service_frees_a_hold_when_it_ends_not_at_the_next_round_sweep
 
     in_session(actors.settings, end_soon)
     # A worker starting now sweeps at once, sees the hold ending in a second, and sweeps
-    # again then (rather than after SWEEP_SECONDS).
+    # again then. Its round sweep is set an hour away, so only the sweep timed to the
+    # hold's end can free the unit; the wait's bound is only there so a broken run ends.
+    monkeypatch.setattr(housekeeping, "SWEEP_SECONDS", 3600.0)
     with app_client(actors.settings):
-        deadline = time.monotonic() + housekeeping.SWEEP_SECONDS / 3
+        deadline = time.monotonic() + SAFETY_SECONDS
         while unit_status(actors, made["unit_id"]) == "held" and time.monotonic() < deadline:
             time.sleep(0.1)
         assert unit_status(actors, made["unit_id"]) == "available"
@@ -179,10 +183,12 @@ def test_a_running_service_frees_a_hold_when_it_ends_not_at_the_next_round_sweep
 
 def test_the_next_sweep_is_due_when_the_next_hold_ends_or_after_the_interval() -> None:
     now = datetime.now(UTC)
-    assert housekeeping.seconds_until_next_sweep(None, 30) == 30
-    assert housekeeping.seconds_until_next_sweep(now + timedelta(hours=4), 30) == 30
-    assert 9 < housekeeping.seconds_until_next_sweep(now + timedelta(seconds=10), 30) <= 10.1
-    assert housekeeping.seconds_until_next_sweep(now - timedelta(seconds=10), 30) > 0
+    due = housekeeping.seconds_until_next_sweep
+    assert due(None, 30, now) == 30
+    assert due(now + timedelta(hours=4), 30, now) == 30
+    slack = housekeeping.EXPIRY_SLACK_SECONDS
+    assert due(now + timedelta(seconds=10), 30, now) == 10 + slack
+    assert due(now - timedelta(seconds=10), 30, now) == slack
     naive = (now + timedelta(seconds=10)).replace(tzinfo=None)
     assert 9 < housekeeping.seconds_until_next_sweep(naive, 30) <= 10.1
 
