@@ -96,7 +96,8 @@ def _check_arguments(time_limit_s: float, engine: str, workers: int) -> None:
 def allocate(
     problem: Problem, time_limit_s: float = 30.0, *, engine: str = "mip", workers: int = 2
 ) -> AllocationResult:
-    """Allocate every case of ``problem``; ``workers`` is CP-SAT's thread count."""
+    """Allocate every case of ``problem``. ``engine`` is ``"mip"`` (HiGHS, the default) or
+    ``"cpsat"``; ``workers`` is CP-SAT's thread count (only CP-SAT uses it)."""
     # The solvers load with the first allocation: OR-Tools and SciPy take seconds to
     # import, and matching one household or starting the CLI needs neither.
     from optimiser.cpsat import solve_joint

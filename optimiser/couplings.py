@@ -1,7 +1,8 @@
 """Running account of the constraints that couple cases: capacity, keep-apart, caps.
 
 Used to build and repair allocations one pair at a time (greedy, flow repair) so that
-every allocation handed to the solver as a hint, or returned, is feasible.
+every incumbent (the allocator's fallback whichever engine runs, and the hint CP-SAT
+starts from when it is asked for) and every allocation returned is feasible.
 """
 
 from collections import defaultdict
