@@ -3,8 +3,8 @@
 The wire types of a referral and its household are the domain's own
 (`placement.referrals`, `placement.households`), so the API and the pages validate alike.
 The household has the same shape on the way in and out, and it is the only place a
-household's locations (perpetrator zones, schools, home, named places) appear. POST
-accepts an Idempotency-Key so integrations can retry safely.
+household's locations (perpetrator zones, schools, home, named places) appear. Register
+and close accept an Idempotency-Key (`api.idempotency`) so integrations can retry safely.
 """
 
 from __future__ import annotations
@@ -110,7 +110,15 @@ class ReferralController(Controller):
     async def close_referral(
         self,
         service: NamedDependency[ReferralService],
+        idempotency: NamedDependency[Idempotency],
         referral_id: FromPath[uuid.UUID],
         data: JSONBody[ReferralClose],
-    ) -> ReferralSummary:
-        return summary(await service.close(referral_id, data.reason))
+    ) -> Response[ReferralSummary]:
+        async def close() -> First[ReferralSummary]:
+            referral = await service.close(referral_id, data.reason)
+            return First(summary(referral), service.record_type, referral_id)
+
+        async def again(_: IdempotencyRecord) -> ReferralSummary:
+            return summary(await service.get(referral_id))
+
+        return await idempotency.answer(close, again)

@@ -4,7 +4,7 @@ For each call: the retry has the first answer's status and body (marked
 `Idempotent-Replayed`) and writes nothing (rows counted straight from the database,
 audit events and the registry change feed included); the same key with a different
 request is a 409 naming `Idempotency-Key`, writing nothing; two keys are two requests.
-Referrals, the first call to take the key, are tested in test_referrals.py.
+Registering a referral, the first call to take the key, is tested in test_referrals.py.
 """
 
 from __future__ import annotations
@@ -87,6 +87,36 @@ def live_offer(shared_actors: Actors, referral: str, unit: str) -> str:
 @pytest.fixture
 def placement(shared_actors: Actors, referral: str, unit: str) -> str:
     return str(place(shared_actors, referral, unit)["id"])
+
+
+# -- POST /referrals/{id}/close --------------------------------------------------------
+
+
+@pytest.mark.usefixtures("live_offer")  # closing withdraws it: once, not on the retry
+def test_a_retried_close_gets_the_first_answer(shared_actors: Actors, referral: str) -> None:
+    path = f"{API}/referrals/{referral}/close"
+    first = send(shared_actors, "officer", path, {"reason": "moved away"}, "close-1")
+    before = written(shared_actors)
+
+    again = send(shared_actors, "officer", path, {"reason": "moved away"}, "close-1")
+
+    assert first.status_code == 200
+    assert_replay_of(first, again)
+    assert again.json()["status"] == "closed"
+    assert written(shared_actors) == before
+
+
+def test_a_close_key_reused_with_another_reason_is_a_conflict(
+    shared_actors: Actors, referral: str
+) -> None:
+    path = f"{API}/referrals/{referral}/close"
+    assert send(shared_actors, "officer", path, {"reason": "moved"}, "close-2").status_code == 200
+    before = written(shared_actors)
+
+    reused = send(shared_actors, "officer", path, {"reason": "housed"}, "close-2")
+
+    assert_key_reused(reused)
+    assert written(shared_actors) == before
 
 
 # -- POST /offers ------------------------------------------------------------------------
@@ -425,6 +455,7 @@ def test_an_allocation_key_reused_with_another_body_is_a_conflict(
 
 IDEMPOTENT = (
     "/api/v1/referrals",
+    "/api/v1/referrals/{referral_id}/close",
     "/api/v1/offers",
     "/api/v1/offers/{offer_id}/accept",
     "/api/v1/offers/{offer_id}/decline",
