@@ -542,3 +542,22 @@ def test_racing_retries_of_one_reveal_reveal_it_once(live: Live) -> None:
         .group_by(AuditEvent.action),
     )
     assert dict(actions) == {"create": 1, "reveal_address": 1, "read_address": RACERS - 1}
+
+
+def test_racing_retries_of_one_allocation_run_answer_with_one_run(live: Live) -> None:
+    """Retries of a run overlap: each may solve, but one run is kept and every answer is it."""
+    [referral_id] = live.referrals(1)
+    retry = {"Idempotency-Key": f"run-{uuid.uuid4()}"}
+    body = {"referral_ids": [referral_id], "time_limit_s": 10}
+    calls = [Call(live.officer_keys[0], f"{API}/allocations", referral_id, body, retry)] * RACERS
+
+    outcomes = race(live, calls)
+
+    assert statuses(outcomes) == {200: RACERS}, outcomes
+    assert sum(not o.replayed for o in outcomes) == 1, outcomes
+    [first] = [o for o in outcomes if not o.replayed]
+    assert all(o.body == first.body for o in outcomes)
+    runs = db_all(
+        live.settings, select(AuditEvent.record_id).where(AuditEvent.record_type == "allocation")
+    )
+    assert runs == [(first.body["run_id"],)]
