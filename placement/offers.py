@@ -74,12 +74,10 @@ class OfferService:
     async def accepted(self, offer_id: uuid.UUID) -> tuple[Offer, Placement]:
         """An accepted offer and the placement it made, as `accept` answered (for a retry)."""
         offer = await self.get(offer_id)
-        placement = await self.session.scalar(
+        placement = await self.session.scalars(
             select(Placement).where(Placement.offer_id == offer.id)
         )
-        if placement is None:
-            raise NotFound("placement of offer", offer_id)
-        return offer, placement
+        return offer, placement.one()
 
     async def needs(self, offer: Offer) -> HouseholdNeeds:
         """The household's needs for the provider deciding on an offer (audited read)."""

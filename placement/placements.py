@@ -2,7 +2,8 @@
 
 The placing officer may see the scheme's address once, after the offer is accepted: the
 reveal is a conditional UPDATE (`address_revealed_at IS NULL`), so even two simultaneous
-requests get it only once, and it is audited.
+requests get it only once, and it is audited. A retry of that request with its
+Idempotency-Key gets the address again, audited as a read, not as another reveal.
 """
 
 from __future__ import annotations
@@ -94,15 +95,13 @@ class PlacementService:
     async def address_again(self, placement_id: uuid.UUID) -> dict[str, Any]:
         """The address once revealed, shown again to the caller whose answer was lost.
 
-        Only a retry of that reveal (same API key, same Idempotency-Key) comes here, so
-        it is not a second reveal; but it is one more sight of a secret, so it is on
-        record as a read of the address.
+        Only a retry of that reveal comes here: its idempotency record (same API key,
+        same Idempotency-Key) was committed with the reveal, so it is not a second reveal;
+        but it is one more sight of a secret, so it is on record as a read of the address.
         """
         if not self.principal.is_officer:
             raise Forbidden("only the placing authority's officers can be shown the address")
         placement = await self.get(placement_id)
-        if placement.address_revealed_at is None:
-            raise Conflict("the address for this placement has not been shown")
         audit.record(
             self.session,
             self.principal,
