@@ -85,6 +85,8 @@ class PartnerCases(msgspec.Struct):
 
 
 class Allocation(msgspec.Struct):
+    run_id: uuid.UUID
+    """The run's own id: its audit event's, and what a retry of the same request returns."""
     scope: AllocationScope
     status: str
     """`optimal`, or `feasible` (the best found within the time limit)."""
