@@ -31,7 +31,7 @@ from placement.matching.loaders import (
     load_rehousing,
     unit_rows,
 )
-from placement.models import RegistryChange, Scheme, Unit
+from placement.models import Authority, RegistryChange, Scheme, Unit
 
 # More changes than this since the last look and a full reload is cheaper than patching.
 FULL_RELOAD_AFTER = 2_000
@@ -45,9 +45,12 @@ class UnitFacts:
     """What a response may say about a unit: area and type, never an address."""
 
     scheme_id: str
+    scheme_name: str
     scheme_type: str
     authority_code: str
     postcode_district: str
+    unit_label: str
+    bedrooms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,11 @@ class Snapshot:
     protocols: optimiser.CheckedProtocols
     """Protocols in force with their balances, validated once for every request."""
     rehousing: tuple[optimiser.RehousingOption, ...]
+    authority_names: dict[str, str]
+    """Every authority's name by ONS code, so that officers read names, not codes."""
+
+    def authority(self, code: str) -> str:
+        return self.authority_names.get(code, code)
 
 
 @dataclass
@@ -145,6 +153,16 @@ class RegistryIndex:
             if previous is not None and not full and "rehousing_options" not in tables
             else await load_rehousing(session)
         )
+        # Authorities are not in the feed (they change by migration or seeding, rarely):
+        # their names are read again whenever units or protocols are, which a new
+        # authority's first scheme or protocol always causes.
+        names = (
+            previous.authority_names
+            if previous is not None and not full and not tables & (UNIT_TABLES | PROTOCOL_TABLES)
+            else dict(
+                (await session.execute(select(Authority.code, Authority.name))).tuples().all()
+            )
+        )
         self.seq = latest
         self.snapshot = Snapshot(
             seq=latest,
@@ -152,6 +170,7 @@ class RegistryIndex:
             facts=self.facts,
             protocols=protocols,
             rehousing=rehousing,
+            authority_names=names,
         )
 
     async def _reload_changed_units(
@@ -202,9 +221,12 @@ class RegistryIndex:
                 self.available.add(key)
             facts[key] = UnitFacts(
                 scheme_id=str(scheme.id),
+                scheme_name=scheme.name,
                 scheme_type=str(scheme.scheme_type),
                 authority_code=scheme.authority_code,
                 postcode_district=scheme.postcode_district,
+                unit_label=unit.label,
+                bedrooms=unit.bedrooms,
             )
         if only is None:
             self.facts = facts

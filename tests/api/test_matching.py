@@ -29,6 +29,7 @@ from tests.conftest import (
     Actors,
     app_client,
     assert_problem,
+    protocol_body,
     rehousing_body,
 )
 from tests.placing import (
@@ -77,12 +78,49 @@ def test_options_are_ranked_by_score_and_cut_at_the_limit(
     # Only the cost differs between these units, so the cheapest ranks first.
     assert [o["unit_id"] for o in everything["options"]] == five_schemes
     for option in everything["options"]:
-        assert option["score"] == pytest.approx(sum(option["parts"].values()))
+        # Shown to hundredths: each part and the total rounded once, so they add up to
+        # within half a hundredth per number rounded.
+        assert option["score"] == round(option["score"], 2)
+        assert all(v == round(v, 2) for v in option["parts"].values())
+        slack = 0.005 * (len(option["parts"]) + 1)
+        assert option["score"] == pytest.approx(sum(option["parts"].values()), abs=slack)
         assert "£" in option["explanation"]
 
     top = matches(actors, referral["id"], limit=3)
     assert top["options"] == everything["options"][:3]
     assert (top["checked"], top["feasible"]) == (5, 5)
+
+
+def test_an_option_names_the_unit_scheme_and_authority_an_officer_knows(
+    actors: Actors,
+) -> None:
+    stockport = add_scheme(
+        actors, name="Hatters Court", scheme_type="dispersed_accommodation", **STOCKPORT_SCHEME
+    )
+    unit_id = add_unit(actors, stockport["id"], label="Flat 4", bedrooms=3)["id"]
+    protocol = actors.post("admin", f"{API}/protocols", protocol_body())
+    assert protocol.status_code == 201, protocol.text
+    referral = create_referral(actors)
+
+    [option] = matches(actors, referral["id"])["options"]
+
+    assert option["unit_id"] == unit_id
+    assert option["area"] == {
+        "scheme_id": stockport["id"],
+        "scheme_name": "Hatters Court",
+        "scheme_type": "dispersed_accommodation",
+        "authority_code": STOCKPORT[0],
+        "authority_name": "Stockport",
+        "postcode_district": "SK1",
+        "unit_label": "Flat 4",
+        "bedrooms": 3,
+    }
+    explanation = option["explanation"]
+    assert explanation.startswith(
+        "Flat 4 (3 bedrooms) at Hatters Court, dispersed accommodation in Stockport (SK1)."
+    )
+    assert "Cross-border, into Stockport." in explanation
+    assert STOCKPORT[0] not in explanation and stockport["id"] not in explanation
 
 
 @pytest.mark.parametrize("limit", ["0", "201", "-1", "ten"])
