@@ -12,6 +12,8 @@ registry costs nothing.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,6 +66,9 @@ class Snapshot:
     """Area and type of every live unit, available or not."""
     protocols: optimiser.CheckedProtocols
     """Protocols in force with their balances, validated once for every request."""
+    protocols_digest: str
+    """A hash of `protocols`: which protocols are in force, and their balances, depend on
+    the day as well as on the change feed, so a replay compares this too."""
     rehousing: tuple[optimiser.RehousingOption, ...]
     authority_names: dict[str, str]
     """Every authority's name by ONS code, so that officers read names, not codes."""
@@ -143,11 +148,11 @@ class RegistryIndex:
             if previous is not None and not full and not tables & UNIT_TABLES
             else self._whole.take(np.sort(np.fromiter((self._row[u] for u in self.available), int)))
         )
-        protocols = (
-            previous.protocols
-            if previous is not None and not full and not tables & PROTOCOL_TABLES
-            else optimiser.CheckedProtocols.of(await load_protocols(session))
-        )
+        if previous is not None and not full and not tables & PROTOCOL_TABLES:
+            protocols, protocols_digest = previous.protocols, previous.protocols_digest
+        else:
+            protocols = optimiser.CheckedProtocols.of(await load_protocols(session))
+            protocols_digest = digest(protocols)
         rehousing = (
             previous.rehousing
             if previous is not None and not full and "rehousing_options" not in tables
@@ -169,6 +174,7 @@ class RegistryIndex:
             table=table,
             facts=self.facts,
             protocols=protocols,
+            protocols_digest=protocols_digest,
             rehousing=rehousing,
             authority_names=names,
         )
@@ -245,6 +251,15 @@ class RegistryIndex:
             point = optimiser.Point(location["latitude"], location["longitude"])
             self._scheme_points[key] = point
         return point
+
+
+def digest(protocols: optimiser.CheckedProtocols) -> str:
+    """SHA-256 of the protocols in a canonical form (order of loading does not count)."""
+    canonical = sorted(
+        (p.id, sorted(p.members), p.balance_cap, sorted(p.balances.items()))
+        for p in protocols.protocols
+    )
+    return hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
 
 
 def _uuid(text: str) -> uuid.UUID:

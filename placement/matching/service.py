@@ -26,7 +26,7 @@ from placement.enums import AllocationScope, ReferralStatus
 from placement.errors import InvalidInput
 from placement.holds import release_expired
 from placement.households import Household
-from placement.matching import convert
+from placement.matching import convert, snapshots
 from placement.matching.index import Snapshot
 from placement.matching.loaders import MATCH_READ, linked_schemes
 from placement.matching.results import (
@@ -73,6 +73,7 @@ class MatchService:
         self.referrals = ReferralService(session, principal, runtime)
         self.index = runtime.index
         self.weights = runtime.weights
+        self.reads = runtime.reads
 
     async def matches(self, referral_id: uuid.UUID, limit: int) -> Matches:
         """Every available unit checked for the household, the feasible ones ranked.
@@ -84,15 +85,21 @@ class MatchService:
         snapshot = case.snapshot
         linked = await self._linked(case)
         household = await self.referrals.household(case.referral, purpose="match")
+        today = date.today()
         result = optimiser.options_for_household(
             snapshot.table,
-            convert.household(case.referral, household),
+            convert.household(case.referral, household, today),
             snapshot.protocols,
             self.weights,
-            date.today(),
+            today,
             limit,
             linked_schemes=linked,
             authority_names=snapshot.authority_names,
+        )
+        self.reads.snapshot(
+            snapshots.match_row(
+                self.principal, case.referral, snapshot, self.weights, today, limit, linked, result
+            )
         )
         return Matches(
             referral_id=referral_id,
@@ -171,7 +178,10 @@ class MatchService:
             field = "referral_ids" if referral_ids is not None else "scope"
             raise InvalidInput(field, f"at most {MAX_ALLOCATION_CASES} cases a run")
         documents = await self.referrals.households(referrals, purpose="allocate")
-        cases = tuple(convert.household(r, d) for r, d in zip(referrals, documents, strict=True))
+        today = date.today()
+        cases = tuple(
+            convert.household(r, d, today) for r, d in zip(referrals, documents, strict=True)
+        )
         snapshot = await self.index.current(self.session)
         problem = optimiser.Problem(
             households=cases,
@@ -179,9 +189,14 @@ class MatchService:
             protocols=snapshot.protocols.protocols,
             rehousing_options=snapshot.rehousing,
             weights=self.weights,
-            as_of=date.today(),
+            as_of=today,
         )
         result = await anyio.to_thread.run_sync(lambda: optimiser.allocate(problem, time_limit_s))
+        self.session.add(
+            snapshots.allocation_snapshot(
+                self.principal, referrals, snapshot, problem, time_limit_s, str(scope), result
+            )
+        )
         authority_of = {case.id: case.authority_code for case in cases}
         audit.record(
             self.session,

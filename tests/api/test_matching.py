@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
 
 from fixtures.seeding import seed_database
 from optimiser.reasons import Reason
@@ -45,6 +45,7 @@ from tests.placing import (
     matches,
     patch_status,
     referral_body,
+    settle_reads,
 )
 
 STOCKPORT_SCHEME: dict[str, Any] = {
@@ -239,25 +240,31 @@ def test_unavailable_units_are_never_options(
 
 def test_a_match_on_a_current_index_is_one_statement(actors: Actors) -> None:
     """The referral, the change feed's position and the linked flag come in one round
-    trip; with the index current, nothing else is asked of the database (the read audit
-    has its own engine)."""
+    trip; with the index current, nothing else is asked of the request's database
+    connection. The read audit and the match's decision snapshot are written by the
+    batching writer on its own engine: the snapshot adds no statement to the request."""
     add_unit(actors, add_scheme(actors)["id"])
     referral = create_referral(actors)
     matches(actors, referral["id"])  # the index catches up with the new unit here
+    request_engine = actors.client.app.state.sessions.kw["bind"].sync_engine
     statements: list[str] = []
+    writer: list[str] = []
 
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "api_keys" not in statement:  # a key lookup, when the key cache has expired
+    def count(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if conn.engine is not request_engine:
+            writer.append(statement)
+        elif "api_keys" not in statement:  # a key lookup, when the key cache has expired
             statements.append(statement)
 
-    engine = actors.client.app.state.sessions.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(Engine, "before_cursor_execute", count)
     try:
         assert matches(actors, referral["id"])["feasible"] == 1
+        settle_reads(actors)
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        event.remove(Engine, "before_cursor_execute", count)
     assert len(statements) == 1, statements
     assert "registry_changes" in statements[0] and "referrals" in statements[0]
+    assert [s for s in writer if "decision_snapshots" in s and s.startswith("INSERT")]
 
 
 def test_households_linked_by_perpetrator_are_kept_out_of_each_others_scheme(
