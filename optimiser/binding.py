@@ -40,12 +40,14 @@ _PRECEDENCE = (NOT_PROVEN, BALANCE_CAP, KEEP_APART, TAKEN)
 
 @dataclass(frozen=True, slots=True)
 class CapBlock:
-    """A balance cap that alone stops the case: ``sender`` may send no more into
-    ``receiver`` under ``protocol_id`` in this allocation."""
+    """A balance cap that alone stops the case: ``sender`` may send no more (than it
+    receives, plus its room) under ``protocol_id`` in this allocation. ``receiver`` is the
+    unit's authority when the cap is the case's own authority's; None when placing the
+    case would cost another authority a placement it receives, and so its room."""
 
     protocol_id: str
     sender: str
-    receiver: str
+    receiver: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +149,7 @@ def _binding(
         taken_by=tuple(
             (points / PRIORITY_SCALE, n) for points, n in sorted(taken.items(), reverse=True)
         ),
-        caps=tuple(sorted(caps, key=lambda b: (b.protocol_id, b.sender, b.receiver)))
+        caps=tuple(sorted(caps, key=lambda b: (b.protocol_id, b.sender, b.receiver or "")))
         if kind == BALANCE_CAP
         else (),
     )
@@ -157,20 +159,36 @@ def _obstacle(
     c: Candidates, account: Account, authority: dict[str, str], p: int, removed: int | None
 ) -> tuple[str, list[CapBlock]]:
     """What stops pair ``p`` being added to the allocation, once pair ``removed`` (a
-    lower-priority holder of the same target) is taken out, if one is named."""
-    used = Counter(account.ones.get(removed, ())) if removed is not None else Counter[int]()
-    if any(account.one_used[row] - used[row] > 0 for row in account.ones.get(p, ())):
+    lower-priority holder of the same target) is taken out, if one is named.
+
+    A swap moves more than the case's own balance: the holder's authority no longer
+    sends, and the unit's authority may no longer receive under the holder's protocol,
+    which can take its room to send elsewhere. Every cap row the change raises is checked.
+    """
+    change: Counter[int] = Counter()
+    ones: Counter[int] = Counter()
+    for q, sign in ((p, 1), (removed, -1)):
+        if q is None:
+            continue
+        for row in account.ones.get(q, ()):
+            ones[row] += sign
+        for row in account.sends.get(q, ()):
+            change[row] += sign
+        for row in account.receives.get(q, ()):
+            change[row] -= sign
+    if any(account.one_used[row] + n > 1 for row, n in ones.items()):
         return KEEP_APART, []
-    sent = Counter(account.sends.get(removed, ())) if removed is not None else Counter[int]()
-    got = Counter(account.receives.get(removed, ())) if removed is not None else Counter[int]()
-    full = [
-        row
-        for row in account.sends.get(p, ())
-        if account.net[row] - sent[row] + got[row] >= c.caps[row].limit
-    ]
+    full = sorted(
+        row for row, n in change.items() if n > 0 and account.net[row] + n > c.caps[row].limit
+    )
     if not full:
         return NOT_PROVEN, []
     receiver = authority[c.targets[int(c.target[p])].unit_ids[0]]
     return BALANCE_CAP, [
-        CapBlock(c.caps[row].protocol_id, c.caps[row].authority, receiver) for row in full
+        CapBlock(
+            c.caps[row].protocol_id,
+            c.caps[row].authority,
+            receiver if row in account.sends.get(p, ()) else None,
+        )
+        for row in full
     ]

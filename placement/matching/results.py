@@ -94,8 +94,10 @@ class CapBlock(msgspec.Struct):
     protocol_name: str
     from_authority_code: str
     from_authority_name: str
-    to_authority_code: str
-    to_authority_name: str
+    to_authority_code: str | None
+    """Where the case would go, when the cap is its own authority's; none when placing it
+    would instead cost `from_authority` a placement it receives, and so its room."""
+    to_authority_name: str | None
 
 
 class Unplaced(msgspec.Struct):
@@ -261,7 +263,7 @@ def unplaced_proposal(
                 c.sender,
                 authority(c.sender),
                 c.receiver,
-                authority(c.receiver),
+                None if c.receiver is None else authority(c.receiver),
             )
             for c in b.caps
         ],
@@ -323,11 +325,7 @@ def _why(u: Unplaced) -> str:
         )
         return f"{suitable}, and all went to cases of higher or equal priority: {went}."
     if u.binding == "balance_cap":
-        caps = "; ".join(
-            f"{c.from_authority_name} may place no more into {c.to_authority_name} under "
-            f"{c.protocol_name} (its reciprocal balance cap)"
-            for c in u.caps
-        )
+        caps = "; ".join(map(_cap, u.caps))
         return f"{suitable}, but {caps}. Lifting that cap would let this case be placed."
     if u.binding == "keep_apart":
         return (
@@ -338,6 +336,19 @@ def _why(u: Unplaced) -> str:
     return (
         f"{suitable}, but the run stopped at its time limit before it could "
         "place this case or prove that it cannot; run it again with more time."
+    )
+
+
+def _cap(c: CapBlock) -> str:
+    if c.to_authority_name is None:
+        return (
+            f"placing it would take from {c.from_authority_name} a placement it receives, "
+            f"and with it the room its reciprocal balance cap under {c.protocol_name} "
+            "needs for the cases it sends"
+        )
+    return (
+        f"{c.from_authority_name} may place no more into {c.to_authority_name} under "
+        f"{c.protocol_name} (its reciprocal balance cap)"
     )
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 
 from optimiser import allocate
 from optimiser.allocation import AllocationResult
+from optimiser.bench_instances import instance
 from optimiser.binding import Binding, CapBlock
 from optimiser.problem import Problem, Protocol
 from tests.optimiser import strategies
@@ -113,9 +114,9 @@ def check_binding(problem: Problem, result: AllocationResult, i: int, b: Binding
         relaxed = lifted(problem, {cap.protocol_id for cap in b.caps})
         let_in = [t for t, trial in ways if t[0] == "unit" and couplings_hold(relaxed, trial)]
         assert let_in, "lifting the named caps lets the case in"
-        for cap in b.caps:
-            assert cap.sender == h.authority_code
-        assert {c.receiver for c in b.caps} <= {units[t[1]].authority_code for t in let_in}
+        own = [cap for cap in b.caps if cap.receiver is not None]
+        assert all(cap.sender == h.authority_code for cap in own)
+        assert {c.receiver for c in own} <= {units[t[1]].authority_code for t in let_in}
     else:
         assert b.kind == "keep_apart"
         everything = lifted(problem, {p.id for p in problem.protocols})
@@ -172,3 +173,53 @@ def test_a_cap_that_alone_keeps_a_case_out_is_named_with_both_authorities() -> N
     assert unplaced.binding.kind == "balance_cap"
     assert unplaced.binding.caps == (CapBlock("gm", "A", "B"),)
     assert unplaced.binding.suitable_units == 2
+
+
+def test_a_swap_that_would_cost_another_authority_its_room_is_a_cap() -> None:
+    """B may send one into A only while it receives one. The unit in B holds an A case
+    (priority 1); B's own case (priority 1.5) could have it, but then B would receive
+    nothing and its case placed in A would break B's cap: that cap, not priority, binds."""
+    cap = Protocol(
+        id="p1",
+        members=frozenset({"A", "B"}),
+        balance_cap=1,
+        balances=MappingProxyType({"B": 1}),
+    )
+    problem = Problem(
+        households=(
+            household(id="from_a", authority_code="A", avoid_authorities=frozenset({"A"})),
+            household(id="from_b", authority_code="B", avoid_authorities=frozenset({"B"})),
+            household(
+                id="local_b",
+                authority_code="B",
+                members=(woman(), woman(5)),
+                avoid_authorities=frozenset({"A"}),
+            ),
+        ),
+        units=(
+            unit(id="in_b", authority_code="B", scheme_id="sb"),
+            unit(id="in_a", authority_code="A"),
+        ),
+        protocols=(cap,),
+        as_of=AS_OF,
+    )
+    result = allocate(problem, time_limit_s=10)
+    assert [a.unit_id for a in result.assignments] == ["in_b", "in_a", None]
+    binding = result.assignments[2].binding
+    assert binding is not None
+    assert binding.kind == "balance_cap"
+    assert binding.caps == (CapBlock("p1", "B", None),)
+    check_binding(problem, result, 2, binding)
+
+
+def test_no_case_of_a_proven_regional_optimum_is_left_unexplained() -> None:
+    """The benchmark's regional instance (300 cases, 2,000 units, capped protocols): a
+    proven optimum has no case it could simply have placed, so every binding is a real
+    constraint."""
+    problem = instance("regional", 1)
+    result = allocate(problem, time_limit_s=60)
+    assert result.status == "optimal"
+    kinds = Counter(a.binding.kind for a in result.assignments if a.binding is not None)
+    assert kinds["not_proven"] == 0
+    assert {"no_suitable_unit", "taken", "balance_cap"} <= set(kinds)
+    assert sum(kinds.values()) == len(problem.households) - result.placed
