@@ -326,7 +326,8 @@ def _why(u: Unplaced) -> str:
         return f"{suitable}, and all went to cases of higher or equal priority: {went}."
     if u.binding == "balance_cap":
         caps = "; ".join(map(_cap, u.caps))
-        return f"{suitable}, but {caps}. Lifting that cap would let this case be placed."
+        those = "that cap" if len(u.caps) == 1 else "those caps"
+        return f"{suitable}, but {caps}. Lifting {those} would let this case be placed."
     if u.binding == "keep_apart":
         return (
             f"{suitable}, but each one free to it is in a scheme where a "
