@@ -70,7 +70,8 @@ class ReadAudit:
     each other (measured: a median 19 ms per match waiting for the lock). Here one task
     per worker writes whatever reads have queued, one transaction per batch, and each
     reader waits until its event is committed before it goes on: the read is on record
-    before the data is used, and stays on record if the request later fails.
+    before the data is used, and stays on record if the request later fails. Matches'
+    decision snapshots ride the same batches (`snapshot`), unwaited for.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:

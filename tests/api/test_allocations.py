@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from placement.enums import Role
+from optimiser.reasons import Reason
+from placement.enums import Role, SchemeType
+from placement.matching.results import RULES, SCHEME_TYPES
 from tests.conftest import (
     API,
     MANCHESTER,
@@ -392,3 +394,9 @@ def test_bad_allocation_requests_are_400(
 @pytest.mark.parametrize("who", ["provider_a", "commissioner", "admin"])
 def test_only_officers_and_integrations_allocate(shared_actors: Actors, who: str) -> None:
     assert_problem(shared_actors.post(who, f"{API}/allocations", {"time_limit_s": 5}), 403)
+
+
+def test_every_rule_and_scheme_type_has_words_for_officers() -> None:
+    """A new rule or scheme type without words would show its code to an officer."""
+    assert set(RULES) == set(Reason)
+    assert set(SCHEME_TYPES) == set(SchemeType)
