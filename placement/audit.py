@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
 from placement.errors import AuditUnavailable
-from placement.models import AuditEvent
+from placement.models import AuditEvent, DecisionSnapshot
 from placement.paging import Page, paginate
 from placement.security import Principal
 
@@ -70,12 +70,14 @@ class ReadAudit:
     each other (measured: a median 19 ms per match waiting for the lock). Here one task
     per worker writes whatever reads have queued, one transaction per batch, and each
     reader waits until its event is committed before it goes on: the read is on record
-    before the data is used, and stays on record if the request later fails.
+    before the data is used, and stays on record if the request later fails. Matches'
+    decision snapshots ride the same batches (`snapshot`), unwaited for.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._queue: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._snapshots: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._running = False
 
@@ -95,6 +97,18 @@ class ReadAudit:
         self._wake.set()
         await done
 
+    def snapshot(self, row: dict[str, Any]) -> None:
+        """Queue a decision snapshot (a `DecisionSnapshot` row) for the next batch.
+
+        The match path writes its snapshot this way: no statement of its own and no
+        wait, in the same transaction as the reads audited at the time. A snapshot is not
+        a read's record, so nobody waits for it; one queued when the worker stops, or in
+        a batch that fails, is lost (and logged with the batch).
+        """
+        if self._running:
+            self._snapshots.append(row)
+            self._wake.set()
+
     async def run(self) -> None:
         """Write batches until cancelled (the app's lifespan runs this)."""
         self._running = True
@@ -104,19 +118,29 @@ class ReadAudit:
                 await self._wake.wait()
                 self._wake.clear()
                 batch, self._queue = self._queue, []
-                if batch:
-                    await self._write(batch)
+                snapshots, self._snapshots = self._snapshots, []
+                if batch or snapshots:
+                    await self._write(batch, snapshots)
         finally:  # stopped: nobody waits for a write that will not come
             self._running = False
             for _, done in [*batch, *self._queue]:
                 done.cancel()
 
-    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+    async def _write(
+        self,
+        batch: list[tuple[dict[str, Any], asyncio.Future[None]]],
+        snapshots: list[dict[str, Any]],
+    ) -> None:
         try:
             async with self._sessions() as session, session.begin():
-                await session.execute(insert(AuditEvent), [row for row, _ in batch])
+                if batch:
+                    await session.execute(insert(AuditEvent), [row for row, _ in batch])
+                if snapshots:
+                    await session.execute(insert(DecisionSnapshot), snapshots)
         except Exception:  # every reader in the batch fails: no unaudited read
-            log.exception("writing %d read audit events failed", len(batch))
+            log.exception(
+                "writing %d read audit events and %d snapshots failed", len(batch), len(snapshots)
+            )
             failed = True
         else:
             failed = False

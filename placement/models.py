@@ -377,3 +377,36 @@ class RegistryChange(DefaultBase):
     )
     table_name: Mapped[str] = mapped_column(String(40))
     row_id: Mapped[str] = mapped_column(String(64))
+
+
+class DecisionSnapshot(DefaultBase):
+    """What a match or an allocation was decided on, and what it decided: enough to replay
+    it and to count unmet need.
+
+    The inputs are the registry change feed's position (the registry as the matcher saw
+    it), the weights, the date, and a hash of each household document's stored version;
+    the result is the counts and the ranked units (a match) or every case's outcome (an
+    allocation). No foreign keys and no checks: a match's snapshot is written in the read
+    audit's batch, and nothing in it may be able to fail that batch.
+    """
+
+    __tablename__ = "decision_snapshots"
+    __table_args__ = (Index("ix_decision_snapshots_kind_at", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    kind: Mapped[str] = mapped_column(String(20))
+    """`match` or `allocation`."""
+    actor_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    authority_code: Mapped[str | None] = mapped_column(String(9))
+    """The deciding officer's authority (reports aggregate by it)."""
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    """The household matched (matches only; an allocation lists its cases in `inputs`)."""
+    feed_seq: Mapped[int] = mapped_column(BigInteger)
+    """The newest `registry_changes.seq` the matcher's registry snapshot had seen."""
+    as_of: Mapped[date] = mapped_column(Date)
+    weights: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    result: Mapped[dict[str, Any]] = mapped_column(JsonB)

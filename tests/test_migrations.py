@@ -49,6 +49,7 @@ TABLES = {
     "placements",
     "api_keys",
     "audit_events",
+    "decision_snapshots",
 }
 
 
