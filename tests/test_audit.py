@@ -1,4 +1,5 @@
-"""The read audit writer, against a real database: batched, and nothing read unrecorded."""
+"""The read audit writer, against a real database: batched, and nothing read unrecorded,
+not even by a request that is refused after it read."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from placement.enums import Role
 from placement.errors import AuditUnavailable
 from placement.models import AuditEvent
 from placement.security import Principal
+from tests.conftest import Actors, assert_problem
+from tests.placing import add_scheme, add_unit, audit_for, create_referral, make_offer, offer
 
 READER = Principal(
     key_id=uuid.uuid4(), role=Role.HOUSING_OFFICER, label="reader", authority_code="E08000003"
@@ -60,3 +63,36 @@ def test_without_its_writer_a_read_is_refused(migrated_settings: Settings) -> No
 
     with pytest.raises(AuditUnavailable):
         asyncio.run(run())
+
+
+# -- a household read is on record whatever the request's outcome ------------------------
+
+
+def offer_checks(actors: Actors, referral_id: str) -> int:
+    return sum(e["action"] == "offer_check" for e in audit_for(actors, "referral", referral_id))
+
+
+def test_an_offer_refused_for_a_rule_it_breaks_still_records_the_household_read(
+    shared_actors: Actors,
+) -> None:
+    actors = shared_actors
+    unit = add_unit(actors, add_scheme(actors, accepts_nrpf=False)["id"])
+    referral = create_referral(actors, nrpf=True)
+
+    problem = assert_problem(offer(actors, referral["id"], unit["id"]), 422, "unit_id")
+
+    assert "NRPF" in problem["detail"]  # the refusal tells what the household needs
+    assert offer_checks(actors, referral["id"]) == 1
+
+
+def test_an_offer_of_a_unit_someone_else_holds_still_records_the_household_read(
+    shared_actors: Actors,
+) -> None:
+    actors = shared_actors
+    unit = add_unit(actors, add_scheme(actors)["id"])
+    make_offer(actors, create_referral(actors)["id"], unit["id"])
+    referral = create_referral(actors)
+
+    assert_problem(offer(actors, referral["id"], unit["id"]), 409)
+
+    assert offer_checks(actors, referral["id"]) == 1
