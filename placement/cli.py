@@ -29,6 +29,7 @@ from placement.roles import Role
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+    from placement.audit_chain import Broken, Intact
     from placement.models import ApiKey
 
 T = TypeVar("T")
@@ -207,6 +208,36 @@ def new_secret() -> None:
     from placement.crypto import new_secret_key
 
     click.echo(new_secret_key())
+
+
+@main.group()
+def audit() -> None:
+    """Check the audit log."""
+
+
+@audit.command("verify")
+def verify_audit() -> None:
+    """Walk the audit log's hash chain from the first event to the newest.
+
+    Prints "N events verified" and the newest event's hash (keep it somewhere outside the
+    database: a later run must reach it); or, exiting with status 1, the first event that
+    was changed, deleted or inserted since it was written.
+    """
+    from placement.audit_chain import Broken
+
+    settings = Settings.from_env()
+    verdict = _run(lambda: _verify(settings))
+    if isinstance(verdict, Broken):
+        raise click.ClickException(f"the audit log is broken at {verdict}")
+    click.echo(str(verdict))
+
+
+async def _verify(settings: Settings) -> Broken | Intact:
+    from placement.audit_chain import verify
+
+    async with _session(settings) as session:
+        connection = await session.connection()
+        return await connection.run_sync(verify)
 
 
 async def issue_key(
