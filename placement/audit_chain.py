@@ -131,12 +131,10 @@ class Intact:
     head: Head
 
     def __str__(self) -> str:
+        verified = f"{self.events} event{'' if self.events == 1 else 's'} verified"
         if not self.events:
-            return "0 events verified"
-        return (
-            f"{self.events} events verified; the newest is event {self.head.last_id}, "
-            f"hash {self.head.last_hash}"
-        )
+            return verified
+        return f"{verified}; the newest is event {self.head.last_id}, hash {self.head.last_hash}"
 
 
 class Walk:

@@ -9,24 +9,27 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from click.testing import CliRunner, Result
 from litestar.testing import AsyncTestClient
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.app import create_app
 from placement.audit import ReadAudit
 from placement.audit_chain import GENESIS, Broken, Head, Intact, Link, Walk, seal
-from placement.cli import main
+from placement.cli import issue_key, main
 from placement.config import Settings
-from placement.db import create_engine
+from placement.db import alembic_config, create_engine, migrate
 from placement.enums import Role
 from placement.models import AuditEvent
 from placement.security import Principal
-from tests.conftest import API, TEST_SECRET, Actors, with_connection
+from tests.conftest import API, TEST_SECRET, Actors, settings_for, with_connection
 from tests.placing import create_referral, matches, referral_body
 
 READER = Principal(key_id=uuid.uuid4(), role=Role.HOUSING_OFFICER, label="reader")
@@ -269,3 +272,52 @@ def test_two_workers_read_audits_keep_one_chain(migrated_settings: Settings) -> 
     result = verify(migrated_settings)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("120 events verified")
+
+
+# -- the migration that brought the chain ----------------------------------------------------
+
+
+def test_a_log_from_before_the_chain_verifies_after_the_upgrade(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """Events of revision 0002, with a gap in their ids as PostgreSQL leaves after a
+    rolled-back insert, are chained in id order; new ones follow, and a downgrade takes
+    the columns away but keeps the log append-only."""
+    url = empty_database_url
+    migrate(url, "0002")
+
+    def old_events(conn: Connection) -> None:
+        for event_id in (1, 2, 5):
+            conn.execute(
+                text(
+                    "INSERT INTO audit_events (id, at, actor_role, actor_label, action, "
+                    "record_type, record_id, detail) VALUES (:id, :at, 'admin', 'before', "
+                    "'create', 'authority', :record, :detail)"
+                ),
+                {
+                    "id": event_id,
+                    "at": datetime(2026, 11, 30, 12, event_id, 0, 123456, tzinfo=UTC),
+                    "record": f"E0800000{event_id}",
+                    "detail": '{"fields": ["name", "région"], "n": 1}',
+                },
+            )
+
+    with_connection(url, old_events, commit=True)
+    migrate(url)
+    settings = settings_for(url, tmp_path)
+    result = verify(settings)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("3 events verified; the newest is event 5")
+
+    asyncio.run(issue_key(settings, Role.ADMIN, "after the upgrade"))
+    assert event_ids(settings) == [1, 2, 5, 6]
+    assert verify(settings).stdout.startswith("4 events verified; the newest is event 6")
+
+    command.downgrade(alembic_config(url), "0002")
+
+    def columns(conn: Connection) -> set[str]:
+        return {column["name"] for column in inspect(conn).get_columns("audit_events")}
+
+    assert not {"prev_hash", "hash"} & with_connection(url, columns)
+    with pytest.raises(DBAPIError, match="append-only"):
+        with_connection(url, sql("DELETE FROM audit_events"), commit=True)
