@@ -33,6 +33,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from placement.audit_chain import Intact, verify
 from placement.config import Settings
 from placement.enums import Role
 from placement.models import AuditEvent, Offer, Placement, Referral, Unit
@@ -46,6 +47,7 @@ from tests.conftest import (
     fresh_database,
     populate,
     settings_for,
+    with_connection,
 )
 from tests.placing import (
     add_scheme,
@@ -503,3 +505,21 @@ def test_status_change_racing_an_offer_never_both_succeed(live: Live) -> None:
         status, _ = unit_row(live, unit_id)
         assert status == ("held" if offered else "out_of_service")
         assert len(live_offers(live, unit_id)) == (1 if offered else 0)
+
+
+def test_two_workers_appending_at_once_keep_one_audit_chain(live: Live) -> None:
+    """Matches (each worker's read audit writer) and new referrals (events committed with
+    their own transactions) on both workers at once: the log is still one chain."""
+    referrals = live.referrals(4)
+    calls = [
+        Call(key, f"{API}/referrals/{referral}/matches", referral, method="GET")
+        for referral in referrals
+        for key in live.officer_keys
+    ] + [Call(key, f"{API}/referrals", key, referral_body()) for key in live.officer_keys * 2]
+
+    assert set(statuses(race(live, calls))) == {200, 201}
+
+    verdict = with_connection(live.settings.database_url, verify)
+    events = db_all(live.settings, select(func.count()).select_from(AuditEvent))
+    assert isinstance(verdict, Intact), verdict
+    assert [(verdict.events,)] == events
