@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from placement.audit import ReadAudit
@@ -15,10 +16,18 @@ from placement.config import Settings
 from placement.db import create_engine
 from placement.enums import Role
 from placement.errors import AuditUnavailable
-from placement.models import AuditEvent
+from placement.models import AuditEvent, Offer
 from placement.security import Principal
-from tests.conftest import Actors, assert_problem
-from tests.placing import add_scheme, add_unit, audit_for, create_referral, make_offer, offer
+from tests.conftest import API, Actors, assert_problem, with_connection
+from tests.placing import (
+    add_scheme,
+    add_unit,
+    audit_for,
+    create_referral,
+    get_offer,
+    make_offer,
+    offer,
+)
 
 READER = Principal(
     key_id=uuid.uuid4(), role=Role.HOUSING_OFFICER, label="reader", authority_code="E08000003"
@@ -96,3 +105,32 @@ def test_an_offer_of_a_unit_someone_else_holds_still_records_the_household_read(
     assert_problem(offer(actors, referral["id"], unit["id"]), 409)
 
     assert offer_checks(actors, referral["id"]) == 1
+
+
+def test_an_allocation_that_first_releases_a_run_out_hold_still_records_its_reads(
+    actors: Actors,
+) -> None:
+    """The run frees the expired hold (a write of its transaction) and reads households
+    (committed by the read audit's own writer): on SQLite, holding the write lock while
+    waiting for that writer stalled the run until the lock timed out, then refused it."""
+    unit = add_unit(actors, add_scheme(actors)["id"])
+    held = make_offer(actors, create_referral(actors)["id"], unit["id"])
+    waiting = create_referral(actors)["id"]
+
+    def run_out(conn: Connection) -> None:
+        conn.execute(
+            update(Offer)
+            .where(Offer.id == uuid.UUID(held["id"]))
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+
+    with_connection(actors.settings.database_url, run_out, commit=True)
+
+    response = actors.post(
+        "officer", f"{API}/allocations", {"referral_ids": [waiting], "time_limit_s": 5}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["placed"] == 1
+    assert next(e["action"] for e in audit_for(actors, "referral", waiting)) == "allocate"
+    assert get_offer(actors, held["id"])["status"] == "expired"
