@@ -75,6 +75,8 @@ def append(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
 
     Three statements whatever the number of events, in the caller's transaction: reserve
     the ids (which locks the head until that transaction ends), insert, move the head.
+    That must be a real transaction, not an AUTOCOMMIT connection (`outside_transaction`),
+    where the lock would end with the first statement.
     """
     if not rows:
         return
