@@ -3,8 +3,10 @@
 `record` writes an event in the same transaction as the change it describes, as that
 transaction commits: a write and its audit event land together or not at all. Reads of
 household documents, the hot path, go through `ReadAudit` instead: batched, outside the
-reader's transaction, and committed before the data is used. Details name the fields
-touched, never the secret values.
+reader's transaction, and committed before the data is used, so that a read stays on
+record whatever becomes of the request that made it. Details name the fields touched,
+never the secret values. Both append through `placement.audit_chain`, which seals each
+event to the one before it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
+from placement import audit_chain
 from placement.errors import AuditUnavailable
 from placement.models import AuditEvent, DecisionSnapshot
 from placement.paging import Page, paginate
@@ -39,9 +42,8 @@ def record(
     """Note an event; it is written as the session commits (`commit()`, or the end of a
     `session.begin()` block), and dropped if the session's transaction ends otherwise.
 
-    One Core INSERT for all of a transaction's events at commit, rather than an ORM
-    object each: the unit of work would fetch every new row's id, and a match request
-    (which writes nothing else) would pay for that on the hot path.
+    All of a transaction's events are appended at commit, in one go: the chain head is
+    locked from then until the commit, not for the whole transaction.
     """
     session.sync_session.info.setdefault(_PENDING, []).append(
         _row(principal, action, record_type, record_id, detail)
@@ -52,7 +54,7 @@ def record(
 def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:
-        session.execute(insert(AuditEvent), pending)
+        audit_chain.append(session.connection(), pending)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -134,7 +136,8 @@ class ReadAudit:
         try:
             async with self._sessions() as session, session.begin():
                 if batch:
-                    await session.execute(insert(AuditEvent), [row for row, _ in batch])
+                    connection = await session.connection()
+                    await connection.run_sync(audit_chain.append, [row for row, _ in batch])
                 if snapshots:
                     await session.execute(insert(DecisionSnapshot), snapshots)
         except Exception:  # every reader in the batch fails: no unaudited read

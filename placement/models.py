@@ -322,7 +322,9 @@ class ApiKey(UUIDAuditBase):
 
 
 class AuditEvent(DefaultBase):
-    """Who did what to which record, when. Append-only: database triggers refuse changes."""
+    """Who did what to which record, when. Append-only: database triggers refuse changes,
+    and each event seals its predecessor's hash, so a change made past the triggers shows
+    (see `placement.audit_chain`, the only writer: ids come from its chain head)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_record", "record_type", "record_id"),)
@@ -338,6 +340,26 @@ class AuditEvent(DefaultBase):
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+AUDIT_CHAIN_HEAD_ID = 1
+
+
+class AuditChainHead(DefaultBase):
+    """The newest audit event's id and hash, in a row of its own.
+
+    Appends lock this row, so they extend the chain one at a time; and a log whose newest
+    events were deleted still shows it, as the head names an event that is not there.
+    """
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint(f"id = {AUDIT_CHAIN_HEAD_ID}", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class IdempotencyRecord(DefaultBase):

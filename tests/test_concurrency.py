@@ -33,6 +33,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from placement.audit_chain import Intact, verify
 from placement.config import Settings
 from placement.enums import Role
 from placement.models import AuditEvent, Offer, Placement, Referral, Unit
@@ -46,6 +47,7 @@ from tests.conftest import (
     fresh_database,
     populate,
     settings_for,
+    with_connection,
 )
 from tests.placing import (
     add_scheme,
@@ -561,3 +563,21 @@ def test_racing_retries_of_one_allocation_run_answer_with_one_run(live: Live) ->
         live.settings, select(AuditEvent.record_id).where(AuditEvent.record_type == "allocation")
     )
     assert runs == [(first.body["run_id"],)]
+
+
+def test_two_workers_appending_at_once_keep_one_audit_chain(live: Live) -> None:
+    """Matches (each worker's read audit writer) and new referrals (events committed with
+    their own transactions) on both workers at once: the log is still one chain."""
+    referrals = live.referrals(4)
+    calls = [
+        Call(key, f"{API}/referrals/{referral}/matches", referral, method="GET")
+        for referral in referrals
+        for key in live.officer_keys
+    ] + [Call(key, f"{API}/referrals", key, referral_body()) for key in live.officer_keys * 2]
+
+    assert set(statuses(race(live, calls))) == {200, 201}
+
+    verdict = with_connection(live.settings.database_url, verify)
+    events = db_all(live.settings, select(func.count()).select_from(AuditEvent))
+    assert isinstance(verdict, Intact), verdict
+    assert [(verdict.events,)] == events

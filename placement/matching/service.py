@@ -172,12 +172,14 @@ class MatchService:
         The solver runs in a worker thread, so a long run does not hold up other requests.
         Only the caller's own cases leave as proposals; partners' as counts.
         """
-        await release_expired(self.session)
         referrals = await self._cases(referral_ids, scope)
         if len(referrals) > MAX_ALLOCATION_CASES:
             field = "referral_ids" if referral_ids is not None else "scope"
             raise InvalidInput(field, f"at most {MAX_ALLOCATION_CASES} cases a run")
         documents = await self.referrals.households(referrals, purpose="allocate")
+        # Only now the run's first write: on SQLite it takes the write lock, which the
+        # read audit's own writer (awaited just above) would otherwise wait for in vain.
+        await release_expired(self.session)
         today = date.today()
         cases = tuple(
             convert.household(r, d, today) for r, d in zip(referrals, documents, strict=True)
