@@ -14,13 +14,13 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import OFFICERS
-from api.common import Limit, Offset, Page, page_of, provide
+from api.common import ApiResponse, Limit, Offset, Page, page_of, provide
 from placement.enums import ReferralStatus, RiskLevel
 from placement.errors import Conflict
 from placement.households import Household
@@ -101,10 +101,10 @@ class ReferralController(Controller):
         principal: NamedDependency[Principal],
         data: JSONBody[ReferralCreate],
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[ReferralView]:
+    ) -> ApiResponse[ReferralView]:
         body_hash = request_hash(await request.body())
 
-        async def replay() -> Response[ReferralView] | None:
+        async def replay() -> ApiResponse[ReferralView] | None:
             """The first result for this Idempotency-Key, if a request with it was stored."""
             if not idempotency_key or principal.key_id is None:
                 return None
@@ -112,7 +112,7 @@ class ReferralController(Controller):
             if first is None:
                 return None
             referral = await service.get(uuid.UUID(first.record_id))
-            return Response(
+            return ApiResponse(
                 full_view(referral, await service.household(referral)),
                 status_code=first.status_code,
                 headers={"Idempotent-Replayed": "true"},
@@ -138,7 +138,7 @@ class ReferralController(Controller):
                 referral.id,
                 201,
             )
-        return Response(full_view(referral, data.household), status_code=201)
+        return ApiResponse(full_view(referral, data.household), status_code=201)
 
     @patch("/{referral_id:uuid}", summary="Change an open referral")
     async def update_referral(
