@@ -47,6 +47,7 @@ from api.protocols import ProtocolController
 from api.providers import ProviderController
 from api.referrals import ReferralController
 from api.rehousing import RehousingController
+from api.schema_docs import DescribedStructs
 from api.schemes import SchemeController
 from api.strict import StrictRequest, check_query
 from api.units import UnitController
@@ -173,7 +174,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
     )
     app = Litestar(
         route_handlers=[health, problem_types_page, api],
-        plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin()],
+        plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin(), DescribedStructs()],
         exception_handlers={Exception: internal_error},
         lifespan=[
             background(_write_read_audit),

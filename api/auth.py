@@ -87,6 +87,8 @@ def allow(*roles: Role) -> Guard:
     names = ", ".join(sorted(allowed))
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if connection.scope.get("method") == "OPTIONS":
+            return  # it names a path's methods, nothing more; it needs no key (nor role)
         principal: Principal = connection.user
         if principal.role not in allowed:
             raise PermissionDeniedException(

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import OFFICERS
@@ -81,8 +81,14 @@ class ReferralController(Controller):
         offset: Offset = 0,
         status: FromQuery[ReferralStatus | None] = None,
         risk_level: FromQuery[RiskLevel | None] = None,
+        reference: Annotated[
+            str | None,
+            QueryParameter(description="your own case reference, exactly", max_length=64),
+        ] = None,
     ) -> Page[ReferralSummary]:
-        page = await service.list(status=status, risk_level=risk_level, limit=limit, offset=offset)
+        page = await service.list(
+            status=status, risk_level=risk_level, reference=reference, limit=limit, offset=offset
+        )
         return page_of(page, summary)
 
     @get("/{referral_id:uuid}", summary="A referral with its household (audited)")

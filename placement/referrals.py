@@ -106,9 +106,18 @@ class ReferralService:
         return stmt.where(Referral.authority_code == self.principal.authority_code)
 
     async def list(
-        self, *, status: str | None, risk_level: str | None, limit: int, offset: int
+        self,
+        *,
+        status: str | None,
+        risk_level: str | None,
+        limit: int,
+        offset: int,
+        reference: str | None = None,
     ) -> Page[Referral]:
+        """The caller's referrals; `reference` finds a case by the officer's own reference."""
         stmt = self.visible(select(Referral))
+        if reference is not None:
+            stmt = stmt.where(Referral.reference == reference)
         if status:
             stmt = stmt.where(Referral.status == status)
         if risk_level:
