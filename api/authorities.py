@@ -13,6 +13,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from api.auth import ADMIN_ONLY, EVERYONE
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.examples import AUTHORITY, example_body
 from placement.fields import AuthorityCode, sent_fields
 from placement.models import Authority
 from placement.registry.authorities import AuthorityService
@@ -87,7 +88,9 @@ class AuthorityController(Controller):
 
     @post(guards=[ADMIN_ONLY], summary="Register an authority")
     async def create_authority(
-        self, service: NamedDependency[AuthorityService], data: JSONBody[AuthorityCreate]
+        self,
+        service: NamedDependency[AuthorityService],
+        data: Annotated[AuthorityCreate, example_body("a metropolitan borough", AUTHORITY)],
     ) -> AuthorityView:
         return view(await service.create(msgspec.structs.asdict(data)))
 

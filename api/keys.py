@@ -10,12 +10,13 @@ import msgspec
 from litestar import Controller, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 from msgspec import Meta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN_ONLY
 from api.common import Limit, Offset, Page, page_of
+from api.examples import KEY, example_body
 from placement import audit
 from placement.enums import Role
 from placement.errors import NotFound
@@ -71,7 +72,7 @@ class KeyController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
-        data: JSONBody[KeyCreate],
+        data: Annotated[KeyCreate, example_body("an officer's key", KEY)],
     ) -> NewKey:
         row, plaintext = await create_api_key(db_session, **msgspec.structs.asdict(data))
         audit.record(db_session, principal, "create", "api_key", row.id, role=str(row.role))

@@ -14,6 +14,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from api.auth import ADMIN_ONLY, EVERYONE
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.examples import PROTOCOL, example_body
 from placement.enums import Funding, ProtocolKind
 from placement.fields import AuthorityCode, sent_fields
 from placement.models import Protocol
@@ -123,7 +124,9 @@ class ProtocolController(Controller):
 
     @post(guards=[ADMIN_ONLY], summary="Register a protocol")
     async def create_protocol(
-        self, service: NamedDependency[ProtocolService], data: JSONBody[ProtocolCreate]
+        self,
+        service: NamedDependency[ProtocolService],
+        data: Annotated[ProtocolCreate, example_body("a group protocol", PROTOCOL)],
     ) -> ProtocolView:
         return view(await service.create(msgspec.structs.asdict(data)))
 

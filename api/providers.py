@@ -14,6 +14,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from api.auth import ADMIN_ONLY, EVERYONE, REGISTRY_WRITERS
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.examples import PROVIDER, example_body
 from placement.enums import Specialism
 from placement.fields import sent_fields
 from placement.models import Provider
@@ -78,7 +79,9 @@ class ProviderController(Controller):
 
     @post(guards=[ADMIN_ONLY], summary="Register a provider")
     async def create_provider(
-        self, service: NamedDependency[ProviderService], data: JSONBody[ProviderCreate]
+        self,
+        service: NamedDependency[ProviderService],
+        data: Annotated[ProviderCreate, example_body("a by-and-for provider", PROVIDER)],
     ) -> ProviderView:
         return view(
             await service.create({"name": data.name, "specialisms": _unique(data.specialisms)})

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import OFFICERS
 from api.common import ApiResponse, Limit, Offset, Page, page_of, provide
+from api.examples import REFERRAL, example_body
 from placement.enums import ReferralStatus, RiskLevel
 from placement.errors import Conflict
 from placement.households import Household
@@ -105,7 +106,7 @@ class ReferralController(Controller):
         service: NamedDependency[ReferralService],
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
-        data: JSONBody[ReferralCreate],
+        data: Annotated[ReferralCreate, example_body("a mother and her son", REFERRAL)],
         idempotency_key: IdempotencyKey = None,
     ) -> ApiResponse[ReferralView]:
         body_hash = request_hash(await request.body())

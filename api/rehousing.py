@@ -14,6 +14,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from api.auth import REGISTRY_READERS, REGISTRY_WRITERS
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.examples import REHOUSING, example_body
 from api.schemes import Address, Cost, Latitude, Longitude, Name, Postcode
 from placement.enums import PerpetratorCondition, RehousingStatus, RiskLevel
 from placement.fields import AuthorityCode, sent_fields
@@ -133,7 +134,9 @@ class RehousingController(Controller):
 
     @post(guards=[REGISTRY_WRITERS], summary="Register a rehousing option")
     async def create_option(
-        self, service: NamedDependency[RehousingService], data: JSONBody[RehousingCreate]
+        self,
+        service: NamedDependency[RehousingService],
+        data: Annotated[RehousingCreate, example_body("a bed for a perpetrator", REHOUSING)],
     ) -> RehousingView:
         return view(await service.create(_conditions(msgspec.structs.asdict(data))))
 

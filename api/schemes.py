@@ -19,6 +19,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from api.auth import REGISTRY_READERS, REGISTRY_WRITERS
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.examples import SCHEME, example_body
 from placement.enums import GenderPolicy, RiskLevel, SchemeType, Support
 from placement.fields import AuthorityCode, sent_fields
 from placement.models import Scheme
@@ -163,7 +164,9 @@ class SchemeController(Controller):
 
     @post(guards=[REGISTRY_WRITERS], summary="Register a scheme")
     async def create_scheme(
-        self, service: NamedDependency[SchemeService], data: JSONBody[SchemeCreate]
+        self,
+        service: NamedDependency[SchemeService],
+        data: Annotated[SchemeCreate, example_body("a women-only refuge", SCHEME)],
     ) -> SchemeView:
         return view(await service.create(_normalise(msgspec.structs.asdict(data))))
 

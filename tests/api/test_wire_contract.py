@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import text
@@ -435,3 +436,31 @@ def test_the_problem_types_page_needs_no_key(client: TestClient[Any]) -> None:
     response = client.get("/docs/problems")
     assert response.status_code == 200
     assert 'id="validation"' in response.text
+
+
+def test_the_main_request_bodies_show_an_example_the_api_takes(openapi: dict[str, Any]) -> None:
+    from api import examples
+    from api.authorities import AuthorityCreate
+    from api.keys import KeyCreate
+    from api.protocols import ProtocolCreate
+    from api.providers import ProviderCreate
+    from api.rehousing import RehousingCreate
+    from api.schemes import SchemeCreate
+    from api.units import UnitCreate, UnitUpdate
+    from placement.referrals import ReferralCreate
+
+    bodies = {
+        ("post", "/api/v1/authorities"): (examples.AUTHORITY, AuthorityCreate),
+        ("post", "/api/v1/providers"): (examples.PROVIDER, ProviderCreate),
+        ("post", "/api/v1/schemes"): (examples.SCHEME, SchemeCreate),
+        ("post", "/api/v1/units"): (examples.UNIT, UnitCreate),
+        ("patch", "/api/v1/units/{unit_id}"): (examples.UNIT_CHANGE, UnitUpdate),
+        ("post", "/api/v1/protocols"): (examples.PROTOCOL, ProtocolCreate),
+        ("post", "/api/v1/rehousing-options"): (examples.REHOUSING, RehousingCreate),
+        ("post", "/api/v1/keys"): (examples.KEY, KeyCreate),
+        ("post", "/api/v1/referrals"): (examples.REFERRAL, ReferralCreate),
+    }
+    for (method, path), (value, kind) in bodies.items():
+        content = openapi["paths"][path][method]["requestBody"]["content"]["application/json"]
+        assert content["schema"]["examples"] == [value], (method, path)
+        msgspec.json.decode(msgspec.json.encode(value), type=kind)  # strictly valid
