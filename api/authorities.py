@@ -24,6 +24,8 @@ Longitude = Annotated[float, Meta(ge=-180, le=180)]
 
 
 class AuthorityCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A local housing authority in England, by its ONS code."""
+
     code: AuthorityCode
     name: Name
     region: Name
@@ -33,6 +35,8 @@ class AuthorityCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class AuthorityUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Change an authority: send only the fields that change (its code never does)."""
+
     name: Name | UnsetType = UNSET
     region: Name | UnsetType = UNSET
     group_name: Name | UnsetType | None = UNSET
@@ -41,6 +45,8 @@ class AuthorityUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=
 
 
 class AuthorityView(msgspec.Struct):
+    """A local housing authority, its region and (if any) its group of authorities."""
+
     code: str
     name: str
     region: str

@@ -26,6 +26,9 @@ from placement.security import Principal, create_api_key, list_keys, revoke_key
 
 
 class KeyCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A new API key: its role and the scope it acts in (an authority, a provider or a
+    region)."""
+
     name: Annotated[str, Meta(min_length=1, max_length=120)]
     role: Role
     authority_code: AuthorityCode | None = None
@@ -34,6 +37,8 @@ class KeyCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class KeyView(msgspec.Struct):
+    """An API key as listed: never the key itself, only its first characters."""
+
     id: uuid.UUID
     name: str
     role: Role

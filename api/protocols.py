@@ -36,6 +36,9 @@ Period = Annotated[int, Meta(ge=1, le=3650)]
 
 
 class ProtocolCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A cross-border agreement: which authorities, who pays, from when, and how far
+    members may be out of balance."""
+
     name: Name
     kind: ProtocolKind
     funding: Funding
@@ -48,6 +51,8 @@ class ProtocolCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ProtocolUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change a protocol: send only the fields that change (its kind never does)."""
+
     name: Name | UnsetType = UNSET
     funding: Funding | UnsetType = UNSET
     members: Members | UnsetType = UNSET
@@ -59,6 +64,8 @@ class ProtocolUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ProtocolView(msgspec.Struct):
+    """A cross-border agreement between authorities."""
+
     id: uuid.UUID
     name: str
     kind: ProtocolKind

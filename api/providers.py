@@ -25,16 +25,22 @@ Specialisms = Annotated[list[Specialism], Meta(max_length=len(Specialism))]
 
 
 class ProviderCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """An organisation that runs safe-accommodation schemes."""
+
     name: Name
     specialisms: Specialisms = msgspec.field(default_factory=list)
 
 
 class ProviderUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change a provider: send only the fields that change."""
+
     name: Name | UnsetType = UNSET
     specialisms: Specialisms | UnsetType = UNSET
 
 
 class ProviderView(msgspec.Struct):
+    """An organisation that runs safe-accommodation schemes, with its specialisms."""
+
     id: uuid.UUID
     name: str
     specialisms: list[str]

@@ -32,6 +32,8 @@ from placement.security import Principal
 
 
 class ReferralSummary(msgspec.Struct):
+    """A referral as listed: the case, without its household."""
+
     id: uuid.UUID
     reference: str
     authority_code: str
@@ -47,6 +49,8 @@ class ReferralSummary(msgspec.Struct):
 
 
 class ReferralView(ReferralSummary):
+    """A referral with its household (reading it is audited)."""
+
     household: Household
 
 

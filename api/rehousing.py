@@ -26,6 +26,8 @@ BedSpaces = Annotated[int, Meta(ge=1, le=20)]
 
 
 class RehousingCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A place a perpetrator can be rehoused in, so the survivor can stay at home."""
+
     authority_code: AuthorityCode
     name: Name
     address: Address
@@ -42,6 +44,8 @@ class RehousingCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RehousingUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change a rehousing option: send only the fields that change."""
+
     authority_code: AuthorityCode | UnsetType = UNSET
     name: Name | UnsetType = UNSET
     address: Address | UnsetType = UNSET
@@ -57,6 +61,8 @@ class RehousingUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RehousingView(msgspec.Struct):
+    """A rehousing option as seen by officers: area and features, never the address."""
+
     id: uuid.UUID
     provider_id: uuid.UUID | None
     authority_code: str
@@ -75,6 +81,8 @@ class RehousingView(msgspec.Struct):
 
 
 class RehousingLocation(msgspec.Struct):
+    """Where a rehousing option is: for its own provider only (reading it is audited)."""
+
     option_id: uuid.UUID
     address: str
     postcode: str

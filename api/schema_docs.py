@@ -1,7 +1,8 @@
-"""Record types documented by their docstrings in the OpenAPI document.
+"""Record types documented by their docstrings, and fields by the glossary, in OpenAPI.
 
 Litestar describes an enum's schema by its docstring but not a msgspec Struct's; the
-docstrings say what a record is for, so they are the description a reader needs.
+docstrings say what a record is for, so they are the description a reader needs. A field
+with no description of its own takes its name's entry in `api.glossary`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
 from litestar.openapi.spec import Reference, Schema
+
+from api.glossary import GLOSSARY
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -32,4 +35,7 @@ class DescribedStructs(StructSchemaPlugin):
         )
         if doc and not target.description:
             target.description = inspect.cleandoc(doc)
+        for name, field in (target.properties or {}).items():
+            if not field.description and name in GLOSSARY:
+                field.description = GLOSSARY[name]
         return schema

@@ -38,6 +38,9 @@ Cost = Annotated[float, Meta(ge=0, le=100_000, description="weekly cost in pound
 
 
 class SchemeCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A refuge or other safe accommodation: its address is stored encrypted and never
+    shown in lists."""
+
     provider_id: uuid.UUID
     authority_code: AuthorityCode
     name: Name
@@ -57,6 +60,8 @@ class SchemeCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SchemeUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change a scheme: send only the fields that change (its provider never does)."""
+
     authority_code: AuthorityCode | UnsetType = UNSET
     name: Name | UnsetType = UNSET
     scheme_type: SchemeType | UnsetType = UNSET
@@ -75,6 +80,9 @@ class SchemeUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SchemeView(msgspec.Struct):
+    """A scheme as anyone allowed to see it sees it: type, policy, authority and postcode
+    district; no address."""
+
     id: uuid.UUID
     provider_id: uuid.UUID
     authority_code: str

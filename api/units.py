@@ -29,6 +29,8 @@ Version = Annotated[int, Meta(ge=1, le=2_147_483_647, description="the version y
 
 
 class UnitCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A room, flat or house in a scheme, with the space it offers."""
+
     scheme_id: uuid.UUID
     label: Label
     bedrooms: Bedrooms
@@ -40,6 +42,8 @@ class UnitCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class UnitUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change a unit: send the version you read and only the fields that change."""
+
     version: Version
     label: Label | UnsetType = UNSET
     bedrooms: Bedrooms | UnsetType = UNSET

@@ -49,6 +49,8 @@ PerpetratorRef = Annotated[str, Meta(pattern=r"^[A-Za-z0-9/_-]{1,64}$")]
 
 
 class ReferralCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A household referred for safe accommodation, under a pseudonymous reference only."""
+
     reference: Reference
     risk_level: RiskLevel
     marac: bool = False
@@ -67,6 +69,8 @@ class ReferralUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class ReferralClose(msgspec.Struct, forbid_unknown_fields=True):
+    """Close a referral, saying why."""
+
     reason: Annotated[str, Meta(min_length=1, max_length=200)]
 
 

@@ -464,3 +464,20 @@ def test_the_main_request_bodies_show_an_example_the_api_takes(openapi: dict[str
         content = openapi["paths"][path][method]["requestBody"]["content"]["application/json"]
         assert content["schema"]["examples"] == [value], (method, path)
         msgspec.json.decode(msgspec.json.encode(value), type=kind)  # strictly valid
+
+
+def test_every_schema_and_field_is_described_and_enums_list_their_values(
+    openapi: dict[str, Any],
+) -> None:
+    for name, schema in openapi["components"]["schemas"].items():
+        assert schema.get("description"), name
+        for field, prop in schema.get("properties", {}).items():
+            assert prop.get("description"), (name, field)
+        if schema.get("type") == "string" and "enum" in schema:
+            assert schema["enum"], name
+    assert openapi["components"]["schemas"]["UnitStatus"]["enum"] == [
+        "available",
+        "held",
+        "occupied",
+        "out_of_service",
+    ]
