@@ -142,6 +142,7 @@ GLOSSARY: dict[str, str] = {
     "proposals": "what each of your cases is proposed",
     "partners": "other authorities' cases, as counts",
     "time_limit_s": "the most seconds the solver may take",
+    "run_id": "the allocation run's id: its audit event's, and what a retry returns",
     # the audit trail
     "at": "when it happened (UTC)",
     "actor_key_id": "the API key that acted, or null (the command line)",

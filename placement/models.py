@@ -344,7 +344,9 @@ class IdempotencyRecord(DefaultBase):
     """The first result of a POST sent with an Idempotency-Key, so a retry creates nothing.
 
     Keyed per API key, so two integrations cannot collide. It stores which record was
-    created, not the response body, so no household data is copied here.
+    created or changed, not the response body, so no household data or address is copied
+    here; only an answer that is no record (an allocation run's proposals, which show
+    areas, never addresses) is kept as the document in `response`.
     """
 
     __tablename__ = "idempotency_records"
@@ -355,6 +357,8 @@ class IdempotencyRecord(DefaultBase):
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
+    # Plain JSON, not JSONB, so a replay gives back the document as it was first sent.
+    response: Mapped[Any | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 

@@ -71,6 +71,14 @@ class OfferService:
             raise NotFound(self.record_type, offer_id)
         return offer
 
+    async def accepted(self, offer_id: uuid.UUID) -> tuple[Offer, Placement]:
+        """An accepted offer and the placement it made, as `accept` answered (for a retry)."""
+        offer = await self.get(offer_id)
+        placement = await self.session.scalars(
+            select(Placement).where(Placement.offer_id == offer.id)
+        )
+        return offer, placement.one()
+
     async def needs(self, offer: Offer) -> HouseholdNeeds:
         """The household's needs for the provider deciding on an offer (audited read)."""
         referral = await self.session.get(Referral, offer.referral_id)

@@ -102,6 +102,8 @@ class Allocation(msgspec.Struct):
     """A joint allocation run: what it proposes for your cases and how good the solution
     is; it books nothing."""
 
+    run_id: uuid.UUID
+    """The run's own id: its audit event's, and what a retry of the same request returns."""
     scope: AllocationScope
     status: str
     """`optimal`, or `feasible` (the best found within the time limit)."""

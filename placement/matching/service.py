@@ -183,12 +183,13 @@ class MatchService:
         )
         result = await anyio.to_thread.run_sync(lambda: optimiser.allocate(problem, time_limit_s))
         authority_of = {case.id: case.authority_code for case in cases}
+        run_id = uuid.uuid4()
         audit.record(
             self.session,
             self.principal,
             "allocate",
             "allocation",
-            None,
+            run_id,
             scope=str(scope),
             cases=len(cases),
             authorities=sorted(set(authority_of.values())),
@@ -197,6 +198,7 @@ class MatchService:
         )
         mine = self.principal.authority_code
         return Allocation(
+            run_id=run_id,
             scope=scope,
             status=result.status,
             cases=len(result.assignments),
