@@ -19,10 +19,11 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyPlugin,
 )
 from litestar import Litestar, Router
-from litestar.datastructures import CacheControlHeader, State
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -30,20 +31,25 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.allocations import AllocationController
 from api.audit_log import AuditController
-from api.auth import BearerKeyMiddleware, rate_limit_identity
+from api.auth import BearerKeyMiddleware, key_unchecked, rate_limit_identity
 from api.authorities import AuthorityController
-from api.common import provide_principal
+from api.common import ApiResponse, provide_principal
+from api.headers import security_headers
 from api.health import health
 from api.keys import KeyController
 from api.matches import MatchController
 from api.offers import OfferController
+from api.openapi import document_problems
 from api.placements import PlacementController
+from api.problem_types import problem_types_page
 from api.problems import internal_error, problem_details_plugin
 from api.protocols import ProtocolController
 from api.providers import ProviderController
 from api.referrals import ReferralController
 from api.rehousing import RehousingController
+from api.schema_docs import DescribedStructs
 from api.schemes import SchemeController
+from api.strict import StrictRequest, check_query
 from api.units import UnitController
 from placement.audit import ReadAudit
 from placement.config import Settings
@@ -131,6 +137,13 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         rate_limit=("minute", settings.rate_limit_per_minute),
         identifier_for_request=rate_limit_identity,
     )
+    # Before the key check: unchecked keys per client address (see `key_unchecked`).
+    unknown_key_limit = RateLimitConfig(
+        rate_limit=("minute", settings.unknown_key_rate_limit_per_minute),
+        identifier_for_request=get_remote_address,
+        check_throttle_handler=key_unchecked,
+        store="unknown_key_rate_limit",
+    )
     api = Router(
         path="/api/v1",
         route_handlers=[
@@ -151,13 +164,17 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(BearerKeyMiddleware), rate_limit.middleware],
-        cache_control=CacheControlHeader(no_store=True),
+        middleware=[
+            unknown_key_limit.middleware,
+            DefineMiddleware(BearerKeyMiddleware),
+            rate_limit.middleware,
+        ],
+        response_class=ApiResponse,
         security=[{"BearerKey": []}],
     )
-    return Litestar(
-        route_handlers=[health, api],
-        plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin()],
+    app = Litestar(
+        route_handlers=[health, problem_types_page, api],
+        plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin(), DescribedStructs()],
         exception_handlers={Exception: internal_error},
         lifespan=[
             background(_write_read_audit),
@@ -166,6 +183,10 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         ],
         on_shutdown=[dispose_engine],
         request_max_body_size=settings.max_body_bytes,
+        request_class=StrictRequest,
+        before_request=check_query,
+        before_send=[security_headers],
+        cors_config=cors(settings),
         state=State(
             {
                 "settings": settings,
@@ -194,4 +215,32 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
                 }
             ),
         ),
+    )
+    document_problems(app)
+    return app
+
+
+def cors(settings: Settings) -> CORSConfig | None:
+    """CORS for the origins configured (PLACEMENT_CORS_ORIGINS), or none: off by default.
+
+    Browsers may then send the key and a JSON body, and read the headers a client needs
+    (Location, Retry-After, the rate-limit ones). No cookies: keys travel in a header.
+    """
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        expose_headers=[
+            "Location",
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "RateLimit-Policy",
+            "Idempotent-Replayed",
+        ],
+        allow_credentials=False,
+        max_age=600,
     )

@@ -19,6 +19,8 @@ from placement.models import AuditEvent
 
 
 class AuditEventView(msgspec.Struct):
+    """One event on the audit trail: who did what to which record, and when."""
+
     id: int
     at: datetime
     actor_key_id: uuid.UUID | None

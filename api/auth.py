@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.rate_limit import get_remote_address
 from litestar.types import Guard
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -27,12 +29,11 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        scheme, _, key = connection.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
+        key = _presented_key(connection)
+        if not key:
             raise NotAuthorizedException(
                 "send your API key as 'Authorization: Bearer <key>'", headers=CHALLENGE
             )
-        key = key.strip()
         cache: PrincipalCache = connection.app.state.principals
         principal = cache.get(key)
         if principal is None:
@@ -46,14 +47,38 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=principal.key_id)
 
 
-def rate_limit_identity(request: Any) -> str:
-    """Limit per authenticated key.
+def _presented_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    scheme, _, key = connection.headers.get("authorization", "").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" else ""
 
-    The limiter runs after authentication, so an invented key is refused (401) before
-    it could earn an allowance of its own; only real keys are counted, by their id.
+
+def rate_limit_identity(request: Request[Any, Any, Any]) -> str:
+    """Who a request counts against: its key once authenticated, else its address.
+
+    The per-key limiter runs after authentication, so an invented key is refused (401)
+    before it could earn an allowance of its own; only real keys are counted by id.
+    Requests the key check lets through unauthenticated (CORS preflights, OPTIONS)
+    count against the client's address.
     """
-    principal: Principal = request.user
-    return f"key:{principal.key_id}"
+    principal = request.scope.get("user")
+    if isinstance(principal, Principal):
+        return f"key:{principal.key_id}"
+    return f"address:{get_remote_address(request)}"
+
+
+def key_unchecked(request: Request[Any, Any, Any]) -> bool:
+    """Whether checking this request's key would cost a database lookup.
+
+    The limiter before authentication counts only these, per client address, so
+    invented keys cannot hammer the key table; a key this worker checked recently is
+    in its cache and costs nothing. (With PLACEMENT_KEY_CACHE_SECONDS=0 every request
+    counts.) Requests without a key are refused without a lookup and are not counted.
+    """
+    key = _presented_key(request)
+    if not key:
+        return False
+    cache: PrincipalCache = request.app.state.principals
+    return cache.get(key) is None
 
 
 def allow(*roles: Role) -> Guard:
@@ -62,6 +87,8 @@ def allow(*roles: Role) -> Guard:
     names = ", ".join(sorted(allowed))
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if connection.scope.get("method") == "OPTIONS":
+            return  # it names a path's methods, nothing more; it needs no key (nor role)
         principal: Principal = connection.user
         if principal.role not in allowed:
             raise PermissionDeniedException(

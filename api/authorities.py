@@ -13,6 +13,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from api.auth import ADMIN_ONLY, EVERYONE
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.examples import AUTHORITY, example_body
 from placement.fields import AuthorityCode, sent_fields
 from placement.models import Authority
 from placement.registry.authorities import AuthorityService
@@ -23,6 +24,8 @@ Longitude = Annotated[float, Meta(ge=-180, le=180)]
 
 
 class AuthorityCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A local housing authority in England, by its ONS code."""
+
     code: AuthorityCode
     name: Name
     region: Name
@@ -32,6 +35,8 @@ class AuthorityCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class AuthorityUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Change an authority: send only the fields that change (its code never does)."""
+
     name: Name | UnsetType = UNSET
     region: Name | UnsetType = UNSET
     group_name: Name | UnsetType | None = UNSET
@@ -40,6 +45,8 @@ class AuthorityUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=
 
 
 class AuthorityView(msgspec.Struct):
+    """A local housing authority, its region and (if any) its group of authorities."""
+
     code: str
     name: str
     region: str
@@ -87,7 +94,9 @@ class AuthorityController(Controller):
 
     @post(guards=[ADMIN_ONLY], summary="Register an authority")
     async def create_authority(
-        self, service: NamedDependency[AuthorityService], data: JSONBody[AuthorityCreate]
+        self,
+        service: NamedDependency[AuthorityService],
+        data: Annotated[AuthorityCreate, example_body("a metropolitan borough", AUTHORITY)],
     ) -> AuthorityView:
         return view(await service.create(msgspec.structs.asdict(data)))
 

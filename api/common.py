@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
-from litestar import Request
+from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
+from litestar.response.base import ASGIResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import paging
@@ -57,3 +58,18 @@ def provide(service: Callable[[AsyncSession, Principal, Runtime], Any]) -> Provi
         return service(db_session, principal, state.runtime)
 
     return Provide(build, sync_to_thread=False)
+
+
+class ApiResponse(Response[T]):
+    """A response that, for a 201, names the record made in `Location`: the path posted
+    to and the record's id (an authority's is its code)."""
+
+    def to_asgi_response(
+        self, app: Litestar | None, request: Request[Any, Any, Any], **kwargs: Any
+    ) -> ASGIResponse:
+        status = kwargs.get("status_code") or self.status_code
+        if status == 201 and "location" not in {name.lower() for name in self.headers}:
+            identity = getattr(self.content, "id", None) or getattr(self.content, "code", None)
+            if identity is not None:
+                self.headers["Location"] = f"{request.url.path.rstrip('/')}/{identity}"
+        return super().to_asgi_response(app, request, **kwargs)

@@ -9,6 +9,8 @@ from sqlalchemy import text
 
 
 class Health(msgspec.Struct):
+    """Whether the service is up and its database answers."""
+
     status: str
     database: str
 

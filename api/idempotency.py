@@ -16,6 +16,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.common import ApiResponse
 from placement.idempotency import Claim, First, Replay, once, request_hash
 from placement.security import Principal
 
@@ -48,7 +49,7 @@ class Idempotency:
         """`act`'s answer, or for a retry `replay`'s of the first one (marked replayed)."""
         outcome = await once(self.session, self.claim, self.status_code, act, replay)
         headers = {REPLAYED: "true"} if outcome.replayed else None
-        return Response(outcome.answer, status_code=outcome.status_code, headers=headers)
+        return ApiResponse(outcome.answer, status_code=outcome.status_code, headers=headers)
 
 
 async def _idempotency(

@@ -10,12 +10,13 @@ import msgspec
 from litestar import Controller, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 from msgspec import Meta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN_ONLY
 from api.common import Limit, Offset, Page, page_of
+from api.examples import KEY, example_body
 from placement import audit
 from placement.enums import Role
 from placement.errors import NotFound
@@ -25,6 +26,9 @@ from placement.security import Principal, create_api_key, list_keys, revoke_key
 
 
 class KeyCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A new API key: its role and the scope it acts in (an authority, a provider or a
+    region)."""
+
     name: Annotated[str, Meta(min_length=1, max_length=120)]
     role: Role
     authority_code: AuthorityCode | None = None
@@ -33,6 +37,8 @@ class KeyCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class KeyView(msgspec.Struct):
+    """An API key as listed: never the key itself, only its first characters."""
+
     id: uuid.UUID
     name: str
     role: Role
@@ -71,7 +77,7 @@ class KeyController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
-        data: JSONBody[KeyCreate],
+        data: Annotated[KeyCreate, example_body("an officer's key", KEY)],
     ) -> NewKey:
         row, plaintext = await create_api_key(db_session, **msgspec.structs.asdict(data))
         audit.record(db_session, principal, "create", "api_key", row.id, role=str(row.role))

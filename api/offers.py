@@ -30,16 +30,22 @@ from placement.offers import OfferService
 
 
 class OfferCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Hold a unit for a referral: it is checked against the same hard rules as a match."""
+
     referral_id: uuid.UUID
     unit_id: uuid.UUID
 
 
 class OfferDecline(msgspec.Struct, forbid_unknown_fields=True):
+    """Why the provider declines, from the fixed list, with an optional note."""
+
     reason: DeclineReason
     note: Annotated[str, Meta(max_length=500)] | None = None
 
 
 class OfferView(msgspec.Struct):
+    """An offer of a unit to a household, held until it is decided or expires."""
+
     id: uuid.UUID
     referral_id: uuid.UUID
     unit_id: uuid.UUID
@@ -52,10 +58,14 @@ class OfferView(msgspec.Struct):
 
 
 class OfferDetail(OfferView):
+    """An offer; the unit's provider also sees the household's needs (never a location)."""
+
     household_needs: HouseholdNeeds | None = None
 
 
 class Accepted(msgspec.Struct):
+    """An accepted offer and the placement it made."""
+
     offer: OfferView
     placement: PlacementView
 

@@ -25,6 +25,8 @@ from placement.placements import PlacementService
 
 
 class PlacementView(msgspec.Struct):
+    """A household living in a unit: since when, and (after move-out) the outcome."""
+
     id: uuid.UUID
     referral_id: uuid.UUID
     unit_id: uuid.UUID
@@ -36,6 +38,8 @@ class PlacementView(msgspec.Struct):
 
 
 class MoveOut(msgspec.Struct, forbid_unknown_fields=True):
+    """How the household moved on."""
+
     outcome: MoveOnOutcome
 
 

@@ -1,18 +1,20 @@
 """Every error as an RFC 9457 problem document that names the field and the rule.
 
-Shape: {"type", "title", "status", "detail", "errors": [{"field", "message", "source"}]}.
-Shape errors of the wire format (wrong type, missing field, unknown enum value) are 400;
+Shape (`Problem`): {"type", "title", "status", "detail", "instance", "errors": [{"field",
+"message", "source"}]}, the same for every error, so a client reads one shape. Shape
+errors of the wire format (wrong type, missing field, unknown enum value) are 400;
 well-formed input that breaks a domain rule is 422; scope and role 403/404; stale
 versions and races 409; oversized bodies 413.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
-from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import (
@@ -20,32 +22,153 @@ from litestar.plugins.problem_details import (
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from msgspec import Meta
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from placement.errors import DomainError
+from api.problem_types import PROBLEM_TYPES, type_uri
+from placement.errors import (
+    AuditUnavailable,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 
 log = logging.getLogger(__name__)
-TYPE_BASE = "https://placement.example/problems/"
+INTERNAL = "something went wrong on our side; it has been logged"
+PROBLEM_JSON = "application/problem+json"
+
+
+class Source(enum.StrEnum):
+    """Where in the request the value was."""
+
+    BODY = "body"
+    QUERY = "query"
+    PATH = "path"
+    HEADER = "header"
+
+
+class FieldError(msgspec.Struct):
+    """One thing wrong with the request: which value, and the rule it broke."""
+
+    field: Annotated[
+        str,
+        Meta(
+            description="the field, as a dotted path into the body (`household.members[0].age`), "
+            "or the name of the query parameter, path parameter or header; `body` for the "
+            "body as a whole",
+            examples=["bed_spaces"],
+        ),
+    ]
+    message: Annotated[
+        str,
+        Meta(description="the rule it broke", examples=["Expected `int`, got `str`"]),
+    ]
+    source: Annotated[Source, Meta(description="where in the request the value was")]
+
+
+class Problem(msgspec.Struct):
+    """An RFC 9457 problem document: every error the service returns has this shape."""
+
+    type: Annotated[
+        str,
+        Meta(
+            description="what kind of problem: a link to its explanation on this service",
+            examples=["/docs/problems#validation"],
+        ),
+    ]
+    title: Annotated[str, Meta(description="the kind, in words", examples=["Invalid request"])]
+    status: Annotated[int, Meta(description="the HTTP status", examples=[400])]
+    detail: Annotated[
+        str,
+        Meta(
+            description="what went wrong with this request",
+            examples=["bed_spaces: Expected `int`, got `str`"],
+        ),
+    ]
+    instance: Annotated[
+        str, Meta(description="the path of the request", examples=["/api/v1/units"])
+    ]
+    errors: Annotated[
+        list[FieldError],
+        Meta(description="each value at fault (empty when the problem is not about input)"),
+    ]
+
+
+class ProblemException(ProblemDetailsException):
+    """A problem, rendered as a `Problem` about the request it answers."""
+
+    def __init__(self, status: int, kind: str, detail: str, **extra: Any) -> None:
+        title = PROBLEM_TYPES[kind][0]
+        super().__init__(
+            status_code=status, title=title, detail=detail, type_=type_uri(kind), extra=extra
+        )
+
+    def to_response(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        extra = dict(self.extra) if isinstance(self.extra, dict) else {}
+        errors = [_with_source(error, request) for error in extra.pop("errors", [])]
+        field = extra.get("field")
+        if field and not errors:
+            errors = [_with_source({"field": field, "message": self.detail}, request)]
+        body = {
+            "type": self.type_,
+            "title": self.title,
+            "status": self.status_code,
+            "detail": self.detail,
+            "instance": request.url.path,
+            "errors": errors,
+            **extra,
+        }
+        return Response(
+            body, headers=self.headers, media_type=PROBLEM_JSON, status_code=self.status_code
+        )
+
+
+def _with_source(error: dict[str, Any], request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Domain errors name a field but not where it was: the request tells."""
+    if error.get("source"):
+        return error
+    field = str(error.get("field", ""))
+    if field in request.query_params:
+        source = Source.QUERY
+    elif field in request.path_params:
+        source = Source.PATH
+    elif field in request.headers:
+        source = Source.HEADER
+    else:
+        source = Source.BODY
+    return {**error, "source": str(source)}
+
+
 # msgspec reports a missing or unknown field against the object that holds it ("data" for
 # the body itself); the field meant is the one named in the message.
 _NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
 
 
-def _problem(
-    status: int, title: str, detail: str, slug: str, **extra: Any
-) -> ProblemDetailsException:
-    return ProblemDetailsException(
-        status_code=status,
-        title=title,
-        detail=detail,
-        type_=TYPE_BASE + slug,
-        extra=extra or None,
-    )
+DOMAIN_KINDS: dict[type[DomainError], str] = {
+    InvalidInput: "invalid-input",
+    NotFound: "not-found",
+    Forbidden: "forbidden",
+    Conflict: "conflict",
+    AuditUnavailable: "audit-unavailable",
+}
+HTTP_KINDS = {
+    400: "validation",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "too-large",
+    429: "too-many-requests",
+    503: "unavailable",
+}
 
 
-def from_domain(exc: DomainError) -> ProblemDetailsException:
-    slug = type(exc).__name__.lower()
-    return _problem(exc.status, exc.title, exc.detail, slug, **exc.extra)
+def from_domain(exc: DomainError) -> ProblemException:
+    kind = next((k for t, k in DOMAIN_KINDS.items() if isinstance(exc, t)), "validation")
+    return ProblemException(exc.status, kind, exc.detail, **exc.extra)
 
 
 def _field_of(item: dict[str, Any]) -> str:
@@ -65,7 +188,7 @@ def _message_of(item: dict[str, Any]) -> str:
     return message
 
 
-def from_validation(exc: ValidationException) -> ProblemDetailsException:
+def from_validation(exc: ValidationException) -> ProblemException:
     errors = [
         {
             "field": _field_of(item),
@@ -76,29 +199,38 @@ def from_validation(exc: ValidationException) -> ProblemDetailsException:
         if isinstance(item, dict)
     ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or str(exc.detail)
-    return _problem(400, "Invalid request", detail, "validation", errors=errors)
+    return ProblemException(400, "validation", detail, errors=errors)
 
 
-def from_http(exc: HTTPException) -> ProblemDetailsException:
-    title = HTTPStatus(exc.status_code).phrase
-    problem = _problem(exc.status_code, title, str(exc.detail), f"http-{exc.status_code}")
-    problem.headers = exc.headers
+def from_http(exc: HTTPException) -> ProblemException:
+    """Litestar's own refusals (401, 404, 405, 413, 429, a malformed body) as problems."""
+    if exc.status_code == 400:
+        # Litestar's 400s are about the request as a whole (such as an unreadable body).
+        rule = str(exc.detail)
+        error = {"field": "body", "message": rule, "source": "body"}
+        problem = ProblemException(400, "validation", f"body: {rule}", errors=[error])
+    else:
+        kind = HTTP_KINDS.get(exc.status_code, "internal")
+        problem = ProblemException(exc.status_code, kind, str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 429 and "RateLimit-Reset" in headers:
+        headers["Retry-After"] = headers["RateLimit-Reset"]
+    problem.headers = headers
     return problem
 
 
-def from_integrity(exc: IntegrityError) -> ProblemDetailsException:
+def from_integrity(exc: IntegrityError) -> ProblemException:
     """A constraint the database enforces was hit (usually a race); nothing was written."""
     log.info("integrity error: %s", exc.orig)
-    return _problem(
+    return ProblemException(
         409,
-        "Conflict",
+        "conflict",
         "the change conflicts with the current state of the "
         "record (another change won); fetch it again and retry",
-        "conflict",
     )
 
 
-def from_database(exc: DBAPIError) -> ProblemDetailsException:
+def from_database(exc: DBAPIError) -> ProblemException:
     """A database error that is not a constraint: a value it cannot store is the client's.
 
     SQLSTATE class 22 ("data exception") is a value PostgreSQL refuses, such as a NUL
@@ -108,25 +240,20 @@ def from_database(exc: DBAPIError) -> ProblemDetailsException:
     if sqlstate.startswith("22"):
         log.info("data exception %s: %s", sqlstate, exc.orig)
         rule = "holds a value the database cannot store (such as a NUL character)"
-        return _problem(
+        return ProblemException(
             400,
-            "Invalid request",
-            f"request: {rule}",
             "validation",
+            f"request: {rule}",
             errors=[{"field": "request", "message": rule, "source": "body"}],
         )
     log.error("database error", exc_info=exc)
-    return _problem(
-        500, "Internal error", "something went wrong on our side; it has been logged", "internal"
-    )
+    return ProblemException(500, "internal", INTERNAL)
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Last resort: log the cause, tell the client nothing internal."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _problem(
-        500, "Internal error", "something went wrong on our side; it has been logged", "internal"
-    ).to_response(request)
+    return ProblemException(500, "internal", INTERNAL).to_response(request)
 
 
 def problem_details_plugin() -> ProblemDetailsPlugin:

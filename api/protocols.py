@@ -14,6 +14,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from api.auth import ADMIN_ONLY, EVERYONE
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.examples import PROTOCOL, example_body
 from placement.enums import Funding, ProtocolKind
 from placement.fields import AuthorityCode, sent_fields
 from placement.models import Protocol
@@ -35,6 +36,9 @@ Period = Annotated[int, Meta(ge=1, le=3650)]
 
 
 class ProtocolCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A cross-border agreement: which authorities, who pays, from when, and how far
+    members may be out of balance."""
+
     name: Name
     kind: ProtocolKind
     funding: Funding
@@ -47,6 +51,8 @@ class ProtocolCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ProtocolUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change a protocol: send only the fields that change (its kind never does)."""
+
     name: Name | UnsetType = UNSET
     funding: Funding | UnsetType = UNSET
     members: Members | UnsetType = UNSET
@@ -58,6 +64,8 @@ class ProtocolUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ProtocolView(msgspec.Struct):
+    """A cross-border agreement between authorities."""
+
     id: uuid.UUID
     name: str
     kind: ProtocolKind
@@ -123,7 +131,9 @@ class ProtocolController(Controller):
 
     @post(guards=[ADMIN_ONLY], summary="Register a protocol")
     async def create_protocol(
-        self, service: NamedDependency[ProtocolService], data: JSONBody[ProtocolCreate]
+        self,
+        service: NamedDependency[ProtocolService],
+        data: Annotated[ProtocolCreate, example_body("a group protocol", PROTOCOL)],
     ) -> ProtocolView:
         return view(await service.create(msgspec.structs.asdict(data)))
 

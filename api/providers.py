@@ -14,6 +14,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from api.auth import ADMIN_ONLY, EVERYONE, REGISTRY_WRITERS
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.examples import PROVIDER, example_body
 from placement.enums import Specialism
 from placement.fields import sent_fields
 from placement.models import Provider
@@ -24,16 +25,22 @@ Specialisms = Annotated[list[Specialism], Meta(max_length=len(Specialism))]
 
 
 class ProviderCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """An organisation that runs safe-accommodation schemes."""
+
     name: Name
     specialisms: Specialisms = msgspec.field(default_factory=list)
 
 
 class ProviderUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change a provider: send only the fields that change."""
+
     name: Name | UnsetType = UNSET
     specialisms: Specialisms | UnsetType = UNSET
 
 
 class ProviderView(msgspec.Struct):
+    """An organisation that runs safe-accommodation schemes, with its specialisms."""
+
     id: uuid.UUID
     name: str
     specialisms: list[str]
@@ -78,7 +85,9 @@ class ProviderController(Controller):
 
     @post(guards=[ADMIN_ONLY], summary="Register a provider")
     async def create_provider(
-        self, service: NamedDependency[ProviderService], data: JSONBody[ProviderCreate]
+        self,
+        service: NamedDependency[ProviderService],
+        data: Annotated[ProviderCreate, example_body("a by-and-for provider", PROVIDER)],
     ) -> ProviderView:
         return view(
             await service.create({"name": data.name, "specialisms": _unique(data.specialisms)})

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.auth import OFFICERS
 from api.common import Limit, Offset, Page, page_of, provide
+from api.examples import REFERRAL, example_body
 from api.idempotency import Idempotency, provide_idempotency
 from placement.enums import ReferralStatus, RiskLevel
 from placement.households import Household
@@ -28,6 +30,8 @@ from placement.referrals import ReferralClose, ReferralCreate, ReferralService, 
 
 
 class ReferralSummary(msgspec.Struct):
+    """A referral as listed: the case, without its household."""
+
     id: uuid.UUID
     reference: str
     authority_code: str
@@ -43,6 +47,8 @@ class ReferralSummary(msgspec.Struct):
 
 
 class ReferralView(ReferralSummary):
+    """A referral with its household (reading it is audited)."""
+
     household: Household
 
 
@@ -68,8 +74,14 @@ class ReferralController(Controller):
         offset: Offset = 0,
         status: FromQuery[ReferralStatus | None] = None,
         risk_level: FromQuery[RiskLevel | None] = None,
+        reference: Annotated[
+            str | None,
+            QueryParameter(description="your own case reference, exactly", max_length=64),
+        ] = None,
     ) -> Page[ReferralSummary]:
-        page = await service.list(status=status, risk_level=risk_level, limit=limit, offset=offset)
+        page = await service.list(
+            status=status, risk_level=risk_level, reference=reference, limit=limit, offset=offset
+        )
         return page_of(page, summary)
 
     @get("/{referral_id:uuid}", summary="A referral with its household (audited)")
@@ -84,7 +96,7 @@ class ReferralController(Controller):
         self,
         service: NamedDependency[ReferralService],
         idempotency: NamedDependency[Idempotency],
-        data: JSONBody[ReferralCreate],
+        data: Annotated[ReferralCreate, example_body("a mother and her son", REFERRAL)],
     ) -> Response[ReferralView]:
         async def create() -> First[ReferralView]:
             referral = await service.create(data)

@@ -14,6 +14,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from api.auth import REGISTRY_READERS, REGISTRY_WRITERS
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.examples import REHOUSING, example_body
 from api.schemes import Address, Cost, Latitude, Longitude, Name, Postcode
 from placement.enums import PerpetratorCondition, RehousingStatus, RiskLevel
 from placement.fields import AuthorityCode, sent_fields
@@ -25,6 +26,8 @@ BedSpaces = Annotated[int, Meta(ge=1, le=20)]
 
 
 class RehousingCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A place a perpetrator can be rehoused in, so the survivor can stay at home."""
+
     authority_code: AuthorityCode
     name: Name
     address: Address
@@ -41,6 +44,8 @@ class RehousingCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RehousingUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change a rehousing option: send only the fields that change."""
+
     authority_code: AuthorityCode | UnsetType = UNSET
     name: Name | UnsetType = UNSET
     address: Address | UnsetType = UNSET
@@ -56,6 +61,8 @@ class RehousingUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RehousingView(msgspec.Struct):
+    """A rehousing option as seen by officers: area and features, never the address."""
+
     id: uuid.UUID
     provider_id: uuid.UUID | None
     authority_code: str
@@ -74,6 +81,8 @@ class RehousingView(msgspec.Struct):
 
 
 class RehousingLocation(msgspec.Struct):
+    """Where a rehousing option is: for its own provider only (reading it is audited)."""
+
     option_id: uuid.UUID
     address: str
     postcode: str
@@ -133,7 +142,9 @@ class RehousingController(Controller):
 
     @post(guards=[REGISTRY_WRITERS], summary="Register a rehousing option")
     async def create_option(
-        self, service: NamedDependency[RehousingService], data: JSONBody[RehousingCreate]
+        self,
+        service: NamedDependency[RehousingService],
+        data: Annotated[RehousingCreate, example_body("a bed for a perpetrator", REHOUSING)],
     ) -> RehousingView:
         return view(await service.create(_conditions(msgspec.structs.asdict(data))))
 

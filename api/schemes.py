@@ -19,6 +19,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from api.auth import REGISTRY_READERS, REGISTRY_WRITERS
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.examples import SCHEME, example_body
 from placement.enums import GenderPolicy, RiskLevel, SchemeType, Support
 from placement.fields import AuthorityCode, sent_fields
 from placement.models import Scheme
@@ -37,6 +38,9 @@ Cost = Annotated[float, Meta(ge=0, le=100_000, description="weekly cost in pound
 
 
 class SchemeCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A refuge or other safe accommodation: its address is stored encrypted and never
+    shown in lists."""
+
     provider_id: uuid.UUID
     authority_code: AuthorityCode
     name: Name
@@ -56,6 +60,8 @@ class SchemeCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SchemeUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change a scheme: send only the fields that change (its provider never does)."""
+
     authority_code: AuthorityCode | UnsetType = UNSET
     name: Name | UnsetType = UNSET
     scheme_type: SchemeType | UnsetType = UNSET
@@ -74,6 +80,9 @@ class SchemeUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SchemeView(msgspec.Struct):
+    """A scheme as anyone allowed to see it sees it: type, policy, authority and postcode
+    district; no address."""
+
     id: uuid.UUID
     provider_id: uuid.UUID
     authority_code: str
@@ -163,7 +172,9 @@ class SchemeController(Controller):
 
     @post(guards=[REGISTRY_WRITERS], summary="Register a scheme")
     async def create_scheme(
-        self, service: NamedDependency[SchemeService], data: JSONBody[SchemeCreate]
+        self,
+        service: NamedDependency[SchemeService],
+        data: Annotated[SchemeCreate, example_body("a women-only refuge", SCHEME)],
     ) -> SchemeView:
         return view(await service.create(_normalise(msgspec.structs.asdict(data))))
 

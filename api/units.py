@@ -9,11 +9,12 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from msgspec import UNSET, Meta, UnsetType
 
 from api.auth import REGISTRY_READERS, REGISTRY_WRITERS
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
+from api.examples import UNIT, UNIT_CHANGE, example_body
 from placement.enums import AccessFeature, SchemeType, UnitStatus
 from placement.fields import sent_fields
 from placement.models import Unit
@@ -28,6 +29,8 @@ Version = Annotated[int, Meta(ge=1, le=2_147_483_647, description="the version y
 
 
 class UnitCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A room, flat or house in a scheme, with the space it offers."""
+
     scheme_id: uuid.UUID
     label: Label
     bedrooms: Bedrooms
@@ -39,6 +42,8 @@ class UnitCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class UnitUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change a unit: send the version you read and only the fields that change."""
+
     version: Version
     label: Label | UnsetType = UNSET
     bedrooms: Bedrooms | UnsetType = UNSET
@@ -137,7 +142,9 @@ class UnitController(Controller):
 
     @post(guards=[REGISTRY_WRITERS], summary="Add a unit to a scheme")
     async def create_unit(
-        self, service: NamedDependency[UnitService], data: JSONBody[UnitCreate]
+        self,
+        service: NamedDependency[UnitService],
+        data: Annotated[UnitCreate, example_body("a two-bedroom flat", UNIT)],
     ) -> UnitView:
         fields = _features(msgspec.structs.asdict(data))
         if fields["available_from"] is None:
@@ -153,7 +160,7 @@ class UnitController(Controller):
         self,
         service: NamedDependency[UnitService],
         unit_id: FromPath[uuid.UUID],
-        data: JSONBody[UnitUpdate],
+        data: Annotated[UnitUpdate, example_body("take a unit out of service", UNIT_CHANGE)],
     ) -> UnitView:
         changes = _features(sent_fields(data))
         del changes["version"]

@@ -18,6 +18,8 @@ class GenderPolicy(StrEnum):
 
 
 class Gender(StrEnum):
+    """A household member's gender, as the household gives it."""
+
     FEMALE = "female"
     MALE = "male"
     NON_BINARY = "non_binary"
@@ -44,12 +46,16 @@ class AccessFeature(StrEnum):
 
 
 class Support(StrEnum):
+    """Support a household needs and a scheme offers."""
+
     SUBSTANCE_USE = "substance_use"
     MENTAL_HEALTH = "mental_health"
     COMPLEX_NEEDS = "complex_needs"
 
 
 class Specialism(StrEnum):
+    """What a provider specialises in (by-and-for services, LGBTQ+, Deaf BSL users, ...)."""
+
     BY_AND_FOR = "by_and_for"
     LGBTQ = "lgbtq"
     DEAF_BSL = "deaf_bsl"
@@ -70,6 +76,9 @@ class SchemeType(StrEnum):
 
 
 class PerpetratorCondition(StrEnum):
+    """A legal condition on the perpetrator a rehousing option can work with (DVPN, DVPO,
+    bail, ...)."""
+
     DVPN = "dvpn"
     DVPO = "dvpo"
     BAIL = "bail"

@@ -126,7 +126,17 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     if demo:
         _prepare_demo(settings)
     click.echo(f"serving on http://{host}:{port} (docs: http://{host}:{port}/schema)", err=True)
-    uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    # No `server` banner: it tells an attacker what to try. Behind a TLS proxy on this
+    # host, uvicorn trusts its X-Forwarded-For/-Proto (FORWARDED_ALLOW_IPS widens that).
+    uvicorn.run(
+        "api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        server_header=False,
+        proxy_headers=True,
+    )
 
 
 def _prepare_demo(settings: Settings) -> None:

@@ -27,6 +27,11 @@ def _int_env(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _list_env(name: str) -> tuple[str, ...]:
+    """A comma-separated list; empty when unset."""
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration.
@@ -41,6 +46,8 @@ class Settings:
     | PLACEMENT_OFFER_HOLD_HOURS | 4 | how long an offer holds a unit |
     | PLACEMENT_MATCH_WEIGHTS | {} | JSON object overriding `optimiser.Weights` fields |
     | PLACEMENT_KEY_CACHE_SECONDS | 5 | how long a worker trusts a key it has checked (0: never) |
+    | PLACEMENT_UNKNOWN_KEY_RATE_LIMIT_PER_MINUTE | 60 | unchecked keys per minute per address |
+    | PLACEMENT_CORS_ORIGINS | (none) | comma-separated origins browsers may call from |
     """
 
     data_dir: Path
@@ -51,6 +58,11 @@ class Settings:
     offer_hold_hours: int = 4
     key_cache_seconds: int = 5
     match_weights_json: str = "{}"
+    # Requests with a key this worker has not yet checked, per client address: invented
+    # keys are refused (401) after a key lookup, and this bounds those lookups.
+    unknown_key_rate_limit_per_minute: int = 60
+    # Off by default: the API is for servers; name the origins of browser apps to allow.
+    cors_origins: tuple[str, ...] = ()
 
     def match_weights(self) -> optimiser.Weights:
         """The matcher's weights: documented defaults, overridden field by field.
@@ -89,6 +101,10 @@ class Settings:
             offer_hold_hours=_int_env("PLACEMENT_OFFER_HOLD_HOURS", 4),
             key_cache_seconds=_int_env("PLACEMENT_KEY_CACHE_SECONDS", 5),
             match_weights_json=os.environ.get("PLACEMENT_MATCH_WEIGHTS") or "{}",
+            unknown_key_rate_limit_per_minute=_int_env(
+                "PLACEMENT_UNKNOWN_KEY_RATE_LIMIT_PER_MINUTE", 60
+            ),
+            cors_origins=_list_env("PLACEMENT_CORS_ORIGINS"),
         )
 
 

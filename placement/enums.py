@@ -49,6 +49,9 @@ __all__ = [
 
 
 class UnitStatus(StrEnum):
+    """Where a unit is in its cycle: available, held by an offer, occupied, or out of
+    service."""
+
     AVAILABLE = "available"
     HELD = "held"
     OCCUPIED = "occupied"
@@ -56,6 +59,8 @@ class UnitStatus(StrEnum):
 
 
 class ProtocolKind(StrEnum):
+    """A group protocol among several authorities, or a reciprocal one between two."""
+
     GROUP = "group"
     RECIPROCAL = "reciprocal"
 
@@ -69,12 +74,16 @@ class Funding(StrEnum):
 
 
 class RehousingStatus(StrEnum):
+    """Whether a rehousing option can take someone."""
+
     AVAILABLE = "available"
     OCCUPIED = "occupied"
     OUT_OF_SERVICE = "out_of_service"
 
 
 class ReferralStatus(StrEnum):
+    """Open (being matched), placed, or closed."""
+
     OPEN = "open"
     PLACED = "placed"
     CLOSED = "closed"
@@ -90,6 +99,8 @@ class AllocationScope(StrEnum):
 
 
 class OfferStatus(StrEnum):
+    """Where an offer stands."""
+
     LIVE = "live"
     ACCEPTED = "accepted"
     DECLINED = "declined"

@@ -39,23 +39,31 @@ AccessNeeds = Annotated[list[AccessFeature], Meta(max_length=4)]
 
 
 class Place(msgspec.Struct, forbid_unknown_fields=True):
+    """A point, such as the household's home."""
+
     latitude: UKLatitude
     longitude: UKLongitude
 
 
 class School(msgspec.Struct, forbid_unknown_fields=True):
+    """A child's school, so a placement can keep the child within reach of it."""
+
     latitude: UKLatitude
     longitude: UKLongitude
     district: Annotated[str, Meta(max_length=5)] | None = None
 
 
 class NamedPlace(msgspec.Struct, forbid_unknown_fields=True):
+    """A place the household wants to stay near, with a label of their own."""
+
     latitude: UKLatitude
     longitude: UKLongitude
     label: Label
 
 
 class PerpetratorLocation(msgspec.Struct, forbid_unknown_fields=True):
+    """A place the perpetrator is known to be, and how far to keep the household from it."""
+
     latitude: UKLatitude
     longitude: UKLongitude
     radius_km: Radius
@@ -81,6 +89,9 @@ Specialisms = Annotated[list[Specialism], Meta(max_length=6)]
 
 
 class Household(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Who is referred and what they need: members (age and gender, never a name), needs,
+    and every place tied to them. Encrypted at rest; every read is audited."""
+
     members: Members
     nrpf: bool = False
     pets: bool = False

@@ -49,6 +49,8 @@ PerpetratorRef = Annotated[str, Meta(pattern=r"^[A-Za-z0-9/_-]{1,64}$")]
 
 
 class ReferralCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A household referred for safe accommodation, under a pseudonymous reference only."""
+
     reference: Reference
     risk_level: RiskLevel
     marac: bool = False
@@ -67,6 +69,8 @@ class ReferralUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class ReferralClose(msgspec.Struct, forbid_unknown_fields=True):
+    """Close a referral, saying why."""
+
     reason: Annotated[str, Meta(min_length=1, max_length=200)]
 
 
@@ -106,9 +110,18 @@ class ReferralService:
         return stmt.where(Referral.authority_code == self.principal.authority_code)
 
     async def list(
-        self, *, status: str | None, risk_level: str | None, limit: int, offset: int
+        self,
+        *,
+        status: str | None,
+        risk_level: str | None,
+        limit: int,
+        offset: int,
+        reference: str | None = None,
     ) -> Page[Referral]:
+        """The caller's referrals; `reference` finds a case by the officer's own reference."""
         stmt = self.visible(select(Referral))
+        if reference is not None:
+            stmt = stmt.where(Referral.reference == reference)
         if status:
             stmt = stmt.where(Referral.status == status)
         if risk_level:

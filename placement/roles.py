@@ -10,6 +10,8 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
+    """What a key may do: admin, housing officer, integration, provider or commissioner."""
+
     ADMIN = "admin"
     HOUSING_OFFICER = "housing_officer"
     INTEGRATION = "integration"

@@ -114,6 +114,7 @@ def settings_for(database_url: str, directory: Path) -> Settings:
         database_url=normalise_database_url(database_url),
         secret_key=TEST_SECRET,
         rate_limit_per_minute=100_000,
+        unknown_key_rate_limit_per_minute=100_000,
     )
 
 

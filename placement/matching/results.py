@@ -35,6 +35,8 @@ class Area(msgspec.Struct):
 
 
 class MatchOption(msgspec.Struct):
+    """A unit the household could have: its score, the score's parts and why."""
+
     unit_id: str
     score: float
     parts: dict[str, float]
@@ -43,6 +45,8 @@ class MatchOption(msgspec.Struct):
 
 
 class Miss(msgspec.Struct):
+    """A unit that came close, and the rules that ruled it out."""
+
     unit_id: str
     reasons: list[str]
     explanation: str
@@ -50,6 +54,9 @@ class Miss(msgspec.Struct):
 
 
 class Matches(msgspec.Struct):
+    """Every available unit checked for a referral: the feasible ones ranked, the rest
+    counted by reason."""
+
     referral_id: uuid.UUID
     checked: int
     feasible: int
@@ -60,6 +67,8 @@ class Matches(msgspec.Struct):
 
 
 class PerpetratorOption(msgspec.Struct):
+    """A rehousing option for the perpetrator, far enough from the household's places."""
+
     option_id: str
     score: float
     parts: dict[str, float]
@@ -67,6 +76,8 @@ class PerpetratorOption(msgspec.Struct):
 
 
 class PerpetratorOptions(msgspec.Struct):
+    """Rehousing options for the perpetrator instead, ranked, the rest counted by reason."""
+
     referral_id: uuid.UUID
     checked: int
     options: list[PerpetratorOption]
@@ -119,6 +130,9 @@ class Unplaced(msgspec.Struct):
 
 
 class Proposal(msgspec.Struct):
+    """What a joint allocation proposes for one case: a unit, a perpetrator move, or
+    nothing."""
+
     referral_id: str
     kind: str
     """`unit` (the household moves), `perpetrator_move`, or `unplaced`."""
@@ -143,6 +157,9 @@ class PartnerCases(msgspec.Struct):
 
 
 class Allocation(msgspec.Struct):
+    """A joint allocation run: what it proposes for your cases and how good the solution
+    is; it books nothing."""
+
     run_id: uuid.UUID
     """The run's own id: its audit event's, and what a retry of the same request returns."""
     scope: AllocationScope

@@ -1,0 +1,40 @@
+"""Headers every response carries, errors included: caching, sniffing, framing, referrers.
+
+Set in a `before_send` hook, the last thing before the ASGI server, so they also reach
+responses no handler made: 401 from the key check, 404 for unknown paths, 405, 429.
+"""
+
+from __future__ import annotations
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
+
+# The API returns JSON only: nothing may load, run or frame it.
+API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# The docs pages (Scalar, Swagger UI) run scripts and styles, their own and the renderer's;
+# Swagger UI starts from an inline script holding the document.
+DOCS_POLICY = (
+    "default-src 'none'; "
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://cdn.jsdelivr.net; "
+    "font-src 'self' data: https://cdn.jsdelivr.net https://fonts.scalar.com; "
+    "connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+DOCS_PREFIX = "/schema"
+API_PREFIX = "/api/"
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """Add the headers to the start of every HTTP response."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    path: str = scope.get("path", "")
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Content-Security-Policy"] = DOCS_POLICY if path.startswith(DOCS_PREFIX) else API_POLICY
+    if path.startswith(API_PREFIX):
+        # Responses name households and addresses: no cache, shared or private, keeps them.
+        headers["Cache-Control"] = "no-store"
