@@ -41,6 +41,7 @@ class Settings:
     | PLACEMENT_OFFER_HOLD_HOURS | 4 | how long an offer holds a unit |
     | PLACEMENT_MATCH_WEIGHTS | {} | JSON object overriding `optimiser.Weights` fields |
     | PLACEMENT_KEY_CACHE_SECONDS | 5 | how long a worker trusts a key it has checked (0: never) |
+    | PLACEMENT_SELF_CONTAINED_TYPES | see optimiser | types that get the bedroom standard |
     """
 
     data_dir: Path
@@ -51,6 +52,8 @@ class Settings:
     offer_hold_hours: int = 4
     key_cache_seconds: int = 5
     match_weights_json: str = "{}"
+    self_contained_types_csv: str | None = None
+    """Comma-separated scheme types; None: the optimiser's documented default."""
 
     def match_weights(self) -> optimiser.Weights:
         """The matcher's weights: documented defaults, overridden field by field.
@@ -69,6 +72,27 @@ class Settings:
         except (ValueError, TypeError) as exc:
             raise SystemExit(f"PLACEMENT_MATCH_WEIGHTS is not valid: {exc}") from exc
         return weights
+
+    def self_contained_types(self) -> frozenset[str]:
+        """Scheme types whose units are homes of the household's own, where the bedroom
+        standard applies; the others (refuges, shared houses) are matched on bed spaces.
+
+        A commissioner whose area counts, say, specialist safe accommodation as
+        self-contained flats sets `PLACEMENT_SELF_CONTAINED_TYPES` (an empty value: none).
+        """
+        from optimiser.composition import SELF_CONTAINED_TYPES
+        from optimiser.enums import SchemeType
+
+        if self.self_contained_types_csv is None:
+            return SELF_CONTAINED_TYPES
+        named = {t.strip() for t in self.self_contained_types_csv.split(",") if t.strip()}
+        unknown = sorted(named - set(SchemeType))
+        if unknown:
+            raise SystemExit(
+                f"PLACEMENT_SELF_CONTAINED_TYPES names unknown scheme types {unknown}; "
+                f"choose from {sorted(SchemeType)}"
+            )
+        return frozenset(named)
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,6 +113,7 @@ class Settings:
             offer_hold_hours=_int_env("PLACEMENT_OFFER_HOLD_HOURS", 4),
             key_cache_seconds=_int_env("PLACEMENT_KEY_CACHE_SECONDS", 5),
             match_weights_json=os.environ.get("PLACEMENT_MATCH_WEIGHTS") or "{}",
+            self_contained_types_csv=os.environ.get("PLACEMENT_SELF_CONTAINED_TYPES"),
         )
 
 

@@ -66,10 +66,14 @@ def household(
 
 
 def unit(
-    row: Unit, scheme: Scheme, specialisms: list[str], location: optimiser.Point
+    row: Unit,
+    scheme: Scheme,
+    specialisms: list[str],
+    location: optimiser.Point,
+    self_contained_types: frozenset[str],
 ) -> optimiser.Unit:
     """A unit with its scheme's policy and its provider's specialisms; `location` is the
-    scheme's decrypted point."""
+    scheme's decrypted point; the bedroom standard applies to `self_contained_types`."""
     return optimiser.Unit(
         id=str(row.id),
         scheme_id=str(scheme.id),
@@ -80,6 +84,7 @@ def unit(
         bed_spaces=row.bed_spaces,
         available_from=row.available_from,
         scheme_type=str(scheme.scheme_type),
+        self_contained=scheme.scheme_type in self_contained_types,
         cots=row.cots,
         access_features=frozenset(row.access_features),
         gender_policy=str(scheme.gender_policy),
