@@ -183,7 +183,7 @@ def unit_calls(actors: Actors, who: str) -> list[Call]:
         Call("list", "GET", base),
         Call("get", "GET", f"{base}/{target}"),
         Call("create", "POST", base, unit_body(scheme, label="Room 2")),
-        Call("update", "PATCH", f"{base}/{target}", {"version": 1, "status": "held"}),
+        Call("update", "PATCH", f"{base}/{target}", {"version": 1, "label": "Room 3"}),
         Call("retire", "DELETE", f"{base}/{target}"),
     ]
 
