@@ -191,12 +191,20 @@ def list_keys_command(show_all: bool) -> None:
 def revoke_command(key_id: uuid.UUID) -> None:
     """Revoke the key KEY_ID (an id from `keys list`); a revoked key stays revoked.
 
-    Running servers refuse it within their PLACEMENT_KEY_CACHE_SECONDS.
+    Running servers refuse it within their PLACEMENT_KEY_CACHE_SECONDS. Unlike the API,
+    this may revoke the last admin key (it warns): `keys create --role admin` is the way
+    back in.
     """
     settings = Settings.from_env()
-    row, revoked = _run(lambda: _revoke(settings, key_id))
+    row, revoked, admins_left = _run(lambda: _revoke(settings, key_id))
     if revoked:
         click.echo(f"revoked key {key_id} ({row.name})", err=True)
+        if admins_left == 0:
+            click.echo(
+                "warning: no admin key works now; create one with "
+                "`placement keys create --role admin`",
+                err=True,
+            )
     else:
         click.echo(f"key {key_id} ({row.name}) was already revoked; nothing changed", err=True)
 
@@ -259,18 +267,20 @@ def _key_fields(row: ApiKey) -> list[str]:
     return [str(row.id), row.name, str(row.role), scope, row.key_prefix, created, revoked]
 
 
-async def _revoke(settings: Settings, key_id: uuid.UUID) -> tuple[ApiKey, bool]:
-    """Revoke as the API does: audited only by the call that revoked (see `revoke_key`)."""
+async def _revoke(settings: Settings, key_id: uuid.UUID) -> tuple[ApiKey, bool, int]:
+    """Revoke as the API does: audited only by the call that revoked (see `revoke_key`),
+    but the last admin key too (the recovery path); also says how many admin keys work."""
     from placement import audit
-    from placement.security import SYSTEM, revoke_key
+    from placement.security import SYSTEM, live_admin_keys, revoke_key
 
     async with _session(settings) as session:
-        row, revoked = await revoke_key(session, key_id)
+        row, revoked = await revoke_key(session, key_id, keep_an_admin=False)
         if row is None:
             raise NotFound("api_key", key_id)
         if revoked:
             audit.record(session, SYSTEM, "revoke", "api_key", key_id)
-    return row, revoked
+        admins_left = len(await live_admin_keys(session))
+    return row, revoked, admins_left
 
 
 async def _count_keys(settings: Settings) -> int:

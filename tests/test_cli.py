@@ -270,6 +270,7 @@ def test_keys_revoke_shuts_the_key_out_and_is_audited_once(migrated_settings: Se
     first = run_on(migrated_settings, "keys", "revoke", key_id)
     assert first.exit_code == 0, first.output
     assert f"revoked key {key_id}" in first.stderr
+    assert "warning: no admin key works now" in first.stderr  # it was the only one
     # A fresh app: the one above may trust the key for PLACEMENT_KEY_CACHE_SECONDS.
     with app_client(migrated_settings) as client:
         assert client.get(f"{API}/keys", headers=bearer(key)).status_code == 401
