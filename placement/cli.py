@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEV_KEY_FILE = "dev-admin.key"
-SCALES = ("demo", "region", "national")
+SCALES = ("reference", "demo", "region", "national")
 KEY_PAGE = 500
 
 
@@ -76,7 +76,8 @@ def migrate_command() -> None:
     type=click.Choice(SCALES),
     default="demo",
     show_default=True,
-    help="demo: Greater Manchester; region: North West and West Midlands; "
+    help="reference: the ONS list of English authorities only, no demo data; "
+    "demo: Greater Manchester; region: North West and West Midlands; "
     "national: all of England (about 10,000 units)",
 )
 @click.option(
@@ -88,12 +89,18 @@ def migrate_command() -> None:
     help="random seed; the same seed gives the same data",
 )
 def seed(scale: str, seed_value: int) -> None:
-    """Load realistic synthetic data on real English geography (migrates first)."""
-    from fixtures.seeding import seed_database
+    """Load realistic synthetic data on real English geography (migrates first); with
+    `--scale reference`, only the real authorities."""
     from placement.db import migrate
 
     settings = Settings.from_env()
     migrate(settings.database_url)
+    if scale == "reference":
+        added = _run(lambda: _load_reference(settings))
+        click.echo(f"Loaded {added} authorities from the ONS list (no demo data).", err=True)
+        return
+    from fixtures.seeding import seed_database
+
     report = asyncio.run(seed_database(settings, scale, seed_value))
     click.echo(str(report), err=True)
 
@@ -123,6 +130,9 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     migrate(settings.database_url)
     if demo:
         _prepare_demo(settings)
+    elif _run(lambda: _count_authorities(settings)) == 0:
+        added = _run(lambda: _load_reference(settings))
+        click.echo(f"An empty database: loaded {added} authorities from the ONS list.", err=True)
     click.echo(f"serving on http://{host}:{port} (docs: http://{host}:{port}/schema)", err=True)
     uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, log_level="info")
 
@@ -281,6 +291,23 @@ async def _revoke(settings: Settings, key_id: uuid.UUID) -> tuple[ApiKey, bool, 
             audit.record(session, SYSTEM, "revoke", "api_key", key_id)
         admins_left = len(await live_admin_keys(session))
     return row, revoked, admins_left
+
+
+async def _load_reference(settings: Settings) -> int:
+    from placement.registry.authorities import load_reference_authorities
+    from placement.security import SYSTEM
+
+    async with _session(settings) as session:
+        return await load_reference_authorities(session, SYSTEM)
+
+
+async def _count_authorities(settings: Settings) -> int:
+    from sqlalchemy import func, select
+
+    from placement.models import Authority
+
+    async with _session(settings) as session:
+        return int(await session.scalar(select(func.count()).select_from(Authority)) or 0)
 
 
 async def _count_keys(settings: Settings) -> int:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from placement import audit
 from placement.errors import Conflict, InvalidInput
 from placement.geography import ENGLISH_REGIONS, local_authorities, within_authority
 from placement.models import Authority
 from placement.paging import Page
 from placement.registry.base import RegistryService, active_only
+from placement.security import Principal
 
 
 class AuthorityService(RegistryService[Authority]):
@@ -86,3 +89,29 @@ class AuthorityService(RegistryService[Authority]):
             raise InvalidInput(
                 "latitude", f"the point ({latitude}, {longitude}) is not in {official.name}"
             )
+
+
+async def load_reference_authorities(session: AsyncSession, principal: Principal) -> int:
+    """Add every authority of the ONS list not yet present; returns how many were added.
+
+    Reference data, needed before anything else can be registered, so a new database
+    gets it from `placement seed --scale reference` or a first `placement serve`.
+    Authorities already present are left as an admin set them.
+    """
+    present = set(await session.scalars(select(Authority.code)))
+    missing = [a for code, a in sorted(local_authorities().items()) if code not in present]
+    session.add_all(
+        Authority(
+            code=a.code,
+            name=a.name,
+            region=a.region,
+            group_name=a.group_name,
+            latitude=a.latitude,
+            longitude=a.longitude,
+        )
+        for a in missing
+    )
+    await session.flush()
+    if missing:
+        audit.record(session, principal, "load", "authority", None, count=len(missing))
+    return len(missing)
