@@ -163,7 +163,8 @@ def test_seeded_units_are_only_in_states_the_service_reaches(migrated_settings: 
 
     def work(conn: Connection) -> tuple[list[Any], dict[str, int], int, set[str]]:
         wrong = list(conn.execute(DISAGREEING))
-        statuses = dict(conn.execute(select(Unit.status, func.count()).group_by(Unit.status)).all())
+        rows = conn.execute(select(Unit.status, func.count()).group_by(Unit.status)).all()
+        statuses = {str(status): int(count) for status, count in rows}
         occupied_units = {
             uid for (uid,) in conn.execute(select(Unit.id).where(Unit.status == "occupied"))
         }
