@@ -196,7 +196,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
                     settings=settings,
                     cipher=cipher,
                     reads=ReadAudit(async_sessionmaker(audit_engine)),
-                    index=RegistryIndex(cipher),
+                    index=RegistryIndex(cipher, settings.self_contained_types()),
                     weights=settings.match_weights(),
                 ),
             }

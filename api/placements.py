@@ -30,7 +30,8 @@ class PlacementView(msgspec.Struct):
     id: uuid.UUID
     referral_id: uuid.UUID
     unit_id: uuid.UUID
-    offer_id: uuid.UUID
+    offer_id: uuid.UUID | None
+    """Empty for a placement the provider recorded itself (not through an offer)."""
     moved_in_at: datetime
     moved_out_at: datetime | None
     move_on_outcome: str | None

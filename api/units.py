@@ -9,13 +9,15 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import UNSET, Meta, UnsetType
 
-from api.auth import REGISTRY_READERS, REGISTRY_WRITERS
+from api.auth import PROVIDERS, REGISTRY_READERS, REGISTRY_WRITERS
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
 from api.examples import UNIT, UNIT_CHANGE, example_body
-from placement.enums import AccessFeature, SchemeType, UnitStatus
+from api.placements import PlacementView, placement_view
+from placement.direct_placements import DirectPlacement, DirectPlacementService
+from placement.enums import AccessFeature, OutOfServiceReason, SchemeType, UnitStatus
 from placement.fields import sent_fields
 from placement.models import Unit
 from placement.registry.units import UnitService
@@ -38,6 +40,11 @@ class UnitCreate(msgspec.Struct, forbid_unknown_fields=True):
     cots: Cots = 0
     access_features: Features = msgspec.field(default_factory=list)
     status: UnitStatus = UnitStatus.AVAILABLE
+    """available or out_of_service: offers and placements make a unit held or occupied."""
+    out_of_service_reason: OutOfServiceReason | None = None
+    """Required with out_of_service."""
+    expected_back_on: date | None = None
+    """When an out-of-service unit is expected back (not in the past), if known."""
     available_from: date | None = None
 
 
@@ -51,6 +58,8 @@ class UnitUpdate(msgspec.Struct, forbid_unknown_fields=True):
     cots: Cots | UnsetType = UNSET
     access_features: Features | UnsetType = UNSET
     status: UnitStatus | UnsetType = UNSET
+    out_of_service_reason: OutOfServiceReason | UnsetType | None = UNSET
+    expected_back_on: date | UnsetType | None = UNSET
     available_from: date | UnsetType = UNSET
 
 
@@ -68,6 +77,8 @@ class UnitView(msgspec.Struct):
     cots: int
     access_features: list[str]
     status: UnitStatus
+    out_of_service_reason: OutOfServiceReason | None
+    expected_back_on: date | None
     available_from: date
     version: int
     updated_at: datetime
@@ -87,6 +98,8 @@ def view(unit: Unit) -> UnitView:
         cots=unit.cots,
         access_features=list(unit.access_features),
         status=unit.status,
+        out_of_service_reason=unit.out_of_service_reason,
+        expected_back_on=unit.expected_back_on,
         available_from=unit.available_from,
         version=unit.version,
         updated_at=unit.updated_at,
@@ -103,7 +116,10 @@ def _features(fields: dict[str, object]) -> dict[str, object]:
 class UnitController(Controller):
     path = "/units"
     tags = ["units"]
-    dependencies = {"service": provide(UnitService)}
+    dependencies = {
+        "service": provide(UnitService),
+        "direct": provide(DirectPlacementService),
+    }
 
     @get(guards=[REGISTRY_READERS], summary="List units (providers: their own)")
     async def list_units(
@@ -171,3 +187,18 @@ class UnitController(Controller):
         self, service: NamedDependency[UnitService], unit_id: FromPath[uuid.UUID]
     ) -> UnitView:
         return view(await service.retire(unit_id))
+
+    @post(
+        "/{unit_id:uuid}/direct-placements",
+        guards=[PROVIDERS],
+        summary="Record a household you placed yourself, not through an offer",
+        description="The unit must be available; it becomes occupied. The household is "
+        "kept as a placed referral of the authority it came from, for the reports.",
+    )
+    async def record_direct_placement(
+        self,
+        direct: NamedDependency[DirectPlacementService],
+        unit_id: FromPath[uuid.UUID],
+        data: JSONBody[DirectPlacement],
+    ) -> PlacementView:
+        return placement_view(await direct.record(unit_id, data))

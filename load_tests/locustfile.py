@@ -148,11 +148,15 @@ class ProviderUser(FastHttpUser):
         ).json()
         if unit["status"] not in ("available", "out_of_service"):
             return
-        status = "out_of_service" if unit["status"] == "available" else "available"
+        change = (
+            {"status": "out_of_service", "out_of_service_reason": "repairs"}
+            if unit["status"] == "available"
+            else {"status": "available"}
+        )
         with self.client.patch(
             f"/api/v1/units/{unit_id}",
             headers=self.headers,
-            json={"version": unit["version"], "status": status},
+            json={"version": unit["version"], **change},
             name="/api/v1/units/[id] [patch]",
             catch_response=True,
         ) as response:

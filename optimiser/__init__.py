@@ -7,6 +7,7 @@ rules only).
 """
 
 from optimiser.allocation import AllocationResult, Assignment, allocate
+from optimiser.composition import SELF_CONTAINED_TYPES
 from optimiser.enums import (
     AccessFeature,
     Gender,
@@ -42,6 +43,7 @@ from optimiser.reasons import Reason
 from optimiser.unit_table import UnitTable
 
 __all__ = [
+    "SELF_CONTAINED_TYPES",
     "AccessFeature",
     "AllocationResult",
     "Assignment",

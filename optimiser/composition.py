@@ -13,12 +13,18 @@ used for allocations), chosen so that an officer can check it by hand:
 
 Bed spaces: one each, except that a child under 2 may sleep in a cot where the unit has
 one free.
+
+The bedroom standard is for homes a household has to itself. In a refuge a family
+usually shares one room (a woman with two children in a three-bed-space room is an
+ordinary refuge placement), so shared and communal accommodation is checked on bed
+spaces and cots alone: :data:`SELF_CONTAINED_TYPES` says which scheme types get the
+bedroom standard too, and a unit may say otherwise for itself (``Unit.self_contained``).
 """
 
 from dataclasses import dataclass
 
-from optimiser.enums import Gender
-from optimiser.problem import Household
+from optimiser.enums import Gender, SchemeType
+from optimiser.problem import Household, Unit
 
 INFANT_AGE = 2
 """Under this age a child may sleep in a cot and in the adults' room."""
@@ -26,6 +32,28 @@ YOUNG_CHILD_AGE = 10
 """Under this age children may share a bedroom whatever their genders."""
 SHARING_AGE = 16
 """Under this age children of the same gender may share a bedroom."""
+
+SELF_CONTAINED_TYPES: frozenset[str] = frozenset(
+    {
+        SchemeType.DISPERSED_ACCOMMODATION,
+        SchemeType.SECOND_STAGE_ACCOMMODATION,
+        SchemeType.SANCTUARY_SCHEME,
+    }
+)
+"""Scheme types whose units are self-contained homes, so the bedroom standard applies.
+
+Dispersed and second-stage accommodation are flats or houses a household has to itself,
+and a sanctuary scheme is the household's own home made safe. Refuges, specialist safe
+accommodation and other emergency accommodation are shared or communal: a household has
+a room (or rooms) with bed spaces, and only bed spaces and cots are checked.
+"""
+
+
+def is_self_contained(unit: Unit) -> bool:
+    """The unit's own say if it has one, else its scheme type's default."""
+    if unit.self_contained is not None:
+        return unit.self_contained
+    return unit.scheme_type in SELF_CONTAINED_TYPES
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,9 @@ class Unit:
     bed_spaces: int
     available_from: date
     scheme_type: str = "refuge"
+    self_contained: bool | None = None
+    """Whether the bedroom standard applies (a home of the household's own); None: as
+    its scheme type has it, see :data:`optimiser.composition.SELF_CONTAINED_TYPES`."""
     cots: int = 0
     access_features: frozenset[str] = frozenset()
     gender_policy: str = "any_gender"

@@ -116,7 +116,9 @@ def capacity_bed_spaces(t: UnitTable, r: Request) -> BoolArray:
 
 
 def capacity_bedrooms(t: UnitTable, r: Request) -> BoolArray:
-    return r.composition.bedrooms > t.bedrooms
+    """The bedroom standard, for self-contained units only: in a shared refuge room a
+    family shares, and bed spaces decide."""
+    return (r.composition.bedrooms > t.bedrooms) & t.self_contained
 
 
 def gender_policy(t: UnitTable, r: Request) -> BoolArray:

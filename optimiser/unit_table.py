@@ -12,6 +12,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from optimiser.composition import is_self_contained
 from optimiser.enums import RISK_RANK, AccessFeature, GenderPolicy, Specialism, Support
 from optimiser.geo import FloatArray, to_radians, unit_vectors
 from optimiser.problem import Unit
@@ -55,6 +56,8 @@ class UnitTable:
     vectors: FloatArray
     """Units x 3: each unit's point as a unit vector, for radius tests by dot product."""
     bedrooms: IntArray
+    self_contained: BoolArray
+    """Whether the bedroom standard applies to the unit (see :mod:`optimiser.composition`)."""
     bed_spaces: IntArray
     cots: IntArray
     access: IntArray
@@ -121,6 +124,9 @@ class UnitTable:
             cos_lat=cos_lat,
             vectors=unit_vectors(lat, lon, cos_lat),
             bedrooms=ints(u.bedrooms for u in units),
+            self_contained=np.fromiter(
+                (is_self_contained(u) for u in units), dtype=np.bool_, count=len(units)
+            ),
             bed_spaces=ints(u.bed_spaces for u in units),
             cots=ints(u.cots for u in units),
             access=ints(bits(AccessFeature, u.access_features) for u in units),

@@ -145,6 +145,8 @@ def validate_unit(unit: Unit, field: str = "unit") -> None:
     for name in ("id", "scheme_id", "provider_id", "authority_code"):
         _text(getattr(u, name), f"{field}.{name}")
     _member_of(u.scheme_type, SchemeType, f"{field}.scheme_type")
+    if u.self_contained is not None:
+        _flag(u.self_contained, f"{field}.self_contained")
     _point(u.location, f"{field}.location")
     _integer(u.bedrooms, f"{field}.bedrooms", 1)
     _integer(u.bed_spaces, f"{field}.bed_spaces", 1)

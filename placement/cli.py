@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEV_KEY_FILE = "dev-admin.key"
-SCALES = ("demo", "region", "national")
+SCALES = ("reference", "demo", "region", "national")
 KEY_PAGE = 500
 
 
@@ -78,7 +78,8 @@ def migrate_command() -> None:
     type=click.Choice(SCALES),
     default="demo",
     show_default=True,
-    help="demo: Greater Manchester; region: North West and West Midlands; "
+    help="reference: the ONS list of English authorities only, no demo data; "
+    "demo: Greater Manchester; region: North West and West Midlands; "
     "national: all of England (about 10,000 units)",
 )
 @click.option(
@@ -90,12 +91,18 @@ def migrate_command() -> None:
     help="random seed; the same seed gives the same data",
 )
 def seed(scale: str, seed_value: int) -> None:
-    """Load realistic synthetic data on real English geography (migrates first)."""
-    from fixtures.seeding import seed_database
+    """Load realistic synthetic data on real English geography (migrates first); with
+    `--scale reference`, only the real authorities."""
     from placement.db import migrate
 
     settings = Settings.from_env()
     migrate(settings.database_url)
+    if scale == "reference":
+        added = _run(lambda: _load_reference(settings))
+        click.echo(f"Loaded {added} authorities from the ONS list (no demo data).", err=True)
+        return
+    from fixtures.seeding import seed_database
+
     report = asyncio.run(seed_database(settings, scale, seed_value))
     click.echo(str(report), err=True)
 
@@ -125,6 +132,9 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     migrate(settings.database_url)
     if demo:
         _prepare_demo(settings)
+    elif _run(lambda: _count_authorities(settings)) == 0:
+        added = _run(lambda: _load_reference(settings))
+        click.echo(f"An empty database: loaded {added} authorities from the ONS list.", err=True)
     click.echo(f"serving on http://{host}:{port} (docs: http://{host}:{port}/schema)", err=True)
     # No `server` banner: it tells an attacker what to try. Behind a TLS proxy on this
     # host, uvicorn trusts its X-Forwarded-For/-Proto (FORWARDED_ALLOW_IPS widens that).
@@ -203,12 +213,20 @@ def list_keys_command(show_all: bool) -> None:
 def revoke_command(key_id: uuid.UUID) -> None:
     """Revoke the key KEY_ID (an id from `keys list`); a revoked key stays revoked.
 
-    Running servers refuse it within their PLACEMENT_KEY_CACHE_SECONDS.
+    Running servers refuse it within their PLACEMENT_KEY_CACHE_SECONDS. Unlike the API,
+    this may revoke the last admin key (it warns): `keys create --role admin` is the way
+    back in.
     """
     settings = Settings.from_env()
-    row, revoked = _run(lambda: _revoke(settings, key_id))
+    row, revoked, admins_left = _run(lambda: _revoke(settings, key_id))
     if revoked:
         click.echo(f"revoked key {key_id} ({row.name})", err=True)
+        if admins_left == 0:
+            click.echo(
+                "warning: no admin key works now; create one with "
+                "`placement keys create --role admin`",
+                err=True,
+            )
     else:
         click.echo(f"key {key_id} ({row.name}) was already revoked; nothing changed", err=True)
 
@@ -326,18 +344,37 @@ def _key_fields(row: ApiKey) -> list[str]:
     return [str(row.id), row.name, str(row.role), scope, row.key_prefix, created, revoked]
 
 
-async def _revoke(settings: Settings, key_id: uuid.UUID) -> tuple[ApiKey, bool]:
-    """Revoke as the API does: audited only by the call that revoked (see `revoke_key`)."""
+async def _revoke(settings: Settings, key_id: uuid.UUID) -> tuple[ApiKey, bool, int]:
+    """Revoke as the API does: audited only by the call that revoked (see `revoke_key`),
+    but the last admin key too (the recovery path); also says how many admin keys work."""
     from placement import audit
-    from placement.security import SYSTEM, revoke_key
+    from placement.security import SYSTEM, live_admin_keys, revoke_key
 
     async with _session(settings) as session:
-        row, revoked = await revoke_key(session, key_id)
+        row, revoked = await revoke_key(session, key_id, keep_an_admin=False)
         if row is None:
             raise NotFound("api_key", key_id)
         if revoked:
             audit.record(session, SYSTEM, "revoke", "api_key", key_id)
-    return row, revoked
+        admins_left = len(await live_admin_keys(session))
+    return row, revoked, admins_left
+
+
+async def _load_reference(settings: Settings) -> int:
+    from placement.registry.authorities import load_reference_authorities
+    from placement.security import SYSTEM
+
+    async with _session(settings) as session:
+        return await load_reference_authorities(session, SYSTEM)
+
+
+async def _count_authorities(settings: Settings) -> int:
+    from sqlalchemy import func, select
+
+    from placement.models import Authority
+
+    async with _session(settings) as session:
+        return int(await session.scalar(select(func.count()).select_from(Authority)) or 0)
 
 
 async def _count_keys(settings: Settings) -> int:

@@ -48,6 +48,7 @@ class Settings:
     | PLACEMENT_KEY_CACHE_SECONDS | 5 | how long a worker trusts a key it has checked (0: never) |
     | PLACEMENT_UNKNOWN_KEY_RATE_LIMIT_PER_MINUTE | 60 | unchecked keys per minute per address |
     | PLACEMENT_CORS_ORIGINS | (none) | comma-separated origins browsers may call from |
+    | PLACEMENT_SELF_CONTAINED_TYPES | see optimiser | types that get the bedroom standard |
     """
 
     data_dir: Path
@@ -63,6 +64,8 @@ class Settings:
     unknown_key_rate_limit_per_minute: int = 60
     # Off by default: the API is for servers; name the origins of browser apps to allow.
     cors_origins: tuple[str, ...] = ()
+    self_contained_types_csv: str | None = None
+    """Comma-separated scheme types; None: the optimiser's documented default."""
 
     def match_weights(self) -> optimiser.Weights:
         """The matcher's weights: documented defaults, overridden field by field.
@@ -81,6 +84,27 @@ class Settings:
         except (ValueError, TypeError) as exc:
             raise SystemExit(f"PLACEMENT_MATCH_WEIGHTS is not valid: {exc}") from exc
         return weights
+
+    def self_contained_types(self) -> frozenset[str]:
+        """Scheme types whose units are homes of the household's own, where the bedroom
+        standard applies; the others (refuges, shared houses) are matched on bed spaces.
+
+        A commissioner whose area counts, say, specialist safe accommodation as
+        self-contained flats sets `PLACEMENT_SELF_CONTAINED_TYPES` (an empty value: none).
+        """
+        from optimiser.composition import SELF_CONTAINED_TYPES
+        from optimiser.enums import SchemeType
+
+        if self.self_contained_types_csv is None:
+            return SELF_CONTAINED_TYPES
+        named = {t.strip() for t in self.self_contained_types_csv.split(",") if t.strip()}
+        unknown = sorted(named - set(SchemeType))
+        if unknown:
+            raise SystemExit(
+                f"PLACEMENT_SELF_CONTAINED_TYPES names unknown scheme types {unknown}; "
+                f"choose from {sorted(SchemeType)}"
+            )
+        return frozenset(named)
 
     @property
     def is_sqlite(self) -> bool:
@@ -105,6 +129,7 @@ class Settings:
                 "PLACEMENT_UNKNOWN_KEY_RATE_LIMIT_PER_MINUTE", 60
             ),
             cors_origins=_list_env("PLACEMENT_CORS_ORIGINS"),
+            self_contained_types_csv=os.environ.get("PLACEMENT_SELF_CONTAINED_TYPES"),
         )
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "GenderPolicy",
     "MoveOnOutcome",
     "OfferStatus",
+    "OutOfServiceReason",
     "PerpetratorCondition",
     "ProtocolKind",
     "ReferralStatus",
@@ -56,6 +57,17 @@ class UnitStatus(StrEnum):
     HELD = "held"
     OCCUPIED = "occupied"
     OUT_OF_SERVICE = "out_of_service"
+
+
+class OutOfServiceReason(StrEnum):
+    """Why a provider has taken a unit out of service (fixed list, for occupancy reports)."""
+
+    REPAIRS = "repairs"
+    DECORATION = "decoration"
+    STAFFING = "staffing"
+    SAFETY_CONCERN = "safety_concern"
+    COMPROMISED_LOCATION = "compromised_location"
+    OTHER = "other"
 
 
 class ProtocolKind(StrEnum):

@@ -7,7 +7,6 @@ forms) validates it alike.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 import msgspec
@@ -16,7 +15,6 @@ from msgspec import UNSET, Meta
 ONS_CODE_PATTERN = r"^E0[6-9]\d{6}$"
 """An English local authority's ONS (GSS) code: E06 unitary, E07 district, E08
 metropolitan borough, E09 London borough."""
-ONS_CODE = re.compile(ONS_CODE_PATTERN)
 
 AuthorityCode = Annotated[
     str, Meta(pattern=ONS_CODE_PATTERN, description="ONS (GSS) code, e.g. E08000003")

@@ -41,6 +41,7 @@ from placement.enums import (
     Funding,
     GenderPolicy,
     OfferStatus,
+    OutOfServiceReason,
     ProtocolKind,
     ReferralStatus,
     RehousingStatus,
@@ -127,7 +128,11 @@ class Scheme(UUIDAuditBase):
 
 
 class Unit(UUIDAuditBase):
-    """A room, flat or house in a scheme. `version` guards against lost updates."""
+    """A room, flat or house in a scheme. `version` guards against lost updates.
+
+    `held` and `occupied` are set only by offers and placements; `out_of_service` carries
+    why, and when the provider expects the unit back (both cleared when it returns).
+    """
 
     __tablename__ = "units"
     __table_args__ = (
@@ -145,6 +150,10 @@ class Unit(UUIDAuditBase):
     cots: Mapped[int] = mapped_column(Integer, default=0)
     access_features: Mapped[list[str]] = mapped_column(JsonB, default=list)
     status: Mapped[UnitStatus] = mapped_column(_enum(UnitStatus, "unit_status"))
+    out_of_service_reason: Mapped[OutOfServiceReason | None] = mapped_column(
+        _enum(OutOfServiceReason, "out_of_service_reason")
+    )
+    expected_back_on: Mapped[date | None] = mapped_column(Date)
     available_from: Mapped[date] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
     retired_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
@@ -275,7 +284,12 @@ class Offer(UUIDAuditBase):
 
 
 class Placement(UUIDAuditBase):
-    """A move-in (from an accepted offer) and, later, the move-on."""
+    """A move-in and, later, the move-on.
+
+    A placement comes from an accepted offer, or (`offer_id` empty) is a provider's own
+    placement of a household that came to it directly, recorded so that the unit's
+    occupancy and the household are in the reports like any other.
+    """
 
     __tablename__ = "placements"
     __table_args__ = (
@@ -291,7 +305,7 @@ class Placement(UUIDAuditBase):
 
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
     unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id"), index=True)
-    offer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("offers.id"), unique=True)
+    offer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("offers.id"), unique=True)
     moved_in_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     moved_out_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     move_on_outcome: Mapped[str | None] = mapped_column(String(80))

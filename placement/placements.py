@@ -62,6 +62,11 @@ class PlacementService:
         if not self.principal.is_officer:
             raise Forbidden("only the placing authority's officers can be shown the address")
         placement = await self.get(placement_id)
+        if placement.offer_id is None:
+            raise Conflict(
+                "the provider placed this household itself: there is no placing officer to "
+                "be shown the address"
+            )
         now = datetime.now(UTC)
         result = await self.session.execute(
             update(Placement)

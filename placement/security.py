@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.enums import OFFICER_ROLES, Role
-from placement.errors import InvalidInput
+from placement.errors import Conflict, InvalidInput
 from placement.geography import ENGLISH_REGIONS
 from placement.models import ApiKey, Authority, Provider
 from placement.paging import Page, paginate
@@ -146,12 +146,19 @@ async def list_keys(session: AsyncSession, limit: int, offset: int) -> Page[ApiK
     return await paginate(session, stmt, limit, offset)
 
 
-async def revoke_key(session: AsyncSession, key_id: uuid.UUID) -> tuple[ApiKey | None, bool]:
+async def revoke_key(
+    session: AsyncSession, key_id: uuid.UUID, *, keep_an_admin: bool = True
+) -> tuple[ApiKey | None, bool]:
     """The key (None if there is none), and whether this call revoked it.
 
     A conditional UPDATE, so of two revocations at once exactly one revokes (and is
-    audited); the other finds the key already revoked.
+    audited); the other finds the key already revoked. With `keep_an_admin` (the API),
+    the last working admin key is not revoked (409): nobody could issue keys again except
+    from the command line. The live admin keys are locked first (on PostgreSQL), so two
+    admins revoking each other's keys at once cannot both win.
     """
+    if keep_an_admin:
+        await _require_another_admin(session, key_id)
     now = datetime.now(UTC)
     result = await session.execute(
         update(ApiKey)
@@ -161,6 +168,25 @@ async def revoke_key(session: AsyncSession, key_id: uuid.UUID) -> tuple[ApiKey |
     )
     row = await session.get(ApiKey, key_id, populate_existing=True)
     return row, bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def live_admin_keys(session: AsyncSession) -> list[uuid.UUID]:
+    """Admin keys not revoked, locked until the transaction ends where the database can."""
+    rows = await session.scalars(
+        select(ApiKey.id)
+        .where(ApiKey.role == Role.ADMIN, ApiKey.revoked_at.is_(None))
+        .with_for_update()
+    )
+    return list(rows)
+
+
+async def _require_another_admin(session: AsyncSession, key_id: uuid.UUID) -> None:
+    admins = await live_admin_keys(session)
+    if admins == [key_id]:
+        raise Conflict(
+            "this is the last admin key that works: revoking it would leave nobody able to "
+            "issue keys; create another admin key first"
+        )
 
 
 class PrincipalCache:

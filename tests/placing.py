@@ -91,11 +91,13 @@ def unit_status(actors: Actors, unit_id: str) -> str:
 def patch_status(
     actors: Actors, unit_id: str, status: str, who: str = "provider_a"
 ) -> httpx.Response:
-    """Set a unit's status the way a provider does: with the version last read."""
+    """Set a unit's status the way a provider does: with the version last read (and a
+    reason, for out of service)."""
     version = get_unit(actors, unit_id)["version"]
-    response: httpx.Response = actors.patch(
-        who, f"{API}/units/{unit_id}", {"version": version, "status": status}
-    )
+    body: dict[str, Any] = {"version": version, "status": status}
+    if status == "out_of_service":
+        body["out_of_service_reason"] = "repairs"
+    response: httpx.Response = actors.patch(who, f"{API}/units/{unit_id}", body)
     return response
 
 

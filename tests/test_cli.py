@@ -270,6 +270,7 @@ def test_keys_revoke_shuts_the_key_out_and_is_audited_once(migrated_settings: Se
     first = run_on(migrated_settings, "keys", "revoke", key_id)
     assert first.exit_code == 0, first.output
     assert f"revoked key {key_id}" in first.stderr
+    assert "warning: no admin key works now" in first.stderr  # it was the only one
     # A fresh app: the one above may trust the key for PLACEMENT_KEY_CACHE_SECONDS.
     with app_client(migrated_settings) as client:
         assert client.get(f"{API}/keys", headers=bearer(key)).status_code == 401
@@ -362,3 +363,51 @@ def test_migrate_says_one_line_and_alembic_speaks_only_when_asked(
     assert "is up to date" in line
     verbose = run_process("-m", "placement", "-v", "migrate", env=env)
     assert "INFO alembic" in verbose.stderr
+
+
+# -- the real authorities, without demo data ----------------------------------------------
+
+
+def table_counts(url: str) -> dict[str, int]:
+    def count(conn: Connection) -> dict[str, int]:
+        return {
+            table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            for table in ("authorities", "schemes", "units", "referrals")
+        }
+
+    return with_connection(url, count)
+
+
+def test_seed_reference_loads_the_ons_list_and_no_demo_data(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    first = run(empty_database_url, tmp_path, "seed", "--scale", "reference")
+    assert first.exit_code == 0, first.output
+    assert "Loaded 296 authorities" in first.stderr
+    assert table_counts(empty_database_url) == {
+        "authorities": 296,
+        "schemes": 0,
+        "units": 0,
+        "referrals": 0,
+    }
+    again = run(empty_database_url, tmp_path, "seed", "--scale", "reference")
+    assert "Loaded 0 authorities" in again.stderr
+    assert table_counts(empty_database_url)["authorities"] == 296
+
+
+def test_serve_on_an_empty_database_loads_the_real_authorities(
+    empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    served: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
+    result = run(empty_database_url, tmp_path, "serve")
+    assert result.exit_code == 0, result.output
+    assert served == ["api.asgi:app"]
+    assert "loaded 296 authorities" in result.stderr
+    assert table_counts(empty_database_url)["authorities"] == 296
+    assert table_counts(empty_database_url)["schemes"] == 0
+    # A database with authorities is left as it is.
+    second = run(empty_database_url, tmp_path, "serve")
+    assert "authorities" not in second.stderr

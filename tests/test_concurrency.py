@@ -478,7 +478,11 @@ def test_status_change_racing_an_offer_never_both_succeed(live: Live) -> None:
                 live.actors.keys["provider_a"],
                 f"{API}/units/{unit_id}",
                 unit_id,
-                {"version": version, "status": "out_of_service"},
+                {
+                    "version": version,
+                    "status": "out_of_service",
+                    "out_of_service_reason": "repairs",
+                },
                 method="PATCH",
             )
         )

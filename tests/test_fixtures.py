@@ -256,9 +256,19 @@ def assert_supply_mix(dataset: Dataset) -> None:
     assert {f for u in units for f in u.access_features} == set(AccessFeature)
     assert 0 < sum(bool(u.access_features) for u in units) < len(units) / 3
     statuses = Counter(u.status for u in units)
-    assert set(statuses) == set(UnitStatus)
+    # Held only by a live offer, and the dataset makes none.
+    assert set(statuses) == set(UnitStatus) - {UnitStatus.HELD}
     assert statuses[UnitStatus.OCCUPIED] > len(units) / 2
-    assert statuses[UnitStatus.AVAILABLE] > statuses[UnitStatus.HELD]
+    out = [u for u in units if u.status is UnitStatus.OUT_OF_SERVICE]
+    assert all(u.out_of_service_reason is not None for u in out)
+    assert all(u.out_of_service_reason is None for u in units if u not in out)
+    # Every occupied unit has one resident, placed, in a placement recorded directly.
+    occupied = {u.id for u in units if u.status is UnitStatus.OCCUPIED}
+    assert sorted(p.unit_id for p in dataset.placements) == sorted(occupied)
+    residents = {r.id: r for r in dataset.residents}
+    assert {p.referral_id for p in dataset.placements} == set(residents)
+    assert {r.status for r in residents.values()} == {ReferralStatus.PLACED}
+    assert all(p.offer_id is None and p.moved_in_at.date() < TODAY for p in dataset.placements)
     assert all(u.version == 1 for u in units)
     assert sum(u.available_from <= TODAY for u in units) > 0.7 * len(units)
     assert max(u.available_from for u in units) <= TODAY + timedelta(weeks=7)

@@ -10,16 +10,19 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from fixtures import Dataset, generate
 from fixtures.seeding import SeedReport, seed_database
 from placement.config import Settings
+from placement.consistency import DISAGREEING, InconsistentUnits, check_unit_statuses
 from placement.crypto import load_cipher
+from placement.db import create_engine
 from placement.models import (
     AuditEvent,
     Authority,
+    Placement,
     Protocol,
     ProtocolMember,
     Provider,
@@ -39,6 +42,7 @@ TABLES: dict[str, Any] = {
     "protocol_members": ProtocolMember,
     "rehousing_options": RehousingOption,
     "referrals": Referral,
+    "placements": Placement,
 }
 
 
@@ -150,3 +154,55 @@ def test_an_unknown_scale_writes_nothing(migrated_settings: Settings) -> None:
     with pytest.raises(ValueError, match="unknown scale"):
         seed(migrated_settings, "county")
     assert set(counts(migrated_settings).values()) == {0}
+
+
+def test_seeded_units_are_only_in_states_the_service_reaches(migrated_settings: Settings) -> None:
+    """No unit held without a live offer (none is seeded held), and every occupied unit
+    has a current placement of a placed household that fits it."""
+    seed(migrated_settings)
+
+    def work(conn: Connection) -> tuple[list[Any], dict[str, int], int, set[str]]:
+        wrong = list(conn.execute(DISAGREEING))
+        rows = conn.execute(select(Unit.status, func.count()).group_by(Unit.status)).all()
+        statuses = {str(status): int(count) for status, count in rows}
+        occupied_units = {
+            uid for (uid,) in conn.execute(select(Unit.id).where(Unit.status == "occupied"))
+        }
+        placed = conn.execute(
+            select(Placement.unit_id, Referral.status)
+            .join(Referral, Referral.id == Placement.referral_id)
+            .where(Placement.moved_out_at.is_(None))
+        ).all()
+        assert {unit_id for unit_id, _ in placed} == occupied_units
+        return wrong, statuses, len(placed), {str(status) for _, status in placed}
+
+    wrong, statuses, placements, referral_statuses = with_connection(
+        migrated_settings.database_url, work
+    )
+    assert wrong == []
+    assert "held" not in statuses
+    assert statuses["occupied"] == placements > 200
+    assert referral_statuses == {"placed"}
+
+
+def test_the_check_after_seeding_refuses_a_unit_occupied_without_a_placement(
+    migrated_settings: Settings,
+) -> None:
+    seed(migrated_settings)
+
+    def occupy_one_by_hand(conn: Connection) -> None:
+        free = conn.scalar(select(Unit.id).where(Unit.status == "available").limit(1))
+        conn.execute(update(Unit).where(Unit.id == free).values(status="occupied"))
+
+    with_connection(migrated_settings.database_url, occupy_one_by_hand, commit=True)
+
+    async def check() -> None:
+        engine = create_engine(migrated_settings)
+        try:
+            async with engine.connect() as conn:
+                await check_unit_statuses(conn)
+        finally:
+            await engine.dispose()
+
+    with pytest.raises(InconsistentUnits, match=r"\(occupied\)"):
+        asyncio.run(check())

@@ -28,6 +28,17 @@ def point(place: Located) -> optimiser.Point:
     return optimiser.Point(place.latitude, place.longitude)
 
 
+def keep_apart_key(authority_code: str, perpetrator_ref: str | None) -> str | None:
+    """The perpetrator a household is linked to others by, for keep-apart.
+
+    A perpetrator reference is the referring authority's own (its case system's, its
+    MARAC's): the same text from two authorities is not known to be the same person, so
+    the key is the reference within its authority. Matches (`loaders.linked_schemes`) and
+    group or region allocation runs (this key, through the optimiser) use this one link.
+    """
+    return f"{authority_code}/{perpetrator_ref}" if perpetrator_ref else None
+
+
 def household(
     referral: Referral, document: Household, today: date | None = None
 ) -> optimiser.Household:
@@ -57,7 +68,7 @@ def household(
         schools=tuple(point(m.school) for m in document.members if m.school),
         keep_school=document.keep_school,
         home=point(document.home) if document.home else None,
-        perpetrator_ref=referral.perpetrator_ref,
+        perpetrator_ref=keep_apart_key(referral.authority_code, referral.perpetrator_ref),
         perpetrator_move_possible=document.perpetrator_move_possible,
         perpetrator_conditions=frozenset(document.perpetrator_conditions),
         days_waiting=max(0, (today - referral.referred_on).days),
@@ -66,10 +77,14 @@ def household(
 
 
 def unit(
-    row: Unit, scheme: Scheme, specialisms: list[str], location: optimiser.Point
+    row: Unit,
+    scheme: Scheme,
+    specialisms: list[str],
+    location: optimiser.Point,
+    self_contained_types: frozenset[str],
 ) -> optimiser.Unit:
     """A unit with its scheme's policy and its provider's specialisms; `location` is the
-    scheme's decrypted point."""
+    scheme's decrypted point; the bedroom standard applies to `self_contained_types`."""
     return optimiser.Unit(
         id=str(row.id),
         scheme_id=str(scheme.id),
@@ -80,6 +95,7 @@ def unit(
         bed_spaces=row.bed_spaces,
         available_from=row.available_from,
         scheme_type=str(scheme.scheme_type),
+        self_contained=scheme.scheme_type in self_contained_types,
         cots=row.cots,
         access_features=frozenset(row.access_features),
         gender_policy=str(scheme.gender_policy),

@@ -88,6 +88,8 @@ class RegistryIndex:
     """
 
     cipher: Cipher
+    self_contained_types: frozenset[str] = optimiser.SELF_CONTAINED_TYPES
+    """Scheme types whose units get the bedroom standard (`Settings.self_contained_types`)."""
     seq: int = -1
     units: dict[str, optimiser.Unit] = field(default_factory=dict)
     """Every unit that is not retired, in a scheme that is not retired."""
@@ -222,7 +224,9 @@ class RegistryIndex:
         facts: dict[str, UnitFacts] = {}
         for unit, scheme, specialisms in await session.execute(stmt):
             key = str(unit.id)
-            self.units[key] = convert.unit(unit, scheme, specialisms, self._scheme_point(scheme))
+            self.units[key] = convert.unit(
+                unit, scheme, specialisms, self._scheme_point(scheme), self.self_contained_types
+            )
             if unit.status == UnitStatus.AVAILABLE:
                 self.available.add(key)
             facts[key] = UnitFacts(

@@ -49,8 +49,10 @@ HAS_LINKED = (
     )
     .exists()
 )
-"""Whether another referral names the same perpetrator: a column to read with a referral,
-so that `linked_schemes` is asked only when it can find something (rarely)."""
+"""Whether another referral of the same authority names the same perpetrator (a reference
+is local to its authority: see `convert.keep_apart_key`, which allocation runs use): a
+column to read with a referral, so that `linked_schemes` is asked only when it can find
+something (rarely)."""
 
 MATCH_READ = one_visible(*FEED_BOUNDS, HAS_LINKED)
 """The referral, the change feed's bounds, and whether the household is linked to another
@@ -147,7 +149,8 @@ _LINKED_SCHEMES = _linked_schemes_statement()
 
 
 async def linked_schemes(session: AsyncSession, referral: Referral) -> frozenset[str]:
-    """Schemes already holding (or offered to) a household linked to the same perpetrator."""
+    """Schemes already holding (or offered to) a household linked to the same perpetrator
+    (the same reference, within the referral's authority)."""
     if not referral.perpetrator_ref:
         return frozenset()
     rows = await session.scalars(

@@ -8,15 +8,16 @@ call adds none. Missing, malformed, unknown and revoked keys get 401 everywhere.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from placement.geography import local_authorities
 from tests.conftest import (
     API,
+    AUTHORITIES,
     PROBLEM_JSON,
     Actors,
     assert_problem,
@@ -39,7 +40,14 @@ FAMILIES = (
     "audit",
 )
 AUDITED = {"create", "update", "retire", "location", "revoke"}
-_codes = itertools.count(1)
+_spare_authorities = iter(
+    sorted(
+        (a for a in local_authorities().values() if a.code not in {x[0] for x in AUTHORITIES}),
+        key=lambda a: a.code,
+    )
+)
+"""Real authorities the conftest does not register, one for each create (only real ONS
+codes may be registered)."""
 
 Expected = int | frozenset[int]
 
@@ -130,7 +138,8 @@ def created(actors: Actors, who: str, path: str, body: Any) -> dict[str, Any]:
 
 
 def new_authority() -> dict[str, Any]:
-    return {"code": f"E07{next(_codes):06d}", "name": "Testshire", "region": "North West"}
+    spare = next(_spare_authorities)
+    return {"code": spare.code, "name": spare.name, "region": spare.region}
 
 
 def authority_calls(actors: Actors, who: str) -> list[Call]:
@@ -183,7 +192,7 @@ def unit_calls(actors: Actors, who: str) -> list[Call]:
         Call("list", "GET", base),
         Call("get", "GET", f"{base}/{target}"),
         Call("create", "POST", base, unit_body(scheme, label="Room 2")),
-        Call("update", "PATCH", f"{base}/{target}", {"version": 1, "status": "held"}),
+        Call("update", "PATCH", f"{base}/{target}", {"version": 1, "label": "Room 3"}),
         Call("retire", "DELETE", f"{base}/{target}"),
     ]
 

@@ -400,3 +400,43 @@ def test_every_rule_and_scheme_type_has_words_for_officers() -> None:
     """A new rule or scheme type without words would show its code to an officer."""
     assert set(RULES) == set(Reason)
     assert set(SCHEME_TYPES) == set(SchemeType)
+
+
+# -- keep-apart: one link for matches and joint runs --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stockport_ref", "placed"), [("P-SHARED", 2), (None, 2)], ids=["same text", "no ref"]
+)
+def test_a_perpetrator_reference_links_cases_only_within_its_authority(
+    actors: Actors, protocol_gm: dict[str, Any], stockport_ref: str | None, placed: int
+) -> None:
+    """Two units in one scheme; a Manchester and a Stockport household whose officers both
+    wrote P-SHARED. References are each authority's own, so a group run (as a match) does
+    not hold them apart: both are placed."""
+    scheme = add_scheme(actors)["id"]
+    units = {add_unit(actors, scheme)["id"] for _ in range(2)}
+    ours = create_referral(actors, body={**referral_body(), "perpetrator_ref": "P-SHARED"})
+    theirs = create_referral(
+        actors,
+        "integration",
+        body={**referral_body("STK-KA"), "perpetrator_ref": stockport_ref},
+    )
+    assert units <= set(matched_units(actors, ours["id"]))
+    assert units <= set(matched_units(actors, theirs["id"], "integration"))
+
+    result = allocate(actors, scope="group")
+
+    assert (result["cases"], result["placed"]) == (2, placed)
+
+
+def test_cases_of_one_authority_with_one_perpetrator_are_kept_apart_in_a_group_run(
+    actors: Actors, protocol_gm: dict[str, Any]
+) -> None:
+    scheme = add_scheme(actors)["id"]
+    for _ in range(2):
+        add_unit(actors, scheme)
+    for _ in range(2):
+        create_referral(actors, body={**referral_body(), "perpetrator_ref": "P-ONE"})
+    result = allocate(actors, scope="group")
+    assert (result["cases"], result["placed"]) == (2, 1)

@@ -62,7 +62,7 @@ def writes(actors: Actors) -> RecordWrites:
         "units",
         "unit",
         unit_body(other_scheme.json()["id"]),
-        {"version": 1, "status": "held"},
+        {"version": 1, "status": "out_of_service", "out_of_service_reason": "repairs"},
     )
     lifecycle("admin", "admin", "protocols", "protocol", protocol_body(), {"notice_days": 7})
     lifecycle(

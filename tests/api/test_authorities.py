@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import (
     API,
     AUTHORITIES,
@@ -141,3 +143,47 @@ def test_create_is_audited(actors: Actors) -> None:
     [event] = audit_events(actors, record_type="authority", record_id="E08000001")
     assert (event["action"], event["actor_role"]) == ("create", "admin")
     assert "name" in event["detail"]["fields"]
+
+
+# -- only real authorities, where they are -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"code": "E08999999"}, "code", "not the ONS code of a current English"),
+        ({"code": "E06000999", "name": "Nowhere"}, "code", "ONS code"),
+        ({"latitude": 0.0, "longitude": 0.0}, "latitude", "is not in Bolton"),
+        ({"latitude": 53.4794, "longitude": -2.2453}, "latitude", "is not in Bolton"),
+        ({"longitude": None}, "longitude", "together"),
+        ({"region": "Narnia"}, "region", "nine English regions"),
+        ({"region": "Greater Manchester"}, "region", "nine English regions"),
+        ({"region": "London"}, "region", "Bolton is in North West"),
+    ],
+)
+def test_an_authority_that_is_not_real_or_not_where_it_is_is_refused(
+    actors: Actors, changes: dict[str, Any], field: str, words: str
+) -> None:
+    before = registry_counts(actors)
+    response = actors.post("admin", f"{API}/authorities", {**BOLTON, **changes})
+    problem = assert_problem(response, 422, field)
+    assert words in problem["detail"]
+    assert registry_counts(actors) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"latitude": 0.0, "longitude": 0.0}, "latitude"),
+        ({"latitude": 51.4975, "longitude": -0.1357}, "latitude"),  # Westminster
+        ({"region": "Wales"}, "region"),
+        ({"region": "Yorkshire and The Humber"}, "region"),
+    ],
+)
+def test_an_authority_cannot_be_moved_out_of_itself(
+    actors: Actors, changes: dict[str, Any], field: str
+) -> None:
+    path = f"{API}/authorities/{MANCHESTER[0]}"
+    before = actors.get("admin", path).json()
+    assert_problem(actors.patch("admin", path, changes), 422, field)
+    assert actors.get("admin", path).json() == before

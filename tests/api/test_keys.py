@@ -142,6 +142,24 @@ def test_revoked_key_gets_401(actors: Actors) -> None:
     assert len(audit_events(actors, record_type="api_key", action="revoke")) == 1
 
 
+def test_the_last_admin_key_cannot_be_revoked_through_the_api(actors: Actors) -> None:
+    """Otherwise nobody could issue keys again: the API refuses (the CLI may, and warns)."""
+    listed = actors.get("admin", f"{API}/keys", params={"limit": 200}).json()["items"]
+    admin_ids = [k["id"] for k in listed if k["role"] == "admin" and k["revoked_at"] is None]
+    second = issue(actors, {"name": "second admin", "role": "admin"})
+    as_second = dataclasses.replace(actors, keys={**actors.keys, "admin": second["key"]})
+    second_headers = {"Authorization": f"Bearer {second['key']}"}
+    for key_id in admin_ids:  # revoke every other admin key, with the second one
+        revoked = actors.client.delete(f"{API}/keys/{key_id}", headers=second_headers)
+        assert revoked.status_code == 200, revoked.text
+    before = registry_counts(as_second)
+    last = actors.client.delete(f"{API}/keys/{second['details']['id']}", headers=second_headers)
+    problem = assert_problem(last, 409)
+    assert "last admin key" in problem["detail"]
+    assert actors.client.get(f"{API}/keys", headers=second_headers).status_code == 200
+    assert registry_counts(as_second) == before
+
+
 def test_revoking_an_unknown_key_is_404(actors: Actors) -> None:
     before = registry_counts(actors)
     response = actors.delete("admin", f"{API}/keys/00000000-0000-4000-8000-000000000000")

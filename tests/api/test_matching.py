@@ -176,6 +176,26 @@ def test_a_unit_is_counted_under_every_rule_it_breaks(
     assert miss["reasons"] == ["capacity_bed_spaces", "gender_policy", "risk"]
 
 
+def test_a_family_is_matched_to_a_shared_refuge_room_but_not_a_small_dispersed_flat(
+    actors: Actors,
+) -> None:
+    """A woman with two children shares a one-bedroom refuge room with three bed spaces;
+    a one-bedroom dispersed flat (a home of their own) is too small under the bedroom
+    standard."""
+    room = add_unit(actors, add_scheme(actors)["id"], bedrooms=1, bed_spaces=3)["id"]
+    flat_scheme = add_scheme(actors, scheme_type="dispersed_accommodation")
+    flat = add_unit(actors, flat_scheme["id"], bedrooms=1, bed_spaces=3)["id"]
+    family = [
+        {"age": 29, "gender": "female"},
+        {"age": 4, "gender": "male"},
+        {"age": 8, "gender": "female"},
+    ]
+    found = matches(actors, create_referral(actors, members=family)["id"])
+    assert [o["unit_id"] for o in found["options"]] == [room]
+    assert found["excluded"] == {"capacity_bedrooms": 1}
+    assert [m["unit_id"] for m in found["nearest_misses"]] == [flat]
+
+
 # -- units that are not available are never options --------------------------------------
 
 

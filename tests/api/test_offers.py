@@ -422,7 +422,7 @@ def test_an_expired_hold_frees_the_unit_for_the_next_offer(
 
 
 @pytest.mark.parametrize("booking", ["live offer", "current placement"])
-@pytest.mark.parametrize("status", ["available", "out_of_service", "occupied"])
+@pytest.mark.parametrize("status", ["available", "out_of_service"])
 def test_a_provider_cannot_set_the_status_of_a_booked_unit(
     held: Held, booking: str, status: str
 ) -> None:

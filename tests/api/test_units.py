@@ -20,6 +20,7 @@ from tests.conftest import (
     scheme_body,
     unit_body,
 )
+from tests.placing import create_referral, household, make_offer, new_reference
 
 SECRET_KEYS = {"address", "postcode", "latitude", "longitude", "lat", "lon", "location"}
 
@@ -57,7 +58,12 @@ def test_create_and_get(actors: Actors, scheme_a: dict[str, Any]) -> None:
 
 
 def test_create_with_explicit_date_and_status(actors: Actors, scheme_a: dict[str, Any]) -> None:
-    body = unit_body(scheme_a["id"], status="out_of_service", available_from="2030-01-31")
+    body = unit_body(
+        scheme_a["id"],
+        status="out_of_service",
+        out_of_service_reason="decoration",
+        available_from="2030-01-31",
+    )
     response = actors.post("admin", f"{API}/units", body)
     assert response.status_code == 201, response.text
     assert (response.json()["status"], response.json()["available_from"]) == (
@@ -90,7 +96,8 @@ def test_unit_in_a_retired_scheme_is_refused(actors: Actors, scheme_a: dict[str,
 
 @pytest.fixture
 def four_units(actors: Actors, scheme_a: dict[str, Any]) -> dict[str, str]:
-    """Three units in A's Manchester refuge, one in B's Stockport dispersed scheme."""
+    """Three units in A's Manchester refuge, one in B's Stockport dispersed scheme; A2 is
+    held by an offer and B1 occupied by B's own placement (the only ways there)."""
     stockport = actors.post(
         "provider_b",
         f"{API}/schemes",
@@ -106,14 +113,26 @@ def four_units(actors: Actors, scheme_a: dict[str, Any]) -> dict[str, str]:
     ids: dict[str, str] = {}
     for who, scheme, overrides in (
         ("provider_a", scheme_a["id"], {"label": "A1", "bed_spaces": 1, "access_features": []}),
-        ("provider_a", scheme_a["id"], {"label": "A2", "bed_spaces": 4, "status": "held"}),
+        ("provider_a", scheme_a["id"], {"label": "A2", "bed_spaces": 4}),
         ("provider_a", scheme_a["id"], {"label": "A3", "access_features": ["wheelchair"]}),
-        ("provider_b", stockport["id"], {"label": "B1", "bed_spaces": 5, "status": "occupied"}),
+        ("provider_b", stockport["id"], {"label": "B1", "bed_spaces": 5}),
     ):
         response = actors.post(who, f"{API}/units", unit_body(scheme, **overrides))
         assert response.status_code == 201, response.text
         ids[str(overrides["label"])] = response.json()["id"]
     ids["stockport_scheme"] = stockport["id"]
+    make_offer(actors, create_referral(actors)["id"], ids["A2"])
+    placed = actors.post(
+        "provider_b",
+        f"{API}/units/{ids['B1']}/direct-placements",
+        {
+            "reference": new_reference("SELF"),
+            "authority_code": STOCKPORT[0],
+            "risk_level": "standard",
+            "household": household(),
+        },
+    )
+    assert placed.status_code == 201, placed.text
     return ids
 
 
@@ -158,7 +177,11 @@ def test_providers_list_only_their_own_units(actors: Actors, four_units: dict[st
 
 def test_update_bumps_the_version(actors: Actors, unit_a: dict[str, Any]) -> None:
     path = f"{API}/units/{unit_a['id']}"
-    response = actors.patch("provider_a", path, {"version": 1, "status": "out_of_service"})
+    response = actors.patch(
+        "provider_a",
+        path,
+        {"version": 1, "status": "out_of_service", "out_of_service_reason": "repairs"},
+    )
     assert response.status_code == 200, response.text
     updated = response.json()
     assert (updated["status"], updated["version"]) == ("out_of_service", 2)
@@ -181,7 +204,16 @@ def test_stale_version_is_409_and_changes_nothing(actors: Actors, unit_a: dict[s
     assert first.status_code == 200, first.text
     assert first.json()["version"] == 2
     audit_before = registry_counts(actors)["audit"]
-    second = actors.patch("admin", path, {"version": 1, "label": "Second writer", "status": "held"})
+    second = actors.patch(
+        "admin",
+        path,
+        {
+            "version": 1,
+            "label": "Second writer",
+            "status": "out_of_service",
+            "out_of_service_reason": "repairs",
+        },
+    )
     problem = assert_problem(second, 409)
     assert problem["current_version"] == 2
     current = actors.get("admin", path).json()

@@ -13,6 +13,14 @@ from datetime import date
 from optimiser.problem import Household, Point, Problem, Protocol, RehousingOption, Unit, Weights
 
 RISK = {"standard": 0, "medium": 1, "high": 2}
+HOMES_OF_THEIR_OWN = {"dispersed_accommodation", "second_stage_accommodation", "sanctuary_scheme"}
+"""Scheme types whose units get the bedroom standard; the rest share rooms by bed space."""
+
+
+def bedroom_standard_applies(u: Unit) -> bool:
+    if u.self_contained is None:
+        return u.scheme_type in HOMES_OF_THEIR_OWN
+    return u.self_contained
 
 
 def km(a: Point, b: Point) -> float:
@@ -82,7 +90,7 @@ def violations(
     infants = sum(1 for m in h.members if m.age < 2)
     if len(h.members) - min(infants, u.cots) > u.bed_spaces:
         out.add("capacity_bed_spaces")
-    if bedrooms_needed(h) > u.bedrooms:
+    if bedroom_standard_applies(u) and bedrooms_needed(h) > u.bedrooms:
         out.add("capacity_bedrooms")
     if not policy_fits(h, u.gender_policy):
         out.add("gender_policy")

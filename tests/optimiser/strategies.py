@@ -25,6 +25,7 @@ SUPPORT = ("substance_use", "mental_health", "complex_needs")
 CONDITIONS = ("dvpn", "dvpo", "bail", "probation")
 SPECIALISMS = ("by_and_for", "lgbtq", "deaf_bsl", "male_victims", "older_victims", "young_people")
 LANGUAGES = ("en", "ur", "pl")
+SCHEME_TYPES = ("refuge", "dispersed_accommodation", "second_stage_accommodation")
 
 points = st.builds(
     Point,
@@ -97,6 +98,8 @@ def units(draw: st.DrawFn, uid: str = "u") -> Unit:
         provider_id="p",
         authority_code=draw(st.sampled_from(AUTHORITIES)),
         location=draw(points),
+        scheme_type=draw(st.sampled_from(SCHEME_TYPES)),
+        self_contained=draw(st.sampled_from((None, None, True, False))),
         bedrooms=draw(st.integers(1, 4)),
         bed_spaces=draw(st.integers(1, 6)),
         cots=draw(st.integers(0, 2)),

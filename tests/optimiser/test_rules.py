@@ -53,10 +53,33 @@ def test_capacity_bed_spaces(
     assert ("capacity_bed_spaces" in breaks(h, unit(bed_spaces=beds, cots=cots))) is fails
 
 
-def test_capacity_bedrooms() -> None:
+def test_capacity_bedrooms_in_a_self_contained_home() -> None:
     h = household(members=(woman(), Member(12, "male"), Member(11, "female")))
-    assert "capacity_bedrooms" not in breaks(h, unit(bedrooms=3))
-    assert "capacity_bedrooms" in breaks(h, unit(bedrooms=2))
+    flat = "dispersed_accommodation"
+    assert "capacity_bedrooms" not in breaks(h, unit(bedrooms=3, scheme_type=flat))
+    assert "capacity_bedrooms" in breaks(h, unit(bedrooms=2, scheme_type=flat))
+    assert "capacity_bedrooms" in breaks(
+        h, unit(bedrooms=1, scheme_type="second_stage_accommodation")
+    )
+
+
+def test_a_family_shares_a_refuge_room_by_bed_spaces() -> None:
+    """A woman with two children fits a one-bedroom refuge room with three bed spaces:
+    refuges are shared accommodation, and the bedroom standard is for homes of one's own."""
+    h = household(members=(woman(), Member(4, "male"), Member(8, "female")))
+    room = unit(bedrooms=1, bed_spaces=3, scheme_type="refuge")
+    assert breaks(h, room) == set()
+    assert breaks(h, unit(bedrooms=1, bed_spaces=2, scheme_type="refuge")) == {
+        "capacity_bed_spaces"
+    }
+
+
+def test_a_unit_may_say_for_itself_whether_it_is_self_contained() -> None:
+    h = household(members=(woman(), Member(12, "male"), Member(11, "female")))
+    refuge_flat = unit(bedrooms=1, scheme_type="refuge", self_contained=True)
+    shared_house = unit(bedrooms=1, scheme_type="dispersed_accommodation", self_contained=False)
+    assert "capacity_bedrooms" in breaks(h, refuge_flat)
+    assert "capacity_bedrooms" not in breaks(h, shared_house)
 
 
 @pytest.mark.parametrize(
