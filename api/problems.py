@@ -23,9 +23,12 @@ from litestar.plugins.problem_details import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from placement.errors import DomainError
+from placement.faults import RAISED_BY_OUTAGES, unavailable
 
 log = logging.getLogger(__name__)
 TYPE_BASE = "https://placement.example/problems/"
+RETRY_AFTER_SECONDS = 5
+"""What a 503 tells clients to wait: the service recovers within a second of its database."""
 # msgspec reports a missing or unknown field against the object that holds it ("data" for
 # the body itself); the field meant is the one named in the message.
 _NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
@@ -104,6 +107,8 @@ def from_database(exc: DBAPIError) -> ProblemDetailsException:
     SQLSTATE class 22 ("data exception") is a value PostgreSQL refuses, such as a NUL
     character in a string or a number out of range; anything else is our fault.
     """
+    if unavailable(exc):
+        return from_unavailable(exc)
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
     if sqlstate.startswith("22"):
         log.info("data exception %s: %s", sqlstate, exc.orig)
@@ -119,6 +124,27 @@ def from_database(exc: DBAPIError) -> ProblemDetailsException:
     return _problem(
         500, "Internal error", "something went wrong on our side; it has been logged", "internal"
     )
+
+
+def from_unavailable(exc: Exception) -> ProblemDetailsException:
+    """The database did not answer (stopped, frozen, restarting, locked): 503, try later.
+
+    Logged as one line, not a traceback: in an outage every request fails the same way.
+    An exception of these types that is not an outage is a fault of ours, and says so.
+    """
+    if not unavailable(exc):
+        log.error("unexpected error", exc_info=exc)
+        detail = "something went wrong on our side; it has been logged"
+        return _problem(500, "Internal error", detail, "internal")
+    log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    problem = _problem(
+        503,
+        "Service unavailable",
+        f"the database is not answering at the moment; try again in {RETRY_AFTER_SECONDS} seconds",
+        "unavailable",
+    )
+    problem.headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    return problem
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -139,6 +165,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
                 HTTPException: from_http,
                 IntegrityError: from_integrity,
                 DBAPIError: from_database,
+                **dict.fromkeys(RAISED_BY_OUTAGES, from_unavailable),
             },
         )
     )

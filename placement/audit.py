@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
 from placement.errors import AuditUnavailable
+from placement.faults import retry_once_if_dropped
 from placement.models import AuditEvent
 from placement.paging import Page, paginate
 from placement.security import Principal
@@ -112,9 +113,12 @@ class ReadAudit:
                 done.cancel()
 
     async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
-        try:
+        async def insert_batch() -> None:
             async with self._sessions() as session, session.begin():
                 await session.execute(insert(AuditEvent), [row for row, _ in batch])
+
+        try:  # readers are waiting: a dropped connection is worth one more try at once
+            await retry_once_if_dropped(insert_batch)
         except Exception:  # every reader in the batch fails: no unaudited read
             log.exception("writing %d read audit events failed", len(batch))
             failed = True

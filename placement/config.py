@@ -27,6 +27,47 @@ def _int_env(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _seconds_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise SystemExit(f"{name} must be a number of seconds above 0, got {raw!r}")
+    return seconds
+
+
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long the service waits for its database before answering 503.
+
+    A stopped server refuses at once, but a frozen or unreachable one answers nothing: the
+    service used to hang 40 s or more. These bounds keep the 503 within about five seconds
+    at the defaults: a request waits at most `pool` for a pooled connection, `connect` for
+    a new one, and `statement` for a PostgreSQL statement (the server cancels it then, and
+    the client gives up just after, in case the server cannot). `sqlite_busy` is how long
+    a SQLite writer queues for the write lock, which only another writer holds: long, so
+    bursts of writes queue rather than fail.
+    """
+
+    connect: float = 2.0
+    statement: float = 4.0
+    pool: float = 2.0
+    sqlite_busy: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> DatabaseTimeouts:
+        return cls(
+            connect=_seconds_env("PLACEMENT_DB_CONNECT_TIMEOUT", cls.connect),
+            statement=_seconds_env("PLACEMENT_DB_STATEMENT_TIMEOUT", cls.statement),
+            pool=_seconds_env("PLACEMENT_DB_POOL_TIMEOUT", cls.pool),
+            sqlite_busy=_seconds_env("PLACEMENT_SQLITE_BUSY_TIMEOUT", cls.sqlite_busy),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration.
@@ -41,6 +82,10 @@ class Settings:
     | PLACEMENT_OFFER_HOLD_HOURS | 4 | how long an offer holds a unit |
     | PLACEMENT_MATCH_WEIGHTS | {} | JSON object overriding `optimiser.Weights` fields |
     | PLACEMENT_KEY_CACHE_SECONDS | 5 | how long a worker trusts a key it has checked (0: never) |
+    | PLACEMENT_DB_CONNECT_TIMEOUT | 2 | seconds to connect to PostgreSQL before a 503 |
+    | PLACEMENT_DB_STATEMENT_TIMEOUT | 4 | seconds a PostgreSQL statement may take before a 503 |
+    | PLACEMENT_DB_POOL_TIMEOUT | 2 | seconds to wait for a pooled connection before a 503 |
+    | PLACEMENT_SQLITE_BUSY_TIMEOUT | 30 | seconds a SQLite writer waits for the lock before a 503 |
     """
 
     data_dir: Path
@@ -51,6 +96,7 @@ class Settings:
     offer_hold_hours: int = 4
     key_cache_seconds: int = 5
     match_weights_json: str = "{}"
+    database_timeouts: DatabaseTimeouts = DatabaseTimeouts()
 
     def match_weights(self) -> optimiser.Weights:
         """The matcher's weights: documented defaults, overridden field by field.
@@ -89,6 +135,7 @@ class Settings:
             offer_hold_hours=_int_env("PLACEMENT_OFFER_HOLD_HOURS", 4),
             key_cache_seconds=_int_env("PLACEMENT_KEY_CACHE_SECONDS", 5),
             match_weights_json=os.environ.get("PLACEMENT_MATCH_WEIGHTS") or "{}",
+            database_timeouts=DatabaseTimeouts.from_env(),
         )
 
 
