@@ -8,6 +8,7 @@ timeout so concurrent writers queue instead of failing).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import traceback
 from collections.abc import Callable
@@ -130,12 +131,14 @@ def _replace_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
 
 
 def _drop_unanswered(context: ExceptionContext) -> None:
-    """Close a connection at once when its statement timed out.
+    """Close a connection at once when its statement timed out or was given up on.
 
-    The server did not answer, so it will not answer a polite goodbye either: SQLAlchemy
-    would wait two more seconds for one before closing the connection anyway.
+    The server did not answer in time, so it may not answer a polite goodbye either:
+    SQLAlchemy would wait up to two more seconds for one before closing the connection
+    anyway (as it does with any connection whose statement was interrupted).
     """
-    if isinstance(context.original_exception, TimeoutError) and context.connection is not None:
+    unanswered = isinstance(context.original_exception, TimeoutError | asyncio.CancelledError)
+    if unanswered and context.connection is not None:
         driver = context.connection.connection.driver_connection
         if driver is not None:
             driver.terminate()
