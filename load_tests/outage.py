@@ -18,7 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +198,15 @@ def timed(call: str, service: Service, timeout: float) -> tuple[str, float]:
     return status, time.perf_counter() - started
 
 
+def at_once(service: Service, calls: int, timeout: float) -> str:
+    """`calls` reads sent together (more than the pool holds): statuses and slowest."""
+    with ThreadPoolExecutor(max_workers=calls) as pool:
+        results = list(pool.map(lambda _: timed("read", service, timeout), range(calls)))
+    statuses = Counter(status for status, _ in results)
+    slowest = max(spent for _, spent in results)
+    return f"{dict(statuses)}, slowest {slowest:.3f} s"
+
+
 def first_success_after(service: Service, timeout: float) -> tuple[int, float]:
     """Reads until one answers 200: how many failed first, and how long it took."""
     started = time.perf_counter()
@@ -218,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m load_tests.outage", description=__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="calls of each kind per state")
     parser.add_argument("--client-timeout", type=float, default=30.0)
+    parser.add_argument(
+        "--at-once", type=int, default=50, help="reads sent together (the pool holds 35)"
+    )
     args = parser.parse_args(argv)
     with private_cluster() as cluster, tempfile.TemporaryDirectory() as tmp:
         env = service_env(cluster.url, Path(tmp) / "data")
@@ -230,9 +244,12 @@ def main(argv: list[str] | None = None) -> int:
             cluster.start()
             failed, spent = first_success_after(service, args.client_timeout)
             print(f"restarted: first 200 after {failed} failed read(s), {spent:.3f} s")
+            print(f"up, {args.at_once} reads at once: {at_once(service, args.at_once, 30)}")
             cluster.freeze()
             try:
                 measure(service, args, "frozen")
+                burst = at_once(service, args.at_once, args.client_timeout)
+                print(f"frozen, {args.at_once} reads at once: {burst}")
             finally:
                 cluster.thaw()
             failed, spent = first_success_after(service, args.client_timeout)
