@@ -2,7 +2,8 @@
 
 Booking is done with offers. In a group or region run the response holds the caller's
 own cases and, of partners' cases, only counts per authority (decided in
-`placement.matching.service`).
+`placement.matching.service`). A run sent with an Idempotency-Key is not run again on a
+retry: the first run's proposals are kept with the key and returned (`api.idempotency`).
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, post
+from litestar import Controller, Response, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from msgspec import Meta
 
 from api.auth import OFFICERS
 from api.common import provide
+from api.idempotency import Idempotency, provide_idempotency
 from placement.enums import AllocationScope
+from placement.idempotency import First
 from placement.matching.results import Allocation
 from placement.matching.service import MAX_ALLOCATION_CASES, MatchService
+from placement.models import IdempotencyRecord
 
 
 class AllocationRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -45,10 +49,20 @@ class AllocationController(Controller):
     path = "/allocations"
     tags = ["matching"]
     guards = [OFFICERS]
-    dependencies = {"matcher": provide(MatchService)}
+    dependencies = {"matcher": provide(MatchService), "idempotency": provide_idempotency}
 
     @post(status_code=200, summary="Propose a joint allocation (books nothing)")
     async def allocate(
-        self, matcher: NamedDependency[MatchService], data: JSONBody[AllocationRequest]
-    ) -> Allocation:
-        return await matcher.allocate(data.referral_ids, data.time_limit_s, data.scope)
+        self,
+        matcher: NamedDependency[MatchService],
+        idempotency: NamedDependency[Idempotency],
+        data: JSONBody[AllocationRequest],
+    ) -> Response[Allocation]:
+        async def run() -> First[Allocation]:
+            result = await matcher.allocate(data.referral_ids, data.time_limit_s, data.scope)
+            return First(result, "allocation", result.run_id, msgspec.to_builtins(result))
+
+        async def again(first: IdempotencyRecord) -> Allocation:
+            return msgspec.convert(first.response, Allocation)
+
+        return await idempotency.answer(run, again)

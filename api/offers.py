@@ -2,7 +2,8 @@
 
 Officers make and withdraw offers for their authority's referrals; the unit's provider
 accepts or declines (a reason from a fixed list). Of two officers offering one unit at
-once, one gets 201 and the other 409.
+once, one gets 201 and the other 409. Every POST takes an Idempotency-Key
+(`api.idempotency`): a retry gets the first answer, read again from the offer.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 
 from api.auth import OFFICERS, OFFICERS_AND_PROVIDERS, PROVIDERS
 from api.common import Limit, Offset, Page, page_of, provide
+from api.idempotency import Idempotency, provide_idempotency
 from api.placements import PlacementView, placement_view
 from placement.enums import DeclineReason, OfferStatus, Role
 from placement.households import HouseholdNeeds
-from placement.models import Offer
+from placement.idempotency import First, Replay
+from placement.models import IdempotencyRecord, Offer, Placement
 from placement.offers import OfferService
 
 
@@ -61,11 +64,24 @@ def view(row: Offer) -> OfferView:
     return msgspec.convert(row, OfferView, from_attributes=True)
 
 
+def accepted(offer: Offer, placement: Placement) -> Accepted:
+    return Accepted(offer=view(offer), placement=placement_view(placement))
+
+
+def current(service: OfferService, offer_id: uuid.UUID) -> Replay[OfferView]:
+    """A retried decision's answer: the offer as it is (its decision is final)."""
+
+    async def again(_: IdempotencyRecord) -> OfferView:
+        return view(await service.get(offer_id))
+
+    return again
+
+
 class OfferController(Controller):
     path = "/offers"
     tags = ["offers"]
     guards = [OFFICERS_AND_PROVIDERS]
-    dependencies = {"service": provide(OfferService)}
+    dependencies = {"service": provide(OfferService), "idempotency": provide_idempotency}
 
     @get(summary="Offers for your referrals (officers) or on your units (providers)")
     async def list_offers(
@@ -91,9 +107,19 @@ class OfferController(Controller):
 
     @post(guards=[OFFICERS], summary="Hold a unit for a referral (409 if it is taken)")
     async def make_offer(
-        self, service: NamedDependency[OfferService], data: JSONBody[OfferCreate]
-    ) -> OfferView:
-        return view(await service.make(data.referral_id, data.unit_id))
+        self,
+        service: NamedDependency[OfferService],
+        idempotency: NamedDependency[Idempotency],
+        data: JSONBody[OfferCreate],
+    ) -> Response[OfferView]:
+        async def make() -> First[OfferView]:
+            offer = await service.make(data.referral_id, data.unit_id)
+            return First(view(offer), service.record_type, offer.id)
+
+        async def again(first: IdempotencyRecord) -> OfferView:
+            return view(await service.get(uuid.UUID(first.record_id)))
+
+        return await idempotency.answer(make, again)
 
     @post(
         "/{offer_id:uuid}/accept",
@@ -102,10 +128,18 @@ class OfferController(Controller):
         summary="Accept: records the placement and marks the unit occupied",
     )
     async def accept_offer(
-        self, service: NamedDependency[OfferService], offer_id: FromPath[uuid.UUID]
-    ) -> Accepted:
-        offer, placement = await service.accept(offer_id)
-        return Accepted(offer=view(offer), placement=placement_view(placement))
+        self,
+        service: NamedDependency[OfferService],
+        idempotency: NamedDependency[Idempotency],
+        offer_id: FromPath[uuid.UUID],
+    ) -> Response[Accepted]:
+        async def accept() -> First[Accepted]:
+            return First(accepted(*await service.accept(offer_id)), service.record_type, offer_id)
+
+        async def again(_: IdempotencyRecord) -> Accepted:
+            return accepted(*await service.accepted(offer_id))
+
+        return await idempotency.answer(accept, again)
 
     @post(
         "/{offer_id:uuid}/decline",
@@ -116,10 +150,15 @@ class OfferController(Controller):
     async def decline_offer(
         self,
         service: NamedDependency[OfferService],
+        idempotency: NamedDependency[Idempotency],
         offer_id: FromPath[uuid.UUID],
         data: JSONBody[OfferDecline],
-    ) -> OfferView:
-        return view(await service.decline(offer_id, data.reason, data.note))
+    ) -> Response[OfferView]:
+        async def decline() -> First[OfferView]:
+            offer = await service.decline(offer_id, data.reason, data.note)
+            return First(view(offer), service.record_type, offer_id)
+
+        return await idempotency.answer(decline, current(service, offer_id))
 
     @post(
         "/{offer_id:uuid}/withdraw",
@@ -128,6 +167,13 @@ class OfferController(Controller):
         summary="Withdraw an offer your authority made",
     )
     async def withdraw_offer(
-        self, service: NamedDependency[OfferService], offer_id: FromPath[uuid.UUID]
-    ) -> OfferView:
-        return view(await service.withdraw(offer_id))
+        self,
+        service: NamedDependency[OfferService],
+        idempotency: NamedDependency[Idempotency],
+        offer_id: FromPath[uuid.UUID],
+    ) -> Response[OfferView]:
+        async def withdraw() -> First[OfferView]:
+            offer = await service.withdraw(offer_id)
+            return First(view(offer), service.record_type, offer_id)
+
+        return await idempotency.answer(withdraw, current(service, offer_id))

@@ -1,19 +1,26 @@
-"""/api/v1/placements: who lives where now, the one-time address reveal, and move-out."""
+"""/api/v1/placements: who lives where now, the one-time address reveal, and move-out.
+
+Both POSTs take an Idempotency-Key (`api.idempotency`). A retried reveal gets the same
+address without counting as a second reveal, and is on the audit trail as a read of it.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.auth import OFFICERS, OFFICERS_AND_PROVIDERS
 from api.common import Limit, Offset, Page, provide
+from api.idempotency import Idempotency, provide_idempotency
 from placement.enums import MoveOnOutcome
-from placement.models import Placement
+from placement.idempotency import First
+from placement.models import IdempotencyRecord, Placement
 from placement.placements import PlacementService
 
 
@@ -48,7 +55,7 @@ class PlacementController(Controller):
     path = "/placements"
     tags = ["placements"]
     guards = [OFFICERS_AND_PROVIDERS]
-    dependencies = {"service": provide(PlacementService)}
+    dependencies = {"service": provide(PlacementService), "idempotency": provide_idempotency}
 
     @get(summary="Placements of your referrals (officers) or in your units (providers)")
     async def list_placements(
@@ -74,12 +81,22 @@ class PlacementController(Controller):
         summary="The scheme's address, once, for the placing officer (audited)",
     )
     async def reveal_address(
-        self, service: NamedDependency[PlacementService], placement_id: FromPath[uuid.UUID]
-    ) -> PlacementAddress:
-        location = await service.reveal_address(placement_id)
-        return PlacementAddress(
-            placement_id=placement_id, address=location["address"], postcode=location["postcode"]
-        )
+        self,
+        service: NamedDependency[PlacementService],
+        idempotency: NamedDependency[Idempotency],
+        placement_id: FromPath[uuid.UUID],
+    ) -> Response[PlacementAddress]:
+        def shown(location: dict[str, Any]) -> PlacementAddress:
+            return PlacementAddress(placement_id, location["address"], location["postcode"])
+
+        async def reveal() -> First[PlacementAddress]:
+            location = await service.reveal_address(placement_id)
+            return First(shown(location), service.record_type, placement_id)
+
+        async def again(_: IdempotencyRecord) -> PlacementAddress:
+            return shown(await service.address_again(placement_id))
+
+        return await idempotency.answer(reveal, again)
 
     @post(
         "/{placement_id:uuid}/move-out",
@@ -89,7 +106,15 @@ class PlacementController(Controller):
     async def move_out(
         self,
         service: NamedDependency[PlacementService],
+        idempotency: NamedDependency[Idempotency],
         placement_id: FromPath[uuid.UUID],
         data: JSONBody[MoveOut],
-    ) -> PlacementView:
-        return placement_view(await service.move_out(placement_id, data.outcome))
+    ) -> Response[PlacementView]:
+        async def move_out() -> First[PlacementView]:
+            placement = await service.move_out(placement_id, data.outcome)
+            return First(placement_view(placement), service.record_type, placement_id)
+
+        async def again(_: IdempotencyRecord) -> PlacementView:
+            return placement_view(await service.get(placement_id))
+
+        return await idempotency.answer(move_out, again)

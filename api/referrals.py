@@ -3,31 +3,28 @@
 The wire types of a referral and its household are the domain's own
 (`placement.referrals`, `placement.households`), so the API and the pages validate alike.
 The household has the same shape on the way in and out, and it is the only place a
-household's locations (perpetrator zones, schools, home, named places) appear. POST
-accepts an Idempotency-Key so integrations can retry safely.
+household's locations (perpetrator zones, schools, home, named places) appear. Register
+and close accept an Idempotency-Key (`api.idempotency`) so integrations can retry safely.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.auth import OFFICERS
 from api.common import Limit, Offset, Page, page_of, provide
+from api.idempotency import Idempotency, provide_idempotency
 from placement.enums import ReferralStatus, RiskLevel
-from placement.errors import Conflict
 from placement.households import Household
-from placement.idempotency import previous, remember, request_hash
-from placement.models import Referral
+from placement.idempotency import First
+from placement.models import IdempotencyRecord, Referral
 from placement.referrals import ReferralClose, ReferralCreate, ReferralService, ReferralUpdate
-from placement.security import Principal
 
 
 class ReferralSummary(msgspec.Struct):
@@ -57,21 +54,11 @@ def full_view(row: Referral, household: Household) -> ReferralView:
     return ReferralView(**msgspec.structs.asdict(summary(row)), household=household)
 
 
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        max_length=200,
-        description="retrying with the same key returns the first result, creating nothing",
-    ),
-]
-
-
 class ReferralController(Controller):
     path = "/referrals"
     tags = ["referrals"]
     guards = [OFFICERS]
-    dependencies = {"service": provide(ReferralService)}
+    dependencies = {"service": provide(ReferralService), "idempotency": provide_idempotency}
 
     @get(summary="List your authority's referrals (no household details)")
     async def list_referrals(
@@ -95,50 +82,19 @@ class ReferralController(Controller):
     @post(summary="Register a referral (send Idempotency-Key to retry safely)")
     async def create_referral(
         self,
-        request: Request[Any, Any, Any],
         service: NamedDependency[ReferralService],
-        db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
+        idempotency: NamedDependency[Idempotency],
         data: JSONBody[ReferralCreate],
-        idempotency_key: IdempotencyKey = None,
     ) -> Response[ReferralView]:
-        body_hash = request_hash(await request.body())
-
-        async def replay() -> Response[ReferralView] | None:
-            """The first result for this Idempotency-Key, if a request with it was stored."""
-            if not idempotency_key or principal.key_id is None:
-                return None
-            first = await previous(db_session, principal.key_id, idempotency_key, body_hash)
-            if first is None:
-                return None
-            referral = await service.get(uuid.UUID(first.record_id))
-            return Response(
-                full_view(referral, await service.household(referral)),
-                status_code=first.status_code,
-                headers={"Idempotent-Replayed": "true"},
-            )
-
-        if (replayed := await replay()) is not None:
-            return replayed
-        try:
+        async def create() -> First[ReferralView]:
             referral = await service.create(data)
-        except Conflict:
-            # A concurrent retry with this key may have committed the referral since we
-            # looked: then this is a replay, not a duplicate reference.
-            if (replayed := await replay()) is not None:
-                return replayed
-            raise
-        if idempotency_key and principal.key_id is not None:
-            remember(
-                db_session,
-                principal.key_id,
-                idempotency_key,
-                body_hash,
-                "referral",
-                referral.id,
-                201,
-            )
-        return Response(full_view(referral, data.household), status_code=201)
+            return First(full_view(referral, data.household), service.record_type, referral.id)
+
+        async def again(first: IdempotencyRecord) -> ReferralView:
+            referral = await service.get(uuid.UUID(first.record_id))
+            return full_view(referral, await service.household(referral))
+
+        return await idempotency.answer(create, again)
 
     @patch("/{referral_id:uuid}", summary="Change an open referral")
     async def update_referral(
@@ -154,7 +110,15 @@ class ReferralController(Controller):
     async def close_referral(
         self,
         service: NamedDependency[ReferralService],
+        idempotency: NamedDependency[Idempotency],
         referral_id: FromPath[uuid.UUID],
         data: JSONBody[ReferralClose],
-    ) -> ReferralSummary:
-        return summary(await service.close(referral_id, data.reason))
+    ) -> Response[ReferralSummary]:
+        async def close() -> First[ReferralSummary]:
+            referral = await service.close(referral_id, data.reason)
+            return First(summary(referral), service.record_type, referral_id)
+
+        async def again(_: IdempotencyRecord) -> ReferralSummary:
+            return summary(await service.get(referral_id))
+
+        return await idempotency.answer(close, again)

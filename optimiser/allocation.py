@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimiser.binding import Binding, bindings
 from optimiser.candidates import ALL_PARTS, Candidates, build_candidates
 from optimiser.couplings import is_feasible
 from optimiser.errors import ProblemError
@@ -53,6 +54,8 @@ class Assignment:
     score: float
     parts: dict[str, float]
     explanation: str
+    binding: Binding | None = None
+    """For an unplaced case, the constraint that keeps it out (see :mod:`optimiser.binding`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,7 @@ def _result(
     engine: str,
 ) -> AllocationResult:
     by_household = {int(c.household[p]): p for p in chosen}
+    unplaced = bindings(problem, c, chosen)
     next_unit = {t: 0 for t in range(len(c.targets))}
     assignments = []
     moves = 0
@@ -150,7 +154,7 @@ def _result(
         priority = int(c.priority[i]) / PRIORITY_SCALE
         p = by_household.get(i)
         if p is None:
-            options = int((c.household == i).sum())
+            binding = unplaced[i]
             assignments.append(
                 Assignment(
                     household.id,
@@ -160,7 +164,8 @@ def _result(
                     priority,
                     0.0,
                     {},
-                    _unplaced_sentence(options),
+                    "Unplaced: " + UNPLACED[binding.kind],
+                    binding,
                 )
             )
             continue
@@ -230,14 +235,15 @@ def _result(
     )
 
 
-def _unplaced_sentence(options: int) -> str:
-    if options == 0:
-        return (
-            "Unplaced: no unit or perpetrator-rehousing option meets every rule for this "
-            "household; its options list says which rules rule each one out."
-        )
-    return (
-        f"Unplaced: {options} unit classes or rehousing options meet every rule, but "
-        "each went to another case, because placing this one would have resolved fewer "
-        "priority-weighted cases or a balance cap or keep-apart rule stood in the way."
-    )
+UNPLACED = {
+    "no_suitable_unit": "no unit or perpetrator-rehousing option meets every rule for this "
+    "household.",
+    "taken": "every unit or option that meets every rule went to a case of higher or equal "
+    "priority.",
+    "balance_cap": "a reciprocal balance cap stops it; lifting that cap would let it be placed.",
+    "keep_apart": "a household linked to the same perpetrator holds the scheme (or the "
+    "perpetrator's one move) it could have.",
+    "not_proven": "the run stopped at its time limit before it could place this case or "
+    "prove that it cannot.",
+}
+"""The optimiser's own plain sentence per binding; the service words it with names."""

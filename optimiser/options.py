@@ -9,8 +9,10 @@ Deterministic: the same table and request give the same result, ties in score br
 unit id.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +28,7 @@ from optimiser.unit_table import IntArray, UnitTable
 from optimiser.validation import validate_household, validate_weights
 
 NEAREST_MISSES = 5
+NO_NAMES: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +95,15 @@ def _top(total: np.ndarray, id_rank: IntArray, limit: int) -> IntArray:
     return candidates[order[:limit]]
 
 
-def facts(table: UnitTable, request: Request, scores: Scores, at: int) -> list[str]:
-    """Plain facts behind a score, for the unit at position ``at`` of ``scores``."""
+def facts(
+    table: UnitTable,
+    request: Request,
+    scores: Scores,
+    at: int,
+    authority_names: Mapping[str, str] = NO_NAMES,
+) -> list[str]:
+    """Plain facts behind a score, for the unit at position ``at`` of ``scores``;
+    authorities by name where ``authority_names`` knows them, else by code."""
     out = []
     if scores.school_km is not None:
         out.append(f"Farthest school {scores.school_km[at]:.1f} km.")
@@ -108,7 +118,9 @@ def facts(table: UnitTable, request: Request, scores: Scores, at: int) -> list[s
     if unit.authority_code == request.household.authority_code:
         out.append("In the referring authority.")
     else:
-        out.append(f"Cross-border, into {unit.authority_code}.")
+        out.append(
+            f"Cross-border, into {authority_names.get(unit.authority_code, unit.authority_code)}."
+        )
     return out
 
 
@@ -121,12 +133,14 @@ def options_for_household(
     limit: int = 20,
     *,
     linked_schemes: frozenset[str] = frozenset(),
+    authority_names: Mapping[str, str] = NO_NAMES,
 ) -> OptionsResult:
     """Rank every unit of ``table`` for ``household``.
 
     ``linked_schemes`` are schemes where a household linked to the same perpetrator
     already lives (the caller knows placements; the optimiser does not): units there are
-    ruled out under ``keep_apart``.
+    ruled out under ``keep_apart``. ``authority_names`` (code to name) lets explanations
+    name authorities as officers know them.
     """
     validate_household(household)
     protocols = checked(protocols)
@@ -153,7 +167,9 @@ def options_for_household(
                 unit_id=table.ids[int(rows[at])],
                 score=score,
                 parts=parts,
-                explanation=describe_score(score, parts, facts(table, request, scores, int(at))),
+                explanation=describe_score(
+                    score, parts, facts(table, request, scores, int(at), authority_names)
+                ),
             )
         )
 

@@ -3,8 +3,10 @@
 `record` writes an event in the same transaction as the change it describes, as that
 transaction commits: a write and its audit event land together or not at all. Reads of
 household documents, the hot path, go through `ReadAudit` instead: batched, outside the
-reader's transaction, and committed before the data is used. Details name the fields
-touched, never the secret values.
+reader's transaction, and committed before the data is used, so that a read stays on
+record whatever becomes of the request that made it. Details name the fields touched,
+never the secret values. Both append through `placement.audit_chain`, which seals each
+event to the one before it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
+from placement import audit_chain
 from placement.errors import AuditUnavailable
 from placement.faults import retry_once_if_dropped
-from placement.models import AuditEvent
+from placement.models import AuditEvent, DecisionSnapshot
 from placement.paging import Page, paginate
 from placement.security import Principal
 
@@ -40,9 +43,8 @@ def record(
     """Note an event; it is written as the session commits (`commit()`, or the end of a
     `session.begin()` block), and dropped if the session's transaction ends otherwise.
 
-    One Core INSERT for all of a transaction's events at commit, rather than an ORM
-    object each: the unit of work would fetch every new row's id, and a match request
-    (which writes nothing else) would pay for that on the hot path.
+    All of a transaction's events are appended at commit, in one go: the chain head is
+    locked from then until the commit, not for the whole transaction.
     """
     session.sync_session.info.setdefault(_PENDING, []).append(
         _row(principal, action, record_type, record_id, detail)
@@ -53,7 +55,7 @@ def record(
 def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:
-        session.execute(insert(AuditEvent), pending)
+        audit_chain.append(session.connection(), pending)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -71,12 +73,14 @@ class ReadAudit:
     each other (measured: a median 19 ms per match waiting for the lock). Here one task
     per worker writes whatever reads have queued, one transaction per batch, and each
     reader waits until its event is committed before it goes on: the read is on record
-    before the data is used, and stays on record if the request later fails.
+    before the data is used, and stays on record if the request later fails. Matches'
+    decision snapshots ride the same batches (`snapshot`), unwaited for.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._queue: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._snapshots: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._running = False
 
@@ -96,6 +100,18 @@ class ReadAudit:
         self._wake.set()
         await done
 
+    def snapshot(self, row: dict[str, Any]) -> None:
+        """Queue a decision snapshot (a `DecisionSnapshot` row) for the next batch.
+
+        The match path writes its snapshot this way: no statement of its own and no
+        wait, in the same transaction as the reads audited at the time. A snapshot is not
+        a read's record, so nobody waits for it; one queued when the worker stops, or in
+        a batch that fails, is lost (and logged with the batch).
+        """
+        if self._running:
+            self._snapshots.append(row)
+            self._wake.set()
+
     async def run(self) -> None:
         """Write batches until cancelled (the app's lifespan runs this)."""
         self._running = True
@@ -105,22 +121,33 @@ class ReadAudit:
                 await self._wake.wait()
                 self._wake.clear()
                 batch, self._queue = self._queue, []
-                if batch:
-                    await self._write(batch)
+                snapshots, self._snapshots = self._snapshots, []
+                if batch or snapshots:
+                    await self._write(batch, snapshots)
         finally:  # stopped: nobody waits for a write that will not come
             self._running = False
             for _, done in [*batch, *self._queue]:
                 done.cancel()
 
-    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+    async def _write(
+        self,
+        batch: list[tuple[dict[str, Any], asyncio.Future[None]]],
+        snapshots: list[dict[str, Any]],
+    ) -> None:
         async def insert_batch() -> None:
             async with self._sessions() as session, session.begin():
-                await session.execute(insert(AuditEvent), [row for row, _ in batch])
+                if batch:
+                    connection = await session.connection()
+                    await connection.run_sync(audit_chain.append, [row for row, _ in batch])
+                if snapshots:
+                    await session.execute(insert(DecisionSnapshot), snapshots)
 
         try:  # readers are waiting: a dropped connection is worth one more try at once
             await retry_once_if_dropped(insert_batch)
         except Exception:  # every reader in the batch fails: no unaudited read
-            log.exception("writing %d read audit events failed", len(batch))
+            log.exception(
+                "writing %d read audit events and %d snapshots failed", len(batch), len(snapshots)
+            )
             failed = True
         else:
             failed = False

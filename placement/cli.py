@@ -1,4 +1,5 @@
-"""The `placement` command: serve, migrate, seed and manage keys.
+"""The `placement` command: serve, migrate, seed, manage keys, check the audit log, and
+grant a PostgreSQL role the service's privileges.
 
 Every command reads its settings from the environment (see `placement.config`), so
 several instances can run side by side with different PLACEMENT_DATA_DIRs.
@@ -29,6 +30,7 @@ from placement.roles import Role
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+    from placement.audit_chain import Broken, Intact
     from placement.models import ApiKey
 
 T = TypeVar("T")
@@ -207,6 +209,61 @@ def new_secret() -> None:
     from placement.crypto import new_secret_key
 
     click.echo(new_secret_key())
+
+
+@main.command("grant-app-role")
+@click.argument("role")
+def grant_app_role_command(role: str) -> None:
+    """Give the PostgreSQL role ROLE exactly what the service needs, as the tables' owner.
+
+    Run it with PLACEMENT_DATABASE_URL naming the owner (who runs migrations), then serve
+    with a URL naming ROLE: it may read and write the service's tables but only read and
+    add to the audit log, and, owning nothing, can neither alter, drop nor disable a
+    trigger. Idempotent: run it again after every `placement migrate`.
+    """
+    settings = Settings.from_env()
+    granted = _run(lambda: _grant(settings, role))
+    for table, privileges in granted.items():
+        click.echo(f"{table}\t{privileges}")
+    click.echo(f"granted {role} the service's privileges on {len(granted)} tables", err=True)
+
+
+async def _grant(settings: Settings, role: str) -> dict[str, str]:
+    from placement.app_role import grant_app_role
+
+    async with _session(settings) as session:
+        connection = await session.connection()
+        return await connection.run_sync(grant_app_role, role)
+
+
+@main.group()
+def audit() -> None:
+    """Check the audit log."""
+
+
+@audit.command("verify")
+def verify_audit() -> None:
+    """Walk the audit log's hash chain from the first event to the newest.
+
+    Prints "N events verified" and the newest event's hash (keep it somewhere outside the
+    database: a later run must reach it); or, exiting with status 1, the first event that
+    was changed, deleted or inserted since it was written.
+    """
+    from placement.audit_chain import Broken
+
+    settings = Settings.from_env()
+    verdict = _run(lambda: _verify(settings))
+    if isinstance(verdict, Broken):
+        raise click.ClickException(f"the audit log is broken at {verdict}")
+    click.echo(str(verdict))
+
+
+async def _verify(settings: Settings) -> Broken | Intact:
+    from placement.audit_chain import verify
+
+    async with _session(settings) as session:
+        connection = await session.connection()
+        return await connection.run_sync(verify)
 
 
 async def issue_key(

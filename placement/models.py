@@ -322,7 +322,9 @@ class ApiKey(UUIDAuditBase):
 
 
 class AuditEvent(DefaultBase):
-    """Who did what to which record, when. Append-only: database triggers refuse changes."""
+    """Who did what to which record, when. Append-only: database triggers refuse changes,
+    and each event seals its predecessor's hash, so a change made past the triggers shows
+    (see `placement.audit_chain`, the only writer: ids come from its chain head)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_record", "record_type", "record_id"),)
@@ -338,13 +340,35 @@ class AuditEvent(DefaultBase):
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+AUDIT_CHAIN_HEAD_ID = 1
+
+
+class AuditChainHead(DefaultBase):
+    """The newest audit event's id and hash, in a row of its own.
+
+    Appends lock this row, so they extend the chain one at a time; and a log whose newest
+    events were deleted still shows it, as the head names an event that is not there.
+    """
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint(f"id = {AUDIT_CHAIN_HEAD_ID}", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class IdempotencyRecord(DefaultBase):
     """The first result of a POST sent with an Idempotency-Key, so a retry creates nothing.
 
     Keyed per API key, so two integrations cannot collide. It stores which record was
-    created, not the response body, so no household data is copied here.
+    created or changed, not the response body, so no household data or address is copied
+    here; only an answer that is no record (an allocation run's proposals, which show
+    areas, never addresses) is kept as the document in `response`.
     """
 
     __tablename__ = "idempotency_records"
@@ -355,6 +379,8 @@ class IdempotencyRecord(DefaultBase):
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
+    # Plain JSON, not JSONB, so a replay gives back the document as it was first sent.
+    response: Mapped[Any | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 
@@ -373,3 +399,36 @@ class RegistryChange(DefaultBase):
     )
     table_name: Mapped[str] = mapped_column(String(40))
     row_id: Mapped[str] = mapped_column(String(64))
+
+
+class DecisionSnapshot(DefaultBase):
+    """What a match or an allocation was decided on, and what it decided: enough to replay
+    it and to count unmet need.
+
+    The inputs are the registry change feed's position (the registry as the matcher saw
+    it), the weights, the date, and a hash of each household document's stored version;
+    the result is the counts and the ranked units (a match) or every case's outcome (an
+    allocation). No foreign keys and no checks: a match's snapshot is written in the read
+    audit's batch, and nothing in it may be able to fail that batch.
+    """
+
+    __tablename__ = "decision_snapshots"
+    __table_args__ = (Index("ix_decision_snapshots_kind_at", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    kind: Mapped[str] = mapped_column(String(20))
+    """`match` or `allocation`."""
+    actor_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    authority_code: Mapped[str | None] = mapped_column(String(9))
+    """The deciding officer's authority (reports aggregate by it)."""
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    """The household matched (matches only; an allocation lists its cases in `inputs`)."""
+    feed_seq: Mapped[int] = mapped_column(BigInteger)
+    """The newest `registry_changes.seq` the matcher's registry snapshot had seen."""
+    as_of: Mapped[date] = mapped_column(Date)
+    weights: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    result: Mapped[dict[str, Any]] = mapped_column(JsonB)

@@ -71,6 +71,14 @@ class OfferService:
             raise NotFound(self.record_type, offer_id)
         return offer
 
+    async def accepted(self, offer_id: uuid.UUID) -> tuple[Offer, Placement]:
+        """An accepted offer and the placement it made, as `accept` answered (for a retry)."""
+        offer = await self.get(offer_id)
+        placement = await self.session.scalars(
+            select(Placement).where(Placement.offer_id == offer.id)
+        )
+        return offer, placement.one()
+
     async def needs(self, offer: Offer) -> HouseholdNeeds:
         """The household's needs for the provider deciding on an offer (audited read)."""
         referral = await self.session.get(Referral, offer.referral_id)
@@ -101,9 +109,12 @@ class OfferService:
         unit = self.matcher.live_unit(unit_id)
         if unit is None:
             raise InvalidInput("unit_id", f"no unit {unit_id}")
+        # The household is read here whatever happens next (a refusal says which of its
+        # needs the unit fails), so its read is committed now by the read audit, not with
+        # an offer that may be refused; and before this transaction writes anything, as
+        # on SQLite the read audit's own writer would otherwise wait for this one's lock.
+        household = await self.matcher.referrals.household(referral, purpose="offer_check")
         await release_expired(self.session, unit_id=unit_id)
-        audit.record(self.session, self.principal, "offer_check", "referral", referral_id)
-        household = unseal(self.cipher, referral.details_ciphertext)
         if broken := await self.matcher.rules_broken(case, household, unit):
             raise InvalidInput(
                 "unit_id",

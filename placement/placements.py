@@ -2,7 +2,8 @@
 
 The placing officer may see the scheme's address once, after the offer is accepted: the
 reveal is a conditional UPDATE (`address_revealed_at IS NULL`), so even two simultaneous
-requests get it only once, and it is audited.
+requests get it only once, and it is audited. A retry of that request with its
+Idempotency-Key gets the address again, audited as a read, not as another reveal.
 """
 
 from __future__ import annotations
@@ -81,12 +82,6 @@ class PlacementService:
                     else None
                 ),
             )
-        location = await self.session.scalar(
-            select(Scheme.location_ciphertext)
-            .join(Unit, Unit.scheme_id == Scheme.id)
-            .where(Unit.id == placement.unit_id)
-        )
-        assert location is not None
         audit.record(
             self.session,
             self.principal,
@@ -95,6 +90,36 @@ class PlacementService:
             placement_id,
             unit_id=str(placement.unit_id),
         )
+        return await self._address(placement)
+
+    async def address_again(self, placement_id: uuid.UUID) -> dict[str, Any]:
+        """The address once revealed, shown again to the caller whose answer was lost.
+
+        Only a retry of that reveal comes here: its idempotency record (same API key,
+        same Idempotency-Key) was committed with the reveal, so it is not a second reveal;
+        but it is one more sight of a secret, so it is on record as a read of the address.
+        """
+        if not self.principal.is_officer:
+            raise Forbidden("only the placing authority's officers can be shown the address")
+        placement = await self.get(placement_id)
+        audit.record(
+            self.session,
+            self.principal,
+            "read_address",
+            self.record_type,
+            placement_id,
+            unit_id=str(placement.unit_id),
+            retry_of="reveal_address",
+        )
+        return await self._address(placement)
+
+    async def _address(self, placement: Placement) -> dict[str, Any]:
+        location = await self.session.scalar(
+            select(Scheme.location_ciphertext)
+            .join(Unit, Unit.scheme_id == Scheme.id)
+            .where(Unit.id == placement.unit_id)
+        )
+        assert location is not None
         return dict(self.cipher.decrypt_json(location))
 
     async def move_out(self, placement_id: uuid.UUID, outcome: str) -> Placement:

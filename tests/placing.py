@@ -16,6 +16,7 @@ from sqlalchemy import Select, text
 from sqlalchemy.engine import Connection
 
 from placement.config import Settings
+from placement.security import SYSTEM
 from tests.conftest import API, Actors, scheme_body, unit_body, with_connection
 
 # Keys that would carry a location a match, offer or allocation must never show.
@@ -173,6 +174,14 @@ def row_counts(settings: Settings, *tables: str) -> dict[str, int]:
         }
 
     return with_connection(settings.database_url, count)
+
+
+def settle_reads(actors: Actors) -> None:
+    """Wait until the app's read-audit writer has written everything queued so far (the
+    decision snapshots of matches ride its batches): one more read put on record through
+    it, and batches are written in order. Decided by the writer, not by the clock."""
+    runtime = actors.client.app.state.runtime
+    actors.client.blocking_portal.call(runtime.reads.record, SYSTEM, "settle", "test", None)
 
 
 def db_all(settings: Settings, stmt: Select[Any]) -> list[tuple[Any, ...]]:

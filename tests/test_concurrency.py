@@ -5,7 +5,7 @@ the database), and each race is N threads that open their connections, wait at o
 barrier, then send their requests together. Whoever wins, the database must end in a
 state that one of the requests alone could have produced: one live offer per unit, one
 decision per offer, one placement per household, one address reveal per placement, one
-referral per idempotency key.
+referral, offer or reveal per idempotency key (its retries get the first answer).
 
 Runs on SQLite and, with PLACEMENT_TEST_POSTGRES_URL set, on PostgreSQL. One server and
 database per backend for the module (each test works on units and referrals of its own),
@@ -33,6 +33,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from placement.audit_chain import Intact, verify
 from placement.config import Settings
 from placement.enums import Role
 from placement.models import AuditEvent, Offer, Placement, Referral, Unit
@@ -46,6 +47,7 @@ from tests.conftest import (
     fresh_database,
     populate,
     settings_for,
+    with_connection,
 )
 from tests.placing import (
     add_scheme,
@@ -503,3 +505,79 @@ def test_status_change_racing_an_offer_never_both_succeed(live: Live) -> None:
         status, _ = unit_row(live, unit_id)
         assert status == ("held" if offered else "out_of_service")
         assert len(live_offers(live, unit_id)) == (1 if offered else 0)
+
+
+def test_racing_retries_of_one_offer_hold_the_unit_once(live: Live) -> None:
+    """An officer's retries of one offer overlap: one offer, and every answer is it."""
+    unit_id = live.unit()
+    [referral_id] = live.referrals(1)
+    retry = {"Idempotency-Key": f"offer-{uuid.uuid4()}"}
+    body = {"referral_id": referral_id, "unit_id": unit_id}
+    calls = [Call(live.officer_keys[0], f"{API}/offers", unit_id, body, retry)] * RACERS
+
+    outcomes = race(live, calls)
+
+    [(offer_id, _)] = live_offers(live, unit_id)
+    assert statuses(outcomes) == {201: RACERS}, outcomes
+    assert {o.body["id"] for o in outcomes} == {str(offer_id)}
+    assert sum(not o.replayed for o in outcomes) == 1, outcomes
+    every_offer = db_all(live.settings, select(Offer.id).where(Offer.unit_id == uuid.UUID(unit_id)))
+    assert len(every_offer) == 1
+
+
+def test_racing_retries_of_one_reveal_reveal_it_once(live: Live) -> None:
+    """The retries of one reveal all get the address; one reveal, each replay a read."""
+    placement = place(live.actors, live.referrals(1)[0], live.unit())
+    retry = {"Idempotency-Key": f"reveal-{uuid.uuid4()}"}
+    path = f"{API}/placements/{placement['id']}/address"
+    calls = [Call(live.officer_keys[0], path, placement["id"], None, retry)] * RACERS
+
+    outcomes = race(live, calls)
+
+    assert statuses(outcomes) == {200: RACERS}, outcomes
+    assert all(o.body["postcode"] == "M14 6AB" for o in outcomes)
+    assert sum(not o.replayed for o in outcomes) == 1, outcomes
+    actions = db_all(
+        live.settings,
+        select(AuditEvent.action, func.count())
+        .where(AuditEvent.record_type == "placement", AuditEvent.record_id == placement["id"])
+        .group_by(AuditEvent.action),
+    )
+    assert dict(actions) == {"create": 1, "reveal_address": 1, "read_address": RACERS - 1}
+
+
+def test_racing_retries_of_one_allocation_run_answer_with_one_run(live: Live) -> None:
+    """Retries of a run overlap: each may solve, but one run is kept and every answer is it."""
+    [referral_id] = live.referrals(1)
+    retry = {"Idempotency-Key": f"run-{uuid.uuid4()}"}
+    body = {"referral_ids": [referral_id], "time_limit_s": 10}
+    calls = [Call(live.officer_keys[0], f"{API}/allocations", referral_id, body, retry)] * RACERS
+
+    outcomes = race(live, calls)
+
+    assert statuses(outcomes) == {200: RACERS}, outcomes
+    assert sum(not o.replayed for o in outcomes) == 1, outcomes
+    [first] = [o for o in outcomes if not o.replayed]
+    assert all(o.body == first.body for o in outcomes)
+    runs = db_all(
+        live.settings, select(AuditEvent.record_id).where(AuditEvent.record_type == "allocation")
+    )
+    assert runs == [(first.body["run_id"],)]
+
+
+def test_two_workers_appending_at_once_keep_one_audit_chain(live: Live) -> None:
+    """Matches (each worker's read audit writer) and new referrals (events committed with
+    their own transactions) on both workers at once: the log is still one chain."""
+    referrals = live.referrals(4)
+    calls = [
+        Call(key, f"{API}/referrals/{referral}/matches", referral, method="GET")
+        for referral in referrals
+        for key in live.officer_keys
+    ] + [Call(key, f"{API}/referrals", key, referral_body()) for key in live.officer_keys * 2]
+
+    assert set(statuses(race(live, calls))) == {200, 201}
+
+    verdict = with_connection(live.settings.database_url, verify)
+    events = db_all(live.settings, select(func.count()).select_from(AuditEvent))
+    assert isinstance(verdict, Intact), verdict
+    assert [(verdict.events,)] == events

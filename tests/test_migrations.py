@@ -7,14 +7,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from placement import audit_chain
 from placement.db import alembic_config, migrate
 from placement.enums import (
     OfferStatus,
@@ -49,6 +51,8 @@ TABLES = {
     "placements",
     "api_keys",
     "audit_events",
+    "decision_snapshots",
+    "audit_chain_head",
 }
 
 
@@ -212,19 +216,18 @@ def test_at_most_one_current_placement_per_unit(empty_database_url: str) -> None
 
 
 def _add_event(conn: Connection) -> int:
-    with Session(bind=conn) as session:
-        event = AuditEvent(
-            at=datetime.now(UTC),
-            actor_role="admin",
-            actor_label="test",
-            action="create",
-            record_type="authority",
-            record_id="E08000003",
-            detail={},
-        )
-        session.add(event)
-        session.commit()
-        return event.id
+    event: dict[str, Any] = {
+        "at": datetime.now(UTC),
+        "actor_key_id": None,
+        "actor_role": "admin",
+        "actor_label": "test",
+        "action": "create",
+        "record_type": "authority",
+        "record_id": "E08000003",
+        "detail": {},
+    }
+    audit_chain.append(conn, [event])
+    return int(conn.execute(select(func.max(AuditEvent.id))).scalar_one())
 
 
 def _events(conn: Connection) -> list[tuple[int, str]]:

@@ -12,6 +12,8 @@ registry costs nothing.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +33,7 @@ from placement.matching.loaders import (
     load_rehousing,
     unit_rows,
 )
-from placement.models import RegistryChange, Scheme, Unit
+from placement.models import Authority, RegistryChange, Scheme, Unit
 
 # More changes than this since the last look and a full reload is cheaper than patching.
 FULL_RELOAD_AFTER = 2_000
@@ -45,9 +47,12 @@ class UnitFacts:
     """What a response may say about a unit: area and type, never an address."""
 
     scheme_id: str
+    scheme_name: str
     scheme_type: str
     authority_code: str
     postcode_district: str
+    unit_label: str
+    bedrooms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +66,15 @@ class Snapshot:
     """Area and type of every live unit, available or not."""
     protocols: optimiser.CheckedProtocols
     """Protocols in force with their balances, validated once for every request."""
+    protocols_digest: str
+    """A hash of `protocols`: which protocols are in force, and their balances, depend on
+    the day as well as on the change feed, so a replay compares this too."""
     rehousing: tuple[optimiser.RehousingOption, ...]
+    authority_names: dict[str, str]
+    """Every authority's name by ONS code, so that officers read names, not codes."""
+
+    def authority(self, code: str) -> str:
+        return self.authority_names.get(code, code)
 
 
 @dataclass
@@ -135,15 +148,25 @@ class RegistryIndex:
             if previous is not None and not full and not tables & UNIT_TABLES
             else self._whole.take(np.sort(np.fromiter((self._row[u] for u in self.available), int)))
         )
-        protocols = (
-            previous.protocols
-            if previous is not None and not full and not tables & PROTOCOL_TABLES
-            else optimiser.CheckedProtocols.of(await load_protocols(session))
-        )
+        if previous is not None and not full and not tables & PROTOCOL_TABLES:
+            protocols, protocols_digest = previous.protocols, previous.protocols_digest
+        else:
+            protocols = optimiser.CheckedProtocols.of(await load_protocols(session))
+            protocols_digest = digest(protocols)
         rehousing = (
             previous.rehousing
             if previous is not None and not full and "rehousing_options" not in tables
             else await load_rehousing(session)
+        )
+        # Authorities are not in the feed (they change by migration or seeding, rarely):
+        # their names are read again whenever units or protocols are, which a new
+        # authority's first scheme or protocol always causes.
+        names = (
+            previous.authority_names
+            if previous is not None and not full and not tables & (UNIT_TABLES | PROTOCOL_TABLES)
+            else dict(
+                (await session.execute(select(Authority.code, Authority.name))).tuples().all()
+            )
         )
         self.seq = latest
         self.snapshot = Snapshot(
@@ -151,7 +174,9 @@ class RegistryIndex:
             table=table,
             facts=self.facts,
             protocols=protocols,
+            protocols_digest=protocols_digest,
             rehousing=rehousing,
+            authority_names=names,
         )
 
     async def _reload_changed_units(
@@ -202,9 +227,12 @@ class RegistryIndex:
                 self.available.add(key)
             facts[key] = UnitFacts(
                 scheme_id=str(scheme.id),
+                scheme_name=scheme.name,
                 scheme_type=str(scheme.scheme_type),
                 authority_code=scheme.authority_code,
                 postcode_district=scheme.postcode_district,
+                unit_label=unit.label,
+                bedrooms=unit.bedrooms,
             )
         if only is None:
             self.facts = facts
@@ -223,6 +251,15 @@ class RegistryIndex:
             point = optimiser.Point(location["latitude"], location["longitude"])
             self._scheme_points[key] = point
         return point
+
+
+def digest(protocols: optimiser.CheckedProtocols) -> str:
+    """SHA-256 of the protocols in a canonical form (order of loading does not count)."""
+    canonical = sorted(
+        (p.id, sorted(p.members), p.balance_cap, sorted(p.balances.items()))
+        for p in protocols.protocols
+    )
+    return hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
 
 
 def _uuid(text: str) -> uuid.UUID:

@@ -26,20 +26,24 @@ from placement.enums import AllocationScope, ReferralStatus
 from placement.errors import InvalidInput
 from placement.holds import release_expired
 from placement.households import Household
-from placement.matching import convert
-from placement.matching.index import Snapshot, UnitFacts
+from placement.matching import convert, snapshots
+from placement.matching.index import Snapshot
 from placement.matching.loaders import MATCH_READ, linked_schemes
 from placement.matching.results import (
     Allocation,
     Area,
     Matches,
-    MatchOption,
     Miss,
     PartnerCases,
     PerpetratorOption,
     PerpetratorOptions,
     Proposal,
+    match_option,
+    move_proposal,
+    placed_proposal,
+    unplaced_proposal,
 )
+from placement.models import Protocol as ProtocolRecord
 from placement.models import Referral
 from placement.referrals import ReferralService
 
@@ -69,6 +73,7 @@ class MatchService:
         self.referrals = ReferralService(session, principal, runtime)
         self.index = runtime.index
         self.weights = runtime.weights
+        self.reads = runtime.reads
 
     async def matches(self, referral_id: uuid.UUID, limit: int) -> Matches:
         """Every available unit checked for the household, the feasible ones ranked.
@@ -80,28 +85,30 @@ class MatchService:
         snapshot = case.snapshot
         linked = await self._linked(case)
         household = await self.referrals.household(case.referral, purpose="match")
+        today = date.today()
         result = optimiser.options_for_household(
             snapshot.table,
-            convert.household(case.referral, household),
+            convert.household(case.referral, household, today),
             snapshot.protocols,
             self.weights,
-            date.today(),
+            today,
             limit,
             linked_schemes=linked,
+            authority_names=snapshot.authority_names,
+        )
+        self.reads.snapshot(
+            snapshots.match_row(
+                self.principal, case.referral, snapshot, self.weights, today, limit, linked, result
+            )
         )
         return Matches(
             referral_id=referral_id,
             checked=result.checked,
             feasible=result.feasible,
-            options=[
-                MatchOption(
-                    o.unit_id, o.score, o.parts, o.explanation, _area(snapshot.facts[o.unit_id])
-                )
-                for o in result.options
-            ],
+            options=[match_option(o, _area(snapshot, o.unit_id)) for o in result.options],
             excluded=result.excluded,
             nearest_misses=[
-                Miss(m.unit_id, list(m.reasons), m.explanation, _area(snapshot.facts[m.unit_id]))
+                Miss(m.unit_id, list(m.reasons), m.explanation, _area(snapshot, m.unit_id))
                 for m in result.nearest_misses
             ],
         )
@@ -165,13 +172,18 @@ class MatchService:
         The solver runs in a worker thread, so a long run does not hold up other requests.
         Only the caller's own cases leave as proposals; partners' as counts.
         """
-        await release_expired(self.session)
         referrals = await self._cases(referral_ids, scope)
         if len(referrals) > MAX_ALLOCATION_CASES:
             field = "referral_ids" if referral_ids is not None else "scope"
             raise InvalidInput(field, f"at most {MAX_ALLOCATION_CASES} cases a run")
         documents = await self.referrals.households(referrals, purpose="allocate")
-        cases = tuple(convert.household(r, d) for r, d in zip(referrals, documents, strict=True))
+        # Only now the run's first write: on SQLite it takes the write lock, which the
+        # read audit's own writer (awaited just above) would otherwise wait for in vain.
+        await release_expired(self.session)
+        today = date.today()
+        cases = tuple(
+            convert.household(r, d, today) for r, d in zip(referrals, documents, strict=True)
+        )
         snapshot = await self.index.current(self.session)
         problem = optimiser.Problem(
             households=cases,
@@ -179,16 +191,22 @@ class MatchService:
             protocols=snapshot.protocols.protocols,
             rehousing_options=snapshot.rehousing,
             weights=self.weights,
-            as_of=date.today(),
+            as_of=today,
         )
         result = await anyio.to_thread.run_sync(lambda: optimiser.allocate(problem, time_limit_s))
+        self.session.add(
+            snapshots.allocation_snapshot(
+                self.principal, referrals, snapshot, problem, time_limit_s, str(scope), result
+            )
+        )
         authority_of = {case.id: case.authority_code for case in cases}
+        run_id = uuid.uuid4()
         audit.record(
             self.session,
             self.principal,
             "allocate",
             "allocation",
-            None,
+            run_id,
             scope=str(scope),
             cases=len(cases),
             authorities=sorted(set(authority_of.values())),
@@ -196,7 +214,9 @@ class MatchService:
             placed=result.placed,
         )
         mine = self.principal.authority_code
+        protocol_names = await self._protocol_names(result.assignments)
         return Allocation(
+            run_id=run_id,
             scope=scope,
             status=result.status,
             cases=len(result.assignments),
@@ -210,12 +230,27 @@ class MatchService:
             seconds=result.seconds,
             engine=result.engine,
             proposals=[
-                _proposal(a, snapshot)
+                _proposal(a, snapshot, protocol_names)
                 for a in result.assignments
                 if authority_of[a.household_id] == mine
             ],
             partners=_partners(result.assignments, authority_of, mine),
         )
+
+    async def _protocol_names(self, assignments: Sequence[optimiser.Assignment]) -> dict[str, str]:
+        """Names of the protocols whose caps keep a case out (a query only when one does)."""
+        ids = {
+            uuid.UUID(cap.protocol_id)
+            for a in assignments
+            if a.binding is not None
+            for cap in a.binding.caps
+        }
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(ProtocolRecord.id, ProtocolRecord.name).where(ProtocolRecord.id.in_(ids))
+        )
+        return {str(i): name for i, name in rows.tuples()}
 
     async def _linked(self, case: Case) -> frozenset[str]:
         if not case.has_linked:
@@ -244,22 +279,29 @@ class MatchService:
         return referrals
 
 
-def _area(facts: UnitFacts) -> Area:
-    return Area(facts.scheme_id, facts.scheme_type, facts.authority_code, facts.postcode_district)
-
-
-def _proposal(a: optimiser.Assignment, snapshot: Snapshot) -> Proposal:
-    return Proposal(
-        referral_id=a.household_id,
-        kind=a.kind,
-        unit_id=a.unit_id,
-        option_id=a.option_id,
-        area=_area(snapshot.facts[a.unit_id]) if a.unit_id else None,
-        priority=a.priority,
-        score=a.score,
-        parts=a.parts,
-        explanation=a.explanation,
+def _area(snapshot: Snapshot, unit_id: str) -> Area:
+    facts = snapshot.facts[unit_id]
+    return Area(
+        scheme_id=facts.scheme_id,
+        scheme_name=facts.scheme_name,
+        scheme_type=facts.scheme_type,
+        authority_code=facts.authority_code,
+        authority_name=snapshot.authority(facts.authority_code),
+        postcode_district=facts.postcode_district,
+        unit_label=facts.unit_label,
+        bedrooms=facts.bedrooms,
     )
+
+
+def _proposal(
+    a: optimiser.Assignment, snapshot: Snapshot, protocol_names: dict[str, str]
+) -> Proposal:
+    if a.unit_id is not None:
+        return placed_proposal(a, _area(snapshot, a.unit_id))
+    if a.option_id is not None:
+        option = next(o for o in snapshot.rehousing if o.id == a.option_id)
+        return move_proposal(a, snapshot.authority(option.authority_code))
+    return unplaced_proposal(a, snapshot.authority, protocol_names)
 
 
 def _partners(

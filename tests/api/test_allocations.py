@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from placement.enums import Role
+from optimiser.reasons import Reason
+from placement.enums import Role, SchemeType
+from placement.matching.results import RULES, SCHEME_TYPES
 from tests.conftest import (
     API,
     MANCHESTER,
@@ -105,6 +107,76 @@ def test_a_household_nothing_fits_is_proposed_unplaced(actors: Actors) -> None:
         None,
     )
     assert result["placed"] == 0 and result["status"] == "optimal"
+    assert proposal["unplaced"]["binding"] == "no_suitable_unit"
+    assert "No unit was available to check." in proposal["explanation"]
+
+
+def test_an_unplaced_case_is_told_which_rules_rule_how_many_units_out(actors: Actors) -> None:
+    men_only = add_scheme(actors, name="Brook House", gender_policy="men_only")
+    add_unit(actors, men_only["id"])
+    add_unit(actors, add_scheme(actors)["id"], bed_spaces=1)
+    create_referral(actors)  # a woman and her son: two bed spaces, not men-only
+
+    [proposal] = allocate(actors)["proposals"]
+
+    unplaced = proposal["unplaced"]
+    assert unplaced["binding"] == "no_suitable_unit"
+    assert unplaced["suitable_units"] == 0
+    assert unplaced["ruled_out"] == [
+        {"rule": "capacity_bed_spaces", "count": 1, "description": "too few bed spaces"},
+        {"rule": "gender_policy", "count": 1, "description": "the scheme's gender policy"},
+    ]
+    assert proposal["explanation"] == (
+        "Priority 3.50. Unplaced: no unit or perpetrator-rehousing option meets every rule "
+        "for this household. Ruled out: 1 unit for too few bed spaces, 1 unit for the "
+        "scheme's gender policy (a unit counts under every rule it breaks)."
+    )
+
+
+def test_a_case_a_reciprocal_cap_keeps_out_is_told_which_cap_by_name(actors: Actors) -> None:
+    """Two Manchester households must leave Manchester; the protocol lets Manchester send
+    one more than it receives into Stockport, which has two suitable units."""
+    protocol = actors.post("admin", f"{API}/protocols", protocol_body(balance_cap=1))
+    assert protocol.status_code == 201, protocol.text
+    stockport = add_scheme(
+        actors,
+        name="Hatters Court",
+        authority_code=STOCKPORT[0],
+        postcode="SK1 1EB",
+        latitude=53.4083,
+        longitude=-2.1494,
+    )
+    units = {add_unit(actors, stockport["id"])["id"] for _ in range(2)}
+    for _ in range(2):
+        create_referral(actors, avoid_authorities=[MANCHESTER[0]])
+
+    result = allocate(actors)
+
+    assert result["placed"] == 1 and result["status"] == "optimal"
+    [placed] = [p for p in result["proposals"] if p["kind"] == "unit"]
+    assert placed["unit_id"] in units
+    assert (
+        "Placed in Room 1 (2 bedrooms) at Hatters Court, a refuge in Stockport (SK1)."
+        in (placed["explanation"])
+    )
+    [proposal] = [p for p in result["proposals"] if p["kind"] == "unplaced"]
+    unplaced = proposal["unplaced"]
+    assert (unplaced["binding"], unplaced["suitable_units"]) == ("balance_cap", 2)
+    assert unplaced["caps"] == [
+        {
+            "protocol_id": protocol.json()["id"],
+            "protocol_name": "GM cross-border protocol",
+            "from_authority_code": MANCHESTER[0],
+            "from_authority_name": "Manchester",
+            "to_authority_code": STOCKPORT[0],
+            "to_authority_name": "Stockport",
+        }
+    ]
+    assert (
+        "Manchester may place no more into Stockport under GM cross-border protocol"
+        in (proposal["explanation"])
+    )
+    assert "Lifting that cap would let this case be placed." in proposal["explanation"]
 
 
 def test_a_perpetrator_move_is_proposed_when_it_is_the_way_to_help(actors: Actors) -> None:
@@ -235,6 +307,13 @@ def test_a_group_or_region_run_weighs_partners_cases_and_shows_them_only_as_coun
     # The unit goes to a partner's high-risk household; ours is shown unplaced.
     [proposal] = result["proposals"]
     assert (proposal["referral_id"], proposal["kind"]) == (panel["ours"], "unplaced")
+    # Why: the one suitable unit went to a case of higher priority, told as a count.
+    assert proposal["unplaced"]["binding"] == "taken"
+    assert proposal["unplaced"]["taken_by"] == [{"priority": 3.5, "units": 1}]
+    assert proposal["explanation"] == (
+        "Priority 1.50. Unplaced: 1 unit meets every rule, and all went to cases of higher "
+        "or equal priority: 1 to a case of priority 3.50."
+    )
     assert [p["authority_code"] for p in result["partners"]] == partners
     assert sum(p["placed"] for p in result["partners"]) == 1
     assert all(p["cases"] == 1 and p["perpetrator_moves"] == 0 for p in result["partners"])
@@ -315,3 +394,9 @@ def test_bad_allocation_requests_are_400(
 @pytest.mark.parametrize("who", ["provider_a", "commissioner", "admin"])
 def test_only_officers_and_integrations_allocate(shared_actors: Actors, who: str) -> None:
     assert_problem(shared_actors.post(who, f"{API}/allocations", {"time_limit_s": 5}), 403)
+
+
+def test_every_rule_and_scheme_type_has_words_for_officers() -> None:
+    """A new rule or scheme type without words would show its code to an officer."""
+    assert set(RULES) == set(Reason)
+    assert set(SCHEME_TYPES) == set(SchemeType)

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
 
 from fixtures.seeding import seed_database
 from optimiser.reasons import Reason
@@ -29,6 +29,7 @@ from tests.conftest import (
     Actors,
     app_client,
     assert_problem,
+    protocol_body,
     rehousing_body,
 )
 from tests.placing import (
@@ -44,6 +45,7 @@ from tests.placing import (
     matches,
     patch_status,
     referral_body,
+    settle_reads,
 )
 
 STOCKPORT_SCHEME: dict[str, Any] = {
@@ -77,12 +79,49 @@ def test_options_are_ranked_by_score_and_cut_at_the_limit(
     # Only the cost differs between these units, so the cheapest ranks first.
     assert [o["unit_id"] for o in everything["options"]] == five_schemes
     for option in everything["options"]:
-        assert option["score"] == pytest.approx(sum(option["parts"].values()))
+        # Shown to hundredths: each part and the total rounded once, so they add up to
+        # within half a hundredth per number rounded.
+        assert option["score"] == round(option["score"], 2)
+        assert all(v == round(v, 2) for v in option["parts"].values())
+        slack = 0.005 * (len(option["parts"]) + 1)
+        assert option["score"] == pytest.approx(sum(option["parts"].values()), abs=slack)
         assert "£" in option["explanation"]
 
     top = matches(actors, referral["id"], limit=3)
     assert top["options"] == everything["options"][:3]
     assert (top["checked"], top["feasible"]) == (5, 5)
+
+
+def test_an_option_names_the_unit_scheme_and_authority_an_officer_knows(
+    actors: Actors,
+) -> None:
+    stockport = add_scheme(
+        actors, name="Hatters Court", scheme_type="dispersed_accommodation", **STOCKPORT_SCHEME
+    )
+    unit_id = add_unit(actors, stockport["id"], label="Flat 4", bedrooms=3)["id"]
+    protocol = actors.post("admin", f"{API}/protocols", protocol_body())
+    assert protocol.status_code == 201, protocol.text
+    referral = create_referral(actors)
+
+    [option] = matches(actors, referral["id"])["options"]
+
+    assert option["unit_id"] == unit_id
+    assert option["area"] == {
+        "scheme_id": stockport["id"],
+        "scheme_name": "Hatters Court",
+        "scheme_type": "dispersed_accommodation",
+        "authority_code": STOCKPORT[0],
+        "authority_name": "Stockport",
+        "postcode_district": "SK1",
+        "unit_label": "Flat 4",
+        "bedrooms": 3,
+    }
+    explanation = option["explanation"]
+    assert explanation.startswith(
+        "Flat 4 (3 bedrooms) at Hatters Court, dispersed accommodation in Stockport (SK1)."
+    )
+    assert "Cross-border, into Stockport." in explanation
+    assert STOCKPORT[0] not in explanation and stockport["id"] not in explanation
 
 
 @pytest.mark.parametrize("limit", ["0", "201", "-1", "ten"])
@@ -201,25 +240,31 @@ def test_unavailable_units_are_never_options(
 
 def test_a_match_on_a_current_index_is_one_statement(actors: Actors) -> None:
     """The referral, the change feed's position and the linked flag come in one round
-    trip; with the index current, nothing else is asked of the database (the read audit
-    has its own engine)."""
+    trip; with the index current, nothing else is asked of the request's database
+    connection. The read audit and the match's decision snapshot are written by the
+    batching writer on its own engine: the snapshot adds no statement to the request."""
     add_unit(actors, add_scheme(actors)["id"])
     referral = create_referral(actors)
     matches(actors, referral["id"])  # the index catches up with the new unit here
+    request_engine = actors.client.app.state.sessions.kw["bind"].sync_engine
     statements: list[str] = []
+    writer: list[str] = []
 
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "api_keys" not in statement:  # a key lookup, when the key cache has expired
+    def count(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if conn.engine is not request_engine:
+            writer.append(statement)
+        elif "api_keys" not in statement:  # a key lookup, when the key cache has expired
             statements.append(statement)
 
-    engine = actors.client.app.state.sessions.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(Engine, "before_cursor_execute", count)
     try:
         assert matches(actors, referral["id"])["feasible"] == 1
+        settle_reads(actors)
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        event.remove(Engine, "before_cursor_execute", count)
     assert len(statements) == 1, statements
     assert "registry_changes" in statements[0] and "referrals" in statements[0]
+    assert [s for s in writer if "decision_snapshots" in s and s.startswith("INSERT")]
 
 
 def test_households_linked_by_perpetrator_are_kept_out_of_each_others_scheme(

@@ -39,13 +39,21 @@ def test_the_whole_flow(actors: Actors, scheme_a: dict[str, Any], unit_a: dict[s
     assert option["unit_id"] == unit_a["id"]
     assert option["area"] == {
         "scheme_id": scheme_a["id"],
+        "scheme_name": "Fallowfield House",
         "scheme_type": "refuge",
         "authority_code": MANCHESTER[0],
+        "authority_name": "Manchester",
         "postcode_district": "M14",
+        "unit_label": "Room 1",
+        "bedrooms": 2,
     }
-    assert option["score"] == pytest.approx(sum(option["parts"].values()))
+    # Score and parts are shown to hundredths, each rounded once.
+    slack = 0.005 * (len(option["parts"]) + 1)
+    assert option["score"] == pytest.approx(sum(option["parts"].values()), abs=slack)
     assert set(option["parts"]) >= {"perpetrator_distance", "cost", "cross_border"}
-    assert option["explanation"].startswith("Meets every rule.")
+    assert option["explanation"].startswith(
+        "Room 1 (2 bedrooms) at Fallowfield House, a refuge in Manchester (M14). Meets every rule."
+    )
 
     # Offer, then the provider accepts: a placement, the unit occupied.
     made = make_offer(actors, referral["id"], unit_a["id"])

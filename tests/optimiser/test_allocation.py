@@ -145,7 +145,8 @@ def test_a_perpetrator_is_moved_once_and_the_result_explains_itself() -> None:
     result = allocate(Problem(households=linked, rehousing_options=options, units=(), as_of=AS_OF))
     assert result.perpetrator_moves == 1
     unplaced = next(a for a in result.assignments if a.kind == "unplaced")
-    assert "each went to another case" in unplaced.explanation
+    assert unplaced.binding is not None and unplaced.binding.kind == "keep_apart"
+    assert "perpetrator's one move" in unplaced.explanation
     assert result.gap == 0.0 and result.objective == result.bound
 
 
