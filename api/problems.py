@@ -34,10 +34,13 @@ from placement.errors import (
     InvalidInput,
     NotFound,
 )
+from placement.faults import RAISED_BY_OUTAGES, unavailable
 
 log = logging.getLogger(__name__)
 INTERNAL = "something went wrong on our side; it has been logged"
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+"""What a 503 tells clients to wait: the service recovers within a second of its database."""
 
 
 class Source(enum.StrEnum):
@@ -168,7 +171,10 @@ HTTP_KINDS = {
 
 def from_domain(exc: DomainError) -> ProblemException:
     kind = next((k for t, k in DOMAIN_KINDS.items() if isinstance(exc, t)), "validation")
-    return ProblemException(exc.status, kind, exc.detail, **exc.extra)
+    problem = ProblemException(exc.status, kind, exc.detail, **exc.extra)
+    if exc.status == 503:  # the audit trail could not be written: as any outage, retry
+        problem.headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return problem
 
 
 def _field_of(item: dict[str, Any]) -> str:
@@ -236,6 +242,8 @@ def from_database(exc: DBAPIError) -> ProblemException:
     SQLSTATE class 22 ("data exception") is a value PostgreSQL refuses, such as a NUL
     character in a string or a number out of range; anything else is our fault.
     """
+    if unavailable(exc):
+        return from_unavailable(exc)
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
     if sqlstate.startswith("22"):
         log.info("data exception %s: %s", sqlstate, exc.orig)
@@ -248,6 +256,25 @@ def from_database(exc: DBAPIError) -> ProblemException:
         )
     log.error("database error", exc_info=exc)
     return ProblemException(500, "internal", INTERNAL)
+
+
+def from_unavailable(exc: Exception) -> ProblemException:
+    """The database did not answer (stopped, frozen, restarting, locked): 503, try later.
+
+    Logged as one line, not a traceback: in an outage every request fails the same way.
+    An exception of these types that is not an outage is a fault of ours, and says so.
+    """
+    if not unavailable(exc):
+        log.error("unexpected error", exc_info=exc)
+        return ProblemException(500, "internal", INTERNAL)
+    log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    problem = ProblemException(
+        503,
+        "unavailable",
+        f"the database is not answering at the moment; try again in {RETRY_AFTER_SECONDS} seconds",
+    )
+    problem.headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    return problem
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -266,6 +293,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
                 HTTPException: from_http,
                 IntegrityError: from_integrity,
                 DBAPIError: from_database,
+                **dict.fromkeys(RAISED_BY_OUTAGES, from_unavailable),
             },
         )
     )

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def _server_binaries() -> Path:
+def server_binaries() -> Path:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     if not found:
         raise SystemExit(
@@ -21,13 +21,13 @@ def _server_binaries() -> Path:
     return found[-1].parent
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def _as_postgres(*command: str) -> None:
+def as_postgres(*command: str) -> None:
     subprocess.run(
         ["runuser", "-u", "postgres", "--", *command], check=True, stdout=subprocess.DEVNULL
     )
@@ -40,15 +40,15 @@ def throwaway_postgres() -> Iterator[str]:
     The cluster gets a temporary folder of its own in /tmp, owned by postgres: the
     caller's folders are private to root, and the server could not reach into them.
     """
-    binaries = _server_binaries()
+    binaries = server_binaries()
     folder = Path(tempfile.mkdtemp(prefix="placement-pg-"))
     shutil.chown(folder, "postgres")
-    port = _free_port()
-    _as_postgres(
+    port = free_port()
+    as_postgres(
         str(binaries / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U", "postgres"
     )
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    _as_postgres(
+    as_postgres(
         str(binaries / "pg_ctl"),
         "-D",
         str(folder / "data"),
@@ -62,6 +62,4 @@ def throwaway_postgres() -> Iterator[str]:
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        _as_postgres(
-            str(binaries / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop"
-        )
+        as_postgres(str(binaries / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from placement import audit_chain
 from placement.errors import AuditUnavailable
+from placement.faults import retry_once_if_dropped
 from placement.models import AuditEvent, DecisionSnapshot
 from placement.paging import Page, paginate
 from placement.security import Principal
@@ -133,13 +134,16 @@ class ReadAudit:
         batch: list[tuple[dict[str, Any], asyncio.Future[None]]],
         snapshots: list[dict[str, Any]],
     ) -> None:
-        try:
+        async def insert_batch() -> None:
             async with self._sessions() as session, session.begin():
                 if batch:
                     connection = await session.connection()
                     await connection.run_sync(audit_chain.append, [row for row, _ in batch])
                 if snapshots:
                     await session.execute(insert(DecisionSnapshot), snapshots)
+
+        try:  # readers are waiting: a dropped connection is worth one more try at once
+            await retry_once_if_dropped(insert_batch)
         except Exception:  # every reader in the batch fails: no unaudited read
             log.exception(
                 "writing %d read audit events and %d snapshots failed", len(batch), len(snapshots)

@@ -32,6 +32,47 @@ def _list_env(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
 
+def _seconds_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise SystemExit(f"{name} must be a number of seconds above 0, got {raw!r}")
+    return seconds
+
+
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long the service waits for its database before answering 503.
+
+    A stopped server refuses at once, but a frozen or unreachable one answers nothing: the
+    service used to hang 40 s or more. These bounds keep the 503 within about five seconds
+    at the defaults: a request waits at most `pool` for a pooled connection, `connect` for
+    a new one, and `statement` for a PostgreSQL statement (the server cancels it then, and
+    the client gives up just after, in case the server cannot). `sqlite_busy` is how long
+    a SQLite writer queues for the write lock, which only another writer holds: long, so
+    bursts of writes queue rather than fail.
+    """
+
+    connect: float = 2.0
+    statement: float = 4.0
+    pool: float = 2.0
+    sqlite_busy: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> DatabaseTimeouts:
+        return cls(
+            connect=_seconds_env("PLACEMENT_DB_CONNECT_TIMEOUT", cls.connect),
+            statement=_seconds_env("PLACEMENT_DB_STATEMENT_TIMEOUT", cls.statement),
+            pool=_seconds_env("PLACEMENT_DB_POOL_TIMEOUT", cls.pool),
+            sqlite_busy=_seconds_env("PLACEMENT_SQLITE_BUSY_TIMEOUT", cls.sqlite_busy),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration.
@@ -49,6 +90,10 @@ class Settings:
     | PLACEMENT_UNKNOWN_KEY_RATE_LIMIT_PER_MINUTE | 60 | unchecked keys per minute per address |
     | PLACEMENT_CORS_ORIGINS | (none) | comma-separated origins browsers may call from |
     | PLACEMENT_SELF_CONTAINED_TYPES | see optimiser | types that get the bedroom standard |
+    | PLACEMENT_DB_CONNECT_TIMEOUT | 2 | seconds to connect to PostgreSQL before a 503 |
+    | PLACEMENT_DB_STATEMENT_TIMEOUT | 4 | seconds a PostgreSQL statement may take before a 503 |
+    | PLACEMENT_DB_POOL_TIMEOUT | 2 | seconds to wait for a pooled connection before a 503 |
+    | PLACEMENT_SQLITE_BUSY_TIMEOUT | 30 | seconds a SQLite writer waits for the lock before a 503 |
     """
 
     data_dir: Path
@@ -66,6 +111,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     self_contained_types_csv: str | None = None
     """Comma-separated scheme types; None: the optimiser's documented default."""
+    database_timeouts: DatabaseTimeouts = DatabaseTimeouts()
 
     def match_weights(self) -> optimiser.Weights:
         """The matcher's weights: documented defaults, overridden field by field.
@@ -130,6 +176,7 @@ class Settings:
             ),
             cors_origins=_list_env("PLACEMENT_CORS_ORIGINS"),
             self_contained_types_csv=os.environ.get("PLACEMENT_SELF_CONTAINED_TYPES"),
+            database_timeouts=DatabaseTimeouts.from_env(),
         )
 
 

@@ -8,8 +8,10 @@ timeout so concurrent writers queue instead of failing).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,34 +22,61 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.util import await_only
 
-from placement.config import Settings
+from placement.config import DatabaseTimeouts, Settings
 
 MIGRATIONS = "placement:migrations"
 
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+DEFAULT_TIMEOUTS = DatabaseTimeouts()
+CLIENT_GRACE_SECONDS = 0.5
+"""How much longer than the server's statement timeout the client waits for an answer."""
 
 
-def engine_options(database_url: str) -> dict[str, Any]:
+def engine_options(
+    database_url: str, timeouts: DatabaseTimeouts = DEFAULT_TIMEOUTS
+) -> dict[str, Any]:
     """Keyword arguments for `create_async_engine`, per backend.
 
     Pools are sized for a worker's requests in flight (about 25 under the load test): a
     smaller pool opened and closed an overflow connection per request. PostgreSQL
     connections are not pinged at each checkout (a round trip per request); they are
-    recycled after half an hour, and a connection the server dropped invalidates the
-    pool, so the next request connects afresh. On loopback, asyncpg is told not to try
-    SSL first (one wasted exchange per new connection) unless the URL asks for it.
+    recycled after half an hour, and one the server closed is replaced at checkout (see
+    `_replace_closed`). On loopback, asyncpg is told not to try SSL first (one wasted
+    exchange per new connection) unless the URL asks for it.
+
+    Every wait on the database is bounded (see `DatabaseTimeouts`), so a database that
+    does not answer costs a request seconds, not minutes: asyncpg's `timeout` bounds a
+    connection's opening, the server's `statement_timeout` a statement, and asyncpg's
+    `command_timeout` (a little longer, so the server's own cancel comes first when it
+    can) a statement the server never answers.
     """
     if database_url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}, "pool_size": 20, "max_overflow": 20}
-    options: dict[str, Any] = {"pool_size": 25, "max_overflow": 10, "pool_recycle": 1800}
+        return {
+            "connect_args": {"timeout": timeouts.sqlite_busy},
+            "pool_size": 20,
+            "max_overflow": 20,
+            "pool_timeout": timeouts.pool,
+        }
+    connect_args: dict[str, Any] = {
+        "timeout": timeouts.connect,
+        "command_timeout": timeouts.statement + CLIENT_GRACE_SECONDS,
+        "server_settings": {"statement_timeout": str(round(timeouts.statement * 1000))},
+    }
     url = make_url(database_url)
     if url.host in LOOPBACK_HOSTS and not {"ssl", "sslmode"} & set(url.query):
-        options["connect_args"] = {"ssl": False}
-    return options
+        connect_args["ssl"] = False
+    return {
+        "pool_size": 25,
+        "max_overflow": 10,
+        "pool_recycle": 1800,
+        "pool_timeout": timeouts.pool,
+        "connect_args": connect_args,
+    }
 
 
 async def outside_transaction(session: AsyncSession) -> None:
@@ -62,13 +91,16 @@ async def outside_transaction(session: AsyncSession) -> None:
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(busy_seconds: float) -> Callable[[Any, Any], None]:
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_seconds * 1000)}")
+        cursor.close()
+
+    return set_pragmas
 
 
 def _close_failed_cursor(context: ExceptionContext) -> None:
@@ -87,10 +119,43 @@ def _close_failed_cursor(context: ExceptionContext) -> None:
             return
 
 
-def install_sqlite_pragmas(engine: AsyncEngine) -> None:
+def _replace_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server has closed, so the pool opens a fresh one.
+
+    After a restart (or an idle connection closed by the server) every pooled connection
+    is dead, and each would fail the request that drew it. asyncpg notices the close as it
+    happens, so asking it costs no round trip, unlike a ping at every checkout.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
+
+
+def _drop_unanswered(context: ExceptionContext) -> None:
+    """Close a connection at once when its statement timed out or was given up on.
+
+    The server did not answer in time, so it may not answer a polite goodbye either:
+    SQLAlchemy would wait up to two more seconds for one before closing the connection
+    anyway (as it does with any connection whose statement was interrupted).
+    """
+    unanswered = isinstance(context.original_exception, TimeoutError | asyncio.CancelledError)
+    if unanswered and context.connection is not None:
+        driver = context.connection.connection.driver_connection
+        if driver is not None:
+            driver.terminate()
+
+
+def install_sqlite_pragmas(
+    engine: AsyncEngine, busy_seconds: float = DatabaseTimeouts.sqlite_busy
+) -> None:
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_seconds))
         event.listen(engine.sync_engine, "handle_error", _close_failed_cursor)
+
+
+def install_fault_handling(engine: AsyncEngine) -> None:
+    if engine.dialect.name == "postgresql":
+        event.listen(engine.sync_engine.pool, "checkout", _replace_closed)
+        event.listen(engine.sync_engine, "handle_error", _drop_unanswered)
 
 
 def ensure_sqlite_dir(database_url: str) -> None:
@@ -102,11 +167,13 @@ def ensure_sqlite_dir(database_url: str) -> None:
 def create_engine(settings: Settings, *, connections: int | None = None) -> AsyncEngine:
     """The service's engine; `connections` fixes the pool at that many (no overflow)."""
     ensure_sqlite_dir(settings.database_url)
-    options = engine_options(settings.database_url)
+    timeouts = settings.database_timeouts
+    options = engine_options(settings.database_url, timeouts)
     if connections is not None:
         options |= {"pool_size": connections, "max_overflow": 0}
     engine = create_async_engine(settings.database_url, **options)
-    install_sqlite_pragmas(engine)
+    install_sqlite_pragmas(engine, timeouts.sqlite_busy)
+    install_fault_handling(engine)
     return engine
 
 

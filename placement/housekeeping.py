@@ -4,7 +4,8 @@ Each worker sweeps at start, then when the next offer hold expires (or every 30 
 most), so an expired hold frees its unit on time.
 
 Every step is a conditional update or an idempotent delete, so two workers sweeping at
-the same moment do no harm.
+the same moment do no harm. A sweep that fails (the database is down) is tried again
+soon, then less and less often, and never stops the loop.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from placement.faults import unavailable
 from placement.holds import next_expiry, release_expired
 from placement.models import RegistryChange
 
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30.0
 EXPIRY_SLACK_SECONDS = 0.05
 CHANGES_KEPT = 100_000
+FIRST_RETRY_SECONDS = 1.0
 
 
 async def prune_change_feed(session: AsyncSession) -> None:
@@ -59,13 +62,28 @@ def seconds_until_next_sweep(
     return min(every, max(due, EXPIRY_SLACK_SECONDS))
 
 
+def seconds_after_failures(failures: int, every: float) -> float:
+    """Back off after failed sweeps in a row: 1 s, 2 s, 4 s, ... and then every `every`.
+
+    A blip delays an expiring hold by a second or two; a long outage costs one log line
+    per `every` seconds rather than a flood.
+    """
+    return min(every, FIRST_RETRY_SECONDS * 2.0 ** min(failures - 1, 16))
+
+
 async def run_forever(sessions: async_sessionmaker[Any], every: float | None = None) -> None:
     """Sweep until cancelled; `every` defaults to SWEEP_SECONDS as it is when this starts."""
     every = every or SWEEP_SECONDS
+    failures = 0
     while True:
         try:
             wait = seconds_until_next_sweep(await sweep(sessions), every)
-        except Exception:  # keep sweeping: one failed sweep must not stop expiry for good
-            log.exception("housekeeping sweep failed")
-            wait = every
+            failures = 0
+        except Exception as error:  # keep sweeping: a failed sweep must not stop expiry
+            failures += 1
+            wait = seconds_after_failures(failures, every)
+            if unavailable(error):  # expected in an outage: one line, not a traceback
+                log.warning("housekeeping: database unavailable (%s); retry in %.0f s", error, wait)
+            else:
+                log.exception("housekeeping sweep failed")
         await asyncio.sleep(wait)

@@ -45,8 +45,9 @@ def test_health_says_when_the_database_is_unreachable(migrated_settings: Setting
     )
     with app_client(nowhere) as client:
         response = client.get("/health")
-    assert response.status_code == 200
+    assert response.status_code == 503  # load balancers send traffic elsewhere
     assert response.json() == {"status": "degraded", "database": "unreachable"}
+    assert int(response.headers["retry-after"]) > 0
 
 
 @pytest.fixture
