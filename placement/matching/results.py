@@ -85,6 +85,8 @@ class PerpetratorOptions(msgspec.Struct):
 
 
 class RuleCount(msgspec.Struct):
+    """How many units (or rehousing options) one matcher rule rules out for a case."""
+
     rule: str
     """A reason code (`optimiser.Reason`)."""
     count: int
