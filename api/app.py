@@ -24,7 +24,6 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -33,6 +32,7 @@ from api.audit_log import AuditController
 from api.auth import BearerKeyMiddleware, rate_limit_identity
 from api.authorities import AuthorityController
 from api.common import provide_principal
+from api.docs_assets import docs_asset_routers, docs_render_plugins
 from api.health import health
 from api.keys import KeyController
 from api.matches import MatchController
@@ -156,7 +156,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         security=[{"BearerKey": []}],
     )
     return Litestar(
-        route_handlers=[health, api],
+        route_handlers=[health, api, *docs_asset_routers()],
         plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin()],
         exception_handlers={Exception: internal_error},
         lifespan=[
@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             version="0.1.0",
             description=API_DESCRIPTION,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=docs_render_plugins(),
             components=Components(
                 security_schemes={
                     "BearerKey": SecurityScheme(
