@@ -1,29 +1,27 @@
 """The API docs pages render their operations in a real browser with no internet.
 
-The real app runs under uvicorn on loopback (SQLite); headless Debian Chromium, driven by
-Playwright, opens `/schema` (Scalar) and `/schema/swagger` (Swagger UI) with every request
-to a host other than this machine aborted, as it would fail offline. Chromium is Debian's
-package (CI installs it); Playwright downloads nothing. Without it the test skips.
+The real app runs under uvicorn on loopback (SQLite, `tests.live_server`); headless Debian
+Chromium, driven by Playwright, opens `/schema` (Scalar) and `/schema/swagger` (Swagger
+UI) with every request to a host other than this machine aborted, as it would fail
+offline. Chromium is Debian's package (CI installs it); Playwright downloads nothing.
+Without it the test skips.
 """
 
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, Route, sync_playwright
 
 from api.app import create_app
 from api.docs_assets import SCALAR_DIR, SWAGGER_DIR
 from placement.config import Settings
 from tests.conftest import settings_for
+from tests.live_server import serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -45,28 +43,12 @@ def sqlite_settings(sqlite_template: Path, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def base_url(sqlite_settings: Settings) -> Iterator[str]:
-    """The real app served by uvicorn on a free loopback port, in a thread of this process."""
     assert (SCALAR_DIR / "browser" / "standalone.js").is_file() and SWAGGER_DIR.is_dir(), (
         "the docs assets are not installed: run `npm ci` at the repository root "
         "(scripts/bootstrap.sh does)"
     )
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(create_app(sqlite_settings), log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        listener.close()
+    with serving(create_app(sqlite_settings)) as url:
+        yield url
 
 
 @pytest.fixture
