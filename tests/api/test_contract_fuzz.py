@@ -9,7 +9,7 @@ generated values and the ids of seeded records, so requests reach real rows and 
 only 404s.
 
 Size: `PLACEMENT_FUZZ_EXAMPLES` is Hypothesis' `max_examples` per operation and role
-(default 5, about 1,000 cases in all, for CI). The README gives the full-size command.
+(default 5, about 800 cases per backend, for CI). The README gives the full-size command.
 """
 
 from __future__ import annotations
