@@ -3,10 +3,10 @@
 Every operation the document lists gets generated requests, valid and invalid (positive
 and negative modes), sent over real HTTP to the real app under uvicorn
 (`tests.live_server`) on a seeded registry, with the role's key. Each response must
-not be a 5xx, must have a status code the document lists for the operation, and must
-match the schema documented for that status. Path parameters are drawn from both
-generated values and the ids of seeded records, so requests reach real rows and not
-only 404s.
+not be a 5xx, must have a status code and a media type the document lists for the
+operation, and must match the schema documented for that status. Path parameters are
+drawn from both generated values and the ids of seeded records, so requests reach real
+rows and not only 404s.
 
 Size: `PLACEMENT_FUZZ_EXAMPLES` is Hypothesis' `max_examples` per operation and role
 (default 5, about 800 cases per backend, for CI). The README gives the full-size command.
@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from schemathesis import Case
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -53,7 +54,14 @@ from tests.placing import add_scheme, add_unit, create_referral, make_offer, pla
 FUZZ_EXAMPLES = int(os.environ.get("PLACEMENT_FUZZ_EXAMPLES", "5"))
 # The role fuzzed, and which of the seeded actors' keys it uses.
 ROLES = {"admin": "admin", "officer": "officer", "provider": "provider_a"}
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+# A body can match "the documented schema" only if its media type is the documented one:
+# schemathesis validates no body whose Content-Type the operation does not list.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @dataclass(frozen=True)
