@@ -6,6 +6,13 @@ and could never pass a Content-Security-Policy of `script-src 'self'`. Here the 
 come from npm packages pinned exactly in package.json and package-lock.json, which
 `scripts/bootstrap.sh` installs (`npm ci`) into `node_modules/` at the repository root,
 and are served under `/schema/assets/`, so every URL the pages load is the service's own.
+
+What the plugins still put inline, for whoever sets the Content-Security-Policy (checked
+in Chromium with `script-src 'self'`): both pages carry a `<style>` for the body's margin;
+Scalar's page has an empty data-carrying `<script id="api-reference" data-url=...>` (a
+reported but harmless violation: Scalar still renders) and its bundle injects a `<style>`
+(it takes a nonce from `<meta property="csp-nonce">`); Swagger UI's page starts from an
+inline script holding the whole document, so under `script-src 'self'` it stays blank.
 """
 
 from __future__ import annotations
