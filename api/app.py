@@ -25,7 +25,6 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -34,6 +33,7 @@ from api.audit_log import AuditController
 from api.auth import BearerKeyMiddleware, key_unchecked, rate_limit_identity
 from api.authorities import AuthorityController
 from api.common import ApiResponse, provide_principal
+from api.docs_assets import docs_asset_routers, docs_render_plugins
 from api.headers import security_headers
 from api.health import health
 from api.keys import KeyController
@@ -173,7 +173,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         security=[{"BearerKey": []}],
     )
     app = Litestar(
-        route_handlers=[health, problem_types_page, api],
+        route_handlers=[health, problem_types_page, api, *docs_asset_routers()],
         plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin(), DescribedStructs()],
         exception_handlers={Exception: internal_error},
         lifespan=[
@@ -206,7 +206,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             version="0.1.0",
             description=API_DESCRIPTION,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=docs_render_plugins(),
             components=Components(
                 security_schemes={
                     "BearerKey": SecurityScheme(

@@ -11,14 +11,15 @@ from litestar.types import Message, Scope
 
 # The API returns JSON only: nothing may load, run or frame it.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# The docs pages (Scalar, Swagger UI) run scripts and styles, their own and the renderer's;
-# Swagger UI starts from an inline script holding the document.
+# The docs pages (Scalar, Swagger UI) load only the service's own pinned assets
+# (api/docs_assets.py); Swagger UI starts from an inline script holding the document and
+# both renderers inject styles, hence 'unsafe-inline' for those two. Nothing else loads.
 DOCS_POLICY = (
     "default-src 'none'; "
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://cdn.jsdelivr.net; "
-    "font-src 'self' data: https://cdn.jsdelivr.net https://fonts.scalar.com; "
+    "script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; "
+    "font-src 'self' data:; "
     "connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )

@@ -18,3 +18,19 @@ if [ ! -f "$STAMP" ]; then
     rm -f "$VENV"/.installed-*
     touch "$STAMP"
 fi
+
+# The API docs pages' browser assets (Scalar, Swagger UI), pinned in package-lock.json and
+# served by the service itself: `npm ci` again only when the lock changes. Install scripts
+# are not run: the bundles are prebuilt, and one dependency's only script is a telemetry
+# ping.
+NODE_STAMP="$ROOT/node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
+if [ ! -f "$NODE_STAMP" ]; then
+    if command -v npm >/dev/null; then
+        echo "Installing the docs pages' assets into node_modules (npm ci)..." >&2
+        npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2
+        touch "$NODE_STAMP"
+    else
+        echo "npm not found: /schema and /schema/swagger will be blank until" \
+            "'npm ci' has run (Debian: apt-get install npm)" >&2
+    fi
+fi
