@@ -10,14 +10,22 @@ rows and not only 404s.
 
 Size: `PLACEMENT_FUZZ_EXAMPLES` is Hypothesis' `max_examples` per operation and role
 (default 5, about 800 cases per backend, for CI). The README gives the full-size command.
+
+Figures: every case sent is counted by backend and role, with its response's fate (a
+5xx, a status code the document does not list, a body or media type that does not match
+it). As each backend's run ends they are printed and written to
+`fuzz-figures-<backend>.json` in pytest's base temporary directory (or in
+`PLACEMENT_FUZZ_FIGURES_DIR`), so a full-size run leaves its figures behind.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +63,35 @@ from tests.placing import add_scheme, add_unit, create_referral, make_offer, pla
 FUZZ_EXAMPLES = int(os.environ.get("PLACEMENT_FUZZ_EXAMPLES", "5"))
 # The role fuzzed, and which of the seeded actors' keys it uses.
 ROLES = {"admin": "admin", "officer": "officer", "provider": "provider_a"}
-# A body can match "the documented schema" only if its media type is the documented one:
-# schemathesis validates no body whose Content-Type the operation does not list.
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+# Each fate a response can have, and the checks that find it. A body can match "the
+# documented schema" only if its media type is the documented one: schemathesis validates
+# no body whose Content-Type the operation does not list, so both count as a mismatch.
+CheckFunction = Callable[..., bool | None]
+FATES: dict[str, list[CheckFunction]] = {
+    "server_errors": [not_a_server_error],
+    "undocumented_status": [status_code_conformance],
+    "schema_mismatch": [content_type_conformance, response_schema_conformance],
+}
+
+
+@dataclass
+class Figures:
+    """What one backend's run sent and what came back, by role."""
+
+    cases: Counter[str] = field(default_factory=Counter)
+    failures: dict[str, Counter[str]] = field(
+        default_factory=lambda: {fate: Counter() for fate in FATES}
+    )
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    def summary(self, backend: str) -> dict[str, Any]:
+        return {
+            "backend": backend,
+            "examples_per_operation": FUZZ_EXAMPLES,
+            "cases": {**dict(sorted(self.cases.items())), "total": self.cases.total()},
+            **{fate: counts.total() for fate, counts in self.failures.items()},
+            "statuses": {str(code): n for code, n in sorted(self.statuses.items())},
+        }
 
 
 @dataclass(frozen=True)
@@ -72,6 +101,7 @@ class FuzzTarget:
     base_url: str
     keys: dict[str, str]
     known_ids: dict[str, list[str]]
+    figures: Figures
 
 
 def seed(actors: Actors) -> dict[str, list[str]]:
@@ -110,16 +140,31 @@ def seed(actors: Actors) -> dict[str, list[str]]:
 def fuzz_target(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FuzzTarget]:
-    """One seeded database and server per backend, shared by the three roles' runs."""
+    """One seeded database and server per backend, shared by the three roles' runs; its
+    figures are reported as it ends."""
+    backend = str(request.param)
     directory = tmp_path_factory.mktemp("fuzz")
-    with fresh_database(str(request.param), directory, request) as url:
+    figures = Figures()
+    with fresh_database(backend, directory, request) as url:
         settings_ = settings_for(url, directory)
         with app_client(settings_) as client:
             actors = populate(client, settings_)
             known_ids = seed(actors)
         with serving(create_app(settings_)) as base_url:
             keys = {role: actors.keys[who] for role, who in ROLES.items()}
-            yield FuzzTarget(base_url=base_url, keys=keys, known_ids=known_ids)
+            yield FuzzTarget(base_url, keys, known_ids, figures)
+    report(request.config, tmp_path_factory.getbasetemp(), figures.summary(backend))
+
+
+def report(config: pytest.Config, basetemp: Path, summary: dict[str, Any]) -> None:
+    """Print a backend's figures past pytest's capture, and keep them in a file."""
+    folder = Path(os.environ.get("PLACEMENT_FUZZ_FIGURES_DIR", basetemp))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"fuzz-figures-{summary['backend']}.json"
+    path.write_text(json.dumps(summary, indent=2) + "\n")
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line(f"\nschemathesis figures ({path}): {json.dumps(summary)}")
 
 
 @pytest.fixture(params=list(ROLES))
@@ -166,8 +211,17 @@ def test_every_operation_keeps_its_contract(
     case: Case, data: st.DataObject, fuzz_target: FuzzTarget, role: str
 ) -> None:
     with_known_ids(case, data, fuzz_target.known_ids)
-    case.call_and_validate(
-        base_url=fuzz_target.base_url,
-        headers={"Authorization": f"Bearer {fuzz_target.keys[role]}"},
-        checks=CHECKS,
-    )
+    headers = {"Authorization": f"Bearer {fuzz_target.keys[role]}"}
+    response = case.call(base_url=fuzz_target.base_url, headers=headers)
+    figures = fuzz_target.figures
+    figures.cases[role] += 1
+    figures.statuses[response.status_code] += 1
+    found: list[Exception] = []
+    for fate, checks in FATES.items():
+        try:
+            case.validate_response(response, checks=checks, headers=headers)
+        except Exception as failure:  # schemathesis' Failure or FailureGroup
+            figures.failures[fate][role] += 1
+            found.append(failure)
+    if found:
+        raise found[0]
