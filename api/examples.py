@@ -93,3 +93,8 @@ REFERRAL = {
         "perpetrator_locations": [{"latitude": 53.8008, "longitude": -1.5491, "radius_km": 20}],
     },
 }
+PERPETRATOR_LINK = {
+    "perpetrator_ref": "MAN-P-0193",
+    "partner_authority_code": "E08000007",
+    "partner_perpetrator_ref": "STK/PERP/2211",
+}

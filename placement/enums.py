@@ -32,6 +32,7 @@ __all__ = [
     "Funding",
     "Gender",
     "GenderPolicy",
+    "LinkStatus",
     "MoveOnOutcome",
     "OfferStatus",
     "OutOfServiceReason",
@@ -108,6 +109,15 @@ class AllocationScope(StrEnum):
     AUTHORITY = "authority"
     GROUP = "group"
     REGION = "region"
+
+
+class LinkStatus(StrEnum):
+    """Where a link between two authorities' perpetrator references stands: proposed by
+    one, confirmed by the other (only then does it keep households apart), or withdrawn."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    WITHDRAWN = "withdrawn"
 
 
 class OfferStatus(StrEnum):

@@ -40,6 +40,7 @@ from placement.enums import (
     DeclineReason,
     Funding,
     GenderPolicy,
+    LinkStatus,
     OfferStatus,
     OutOfServiceReason,
     ProtocolKind,
@@ -250,6 +251,48 @@ class Referral(UUIDAuditBase):
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     closed_reason: Mapped[str | None] = mapped_column(String(200))
     created_by_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class PerpetratorLink(UUIDAuditBase):
+    """Two authorities' references for the same perpetrator, linked explicitly.
+
+    A perpetrator reference is its authority's own; only a link that the other authority
+    has confirmed (or an admin recorded) makes the two references one person for
+    keep-apart. At most one link that is not withdrawn per ordered pair of references.
+    """
+
+    __tablename__ = "perpetrator_links"
+    __table_args__ = (
+        Index(
+            "uq_perpetrator_links_pair",
+            "authority_code",
+            "perpetrator_ref",
+            "partner_authority_code",
+            "partner_perpetrator_ref",
+            unique=True,
+            sqlite_where=text("status <> 'withdrawn'"),
+            postgresql_where=text("status <> 'withdrawn'"),
+        ),
+        Index("ix_perpetrator_links_own", "authority_code", "perpetrator_ref", "status"),
+        Index(
+            "ix_perpetrator_links_partner",
+            "partner_authority_code",
+            "partner_perpetrator_ref",
+            "status",
+        ),
+        CheckConstraint("authority_code <> partner_authority_code", name="two_authorities"),
+    )
+
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"))
+    perpetrator_ref: Mapped[str] = mapped_column(String(64))
+    partner_authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"))
+    partner_perpetrator_ref: Mapped[str] = mapped_column(String(64))
+    status: Mapped[LinkStatus] = mapped_column(_enum(LinkStatus, "link_status"))
+    proposed_by_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    confirmed_by_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    withdrawn_by_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
 class Offer(UUIDAuditBase):

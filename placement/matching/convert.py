@@ -11,6 +11,7 @@ from typing import Protocol
 
 import optimiser
 from placement.households import Household
+from placement.matching.keep_apart import UNLINKED, Links
 from placement.models import Referral, RehousingOption, Scheme, Unit
 
 
@@ -28,21 +29,14 @@ def point(place: Located) -> optimiser.Point:
     return optimiser.Point(place.latitude, place.longitude)
 
 
-def keep_apart_key(authority_code: str, perpetrator_ref: str | None) -> str | None:
-    """The perpetrator a household is linked to others by, for keep-apart.
-
-    A perpetrator reference is the referring authority's own (its case system's, its
-    MARAC's): the same text from two authorities is not known to be the same person, so
-    the key is the reference within its authority. Matches (`loaders.linked_schemes`) and
-    group or region allocation runs (this key, through the optimiser) use this one link.
-    """
-    return f"{authority_code}/{perpetrator_ref}" if perpetrator_ref else None
-
-
 def household(
-    referral: Referral, document: Household, today: date | None = None
+    referral: Referral,
+    document: Household,
+    today: date | None = None,
+    links: Links = UNLINKED,
 ) -> optimiser.Household:
-    """The optimiser's view of a referral and its household."""
+    """The optimiser's view of a referral and its household; `links` says which other
+    authorities' references name the same perpetrator (`keep_apart`)."""
     today = today or date.today()
     return optimiser.Household(
         id=str(referral.id),
@@ -68,7 +62,7 @@ def household(
         schools=tuple(point(m.school) for m in document.members if m.school),
         keep_school=document.keep_school,
         home=point(document.home) if document.home else None,
-        perpetrator_ref=keep_apart_key(referral.authority_code, referral.perpetrator_ref),
+        perpetrator_ref=links.key(referral.authority_code, referral.perpetrator_ref),
         perpetrator_move_possible=document.perpetrator_move_possible,
         perpetrator_conditions=frozenset(document.perpetrator_conditions),
         days_waiting=max(0, (today - referral.referred_on).days),

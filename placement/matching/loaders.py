@@ -1,5 +1,6 @@
 """The queries that feed the matcher: units with their schemes, protocols in force with
-their balances, rehousing options, and households linked through a perpetrator.
+their balances, rehousing options, and households linked through a perpetrator (the same
+reference in one authority, or references that authorities linked: `keep_apart`).
 
 Statements on the match path are built once, at import: SQLAlchemy memoises a
 statement's cache key on the object, and these run on every match request.
@@ -10,15 +11,17 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, select, union
+from sqlalchemy import CompoundSelect, Select, and_, bindparam, func, or_, select, tuple_, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 import optimiser
-from placement.enums import OfferStatus, RehousingStatus
+from placement.enums import LinkStatus, OfferStatus, RehousingStatus
 from placement.matching.convert import rehousing_option
+from placement.matching.keep_apart import load_links
 from placement.models import (
     Offer,
+    PerpetratorLink,
     Placement,
     Protocol,
     Provider,
@@ -40,19 +43,33 @@ FEED_BOUNDS = (
 FEED_BOUNDS_ONLY = select(*FEED_BOUNDS)
 
 _OTHER = aliased(Referral)
-HAS_LINKED = (
+HAS_LINKED = or_(
     select(_OTHER.id)
     .where(
         _OTHER.perpetrator_ref == Referral.perpetrator_ref,
         _OTHER.authority_code == Referral.authority_code,
         _OTHER.id != Referral.id,
     )
-    .exists()
+    .exists(),
+    select(PerpetratorLink.id)
+    .where(
+        PerpetratorLink.status == LinkStatus.CONFIRMED,
+        or_(
+            and_(
+                PerpetratorLink.authority_code == Referral.authority_code,
+                PerpetratorLink.perpetrator_ref == Referral.perpetrator_ref,
+            ),
+            and_(
+                PerpetratorLink.partner_authority_code == Referral.authority_code,
+                PerpetratorLink.partner_perpetrator_ref == Referral.perpetrator_ref,
+            ),
+        ),
+    )
+    .exists(),
 )
-"""Whether another referral of the same authority names the same perpetrator (a reference
-is local to its authority: see `convert.keep_apart_key`, which allocation runs use): a
-column to read with a referral, so that `linked_schemes` is asked only when it can find
-something (rarely)."""
+"""Whether another referral of the same authority names the same perpetrator, or a
+confirmed link joins its reference to another authority's: a column to read with a
+referral, so that `linked_schemes` is asked only when it can find something (rarely)."""
 
 MATCH_READ = one_visible(*FEED_BOUNDS, HAS_LINKED)
 """The referral, the change feed's bounds, and whether the household is linked to another
@@ -128,8 +145,9 @@ async def load_rehousing(session: AsyncSession) -> tuple[optimiser.RehousingOpti
 
 def _linked_schemes_statement() -> CompoundSelect:
     linked = select(Referral.id).where(
-        Referral.perpetrator_ref == bindparam("perpetrator_ref"),
-        Referral.authority_code == bindparam("authority_code"),
+        tuple_(Referral.authority_code, Referral.perpetrator_ref).in_(
+            bindparam("references", expanding=True)
+        ),
         Referral.id != bindparam("referral_id"),
     )
     placed = (
@@ -150,15 +168,13 @@ _LINKED_SCHEMES = _linked_schemes_statement()
 
 async def linked_schemes(session: AsyncSession, referral: Referral) -> frozenset[str]:
     """Schemes already holding (or offered to) a household linked to the same perpetrator
-    (the same reference, within the referral's authority)."""
+    (the same reference within the referral's authority, or one linked to it)."""
     if not referral.perpetrator_ref:
         return frozenset()
+    links = await load_links(session)
+    references = links.same_perpetrator(referral.authority_code, referral.perpetrator_ref)
     rows = await session.scalars(
         _LINKED_SCHEMES,
-        {
-            "perpetrator_ref": referral.perpetrator_ref,
-            "authority_code": referral.authority_code,
-            "referral_id": referral.id,
-        },
+        {"references": sorted(references), "referral_id": referral.id},
     )
     return frozenset(str(row) for row in rows)

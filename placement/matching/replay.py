@@ -6,8 +6,8 @@ therefore re-runs a decision only while the registry stands where it stood (the 
 feed position, and the same protocols in force with the same balances, which also move
 with the date) and every household document is the version decided on; otherwise it
 says what moved and re-runs nothing. What the snapshot stores itself (weights, date,
-limit, linked schemes, the time limit and engine) is taken from it, not from today's
-configuration.
+limit, linked schemes, the keep-apart keys, the time limit and engine) is taken from it,
+not from today's configuration or links.
 """
 
 from __future__ import annotations
@@ -140,6 +140,10 @@ async def _allocation(
     cases: tuple[optimiser.Household, ...],
     weights: optimiser.Weights,
 ) -> dict[str, Any]:
+    recorded = snapshot.inputs.get("keep_apart")
+    if recorded is not None:
+        # The perpetrator links as they stood, not as they stand: links come and go.
+        cases = tuple(dataclasses.replace(c, perpetrator_ref=recorded.get(c.id)) for c in cases)
     problem = optimiser.Problem(
         households=cases,
         units=registry.table.units,

@@ -28,6 +28,7 @@ from placement.holds import release_expired
 from placement.households import Household
 from placement.matching import convert, snapshots
 from placement.matching.index import Snapshot
+from placement.matching.keep_apart import load_links
 from placement.matching.loaders import MATCH_READ, linked_schemes
 from placement.matching.results import (
     Allocation,
@@ -181,8 +182,10 @@ class MatchService:
         # read audit's own writer (awaited just above) would otherwise wait for in vain.
         await release_expired(self.session)
         today = date.today()
+        links = await load_links(self.session)
         cases = tuple(
-            convert.household(r, d, today) for r, d in zip(referrals, documents, strict=True)
+            convert.household(r, d, today, links)
+            for r, d in zip(referrals, documents, strict=True)
         )
         snapshot = await self.index.current(self.session)
         problem = optimiser.Problem(

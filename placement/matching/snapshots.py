@@ -129,6 +129,9 @@ def allocation_snapshot(
             "engine": result.engine,
             "households": [[str(r.id), document_hash(r)] for r in referrals],
             "protocols": registry.protocols_digest,
+            "keep_apart": {
+                h.id: h.perpetrator_ref for h in problem.households if h.perpetrator_ref
+            },
         },
         result=allocation_result(result),
     )

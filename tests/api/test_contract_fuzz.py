@@ -119,6 +119,15 @@ def seed(actors: Actors) -> dict[str, list[str]]:
     held = make_offer(actors, waiting["id"], second["id"])
     protocol = actors.post("admin", f"{API}/protocols", protocol_body()).json()
     option = actors.post("provider_a", f"{API}/rehousing-options", rehousing_body()).json()
+    link = {"perpetrator_ref": "P-1", "partner_authority_code": STOCKPORT[0]}
+    proposed = actors.post(
+        "officer", f"{API}/perpetrator-links", {**link, "partner_perpetrator_ref": "S-1"}
+    )
+    recorded = actors.post(
+        "admin",
+        f"{API}/perpetrator-links",
+        {**link, "authority_code": WESTMINSTER[0], "partner_perpetrator_ref": "S-2"},
+    )
     fuzzing = [actors.keys[who] for who in ROLES.values()]
     keys = actors.get("admin", f"{API}/keys", params={"limit": 100}).json()["items"]
     spare = [k["id"] for k in keys if not any(t.startswith(k["key_prefix"]) for t in fuzzing)]
@@ -132,6 +141,7 @@ def seed(actors: Actors) -> dict[str, list[str]]:
         "placement_id": [placement["id"]],
         "protocol_id": [protocol["id"]],
         "option_id": [option["id"]],
+        "link_id": [proposed.json()["id"], recorded.json()["id"]],
         "key_id": spare,
     }
 

@@ -442,6 +442,7 @@ def test_the_main_request_bodies_show_an_example_the_api_takes(openapi: dict[str
     from api import examples
     from api.authorities import AuthorityCreate
     from api.keys import KeyCreate
+    from api.perpetrator_links import PerpetratorLinkCreate
     from api.protocols import ProtocolCreate
     from api.providers import ProviderCreate
     from api.rehousing import RehousingCreate
@@ -459,6 +460,7 @@ def test_the_main_request_bodies_show_an_example_the_api_takes(openapi: dict[str
         ("post", "/api/v1/rehousing-options"): (examples.REHOUSING, RehousingCreate),
         ("post", "/api/v1/keys"): (examples.KEY, KeyCreate),
         ("post", "/api/v1/referrals"): (examples.REFERRAL, ReferralCreate),
+        ("post", "/api/v1/perpetrator-links"): (examples.PERPETRATOR_LINK, PerpetratorLinkCreate),
     }
     for (method, path), (value, kind) in bodies.items():
         content = openapi["paths"][path][method]["requestBody"]["content"]["application/json"]
