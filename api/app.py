@@ -19,7 +19,6 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyPlugin,
 )
 from litestar import Litestar, Router
-from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -33,6 +32,7 @@ from api.audit_log import AuditController
 from api.auth import BearerKeyMiddleware, key_unchecked, rate_limit_identity
 from api.authorities import AuthorityController
 from api.common import ApiResponse, provide_principal
+from api.cors import cors_middleware
 from api.docs_assets import docs_asset_routers, docs_render_plugins
 from api.headers import security_headers
 from api.health import health
@@ -40,6 +40,7 @@ from api.keys import KeyController
 from api.matches import MatchController
 from api.offers import OfferController
 from api.openapi import document_problems
+from api.options import complete_allow
 from api.perpetrator_links import PerpetratorLinkController
 from api.placements import PlacementController
 from api.problem_types import problem_types_page
@@ -187,8 +188,8 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         request_max_body_size=settings.max_body_bytes,
         request_class=StrictRequest,
         before_request=check_query,
-        before_send=[security_headers],
-        cors_config=cors(settings),
+        before_send=[security_headers, complete_allow],
+        middleware=cors_middleware(settings),
         state=State(
             {
                 "settings": settings,
@@ -220,29 +221,3 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
     )
     document_problems(app)
     return app
-
-
-def cors(settings: Settings) -> CORSConfig | None:
-    """CORS for the origins configured (PLACEMENT_CORS_ORIGINS), or none: off by default.
-
-    Browsers may then send the key and a JSON body, and read the headers a client needs
-    (Location, Retry-After, the rate-limit ones). No cookies: keys travel in a header.
-    """
-    if not settings.cors_origins:
-        return None
-    return CORSConfig(
-        allow_origins=list(settings.cors_origins),
-        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-        expose_headers=[
-            "Location",
-            "Retry-After",
-            "RateLimit-Limit",
-            "RateLimit-Remaining",
-            "RateLimit-Reset",
-            "RateLimit-Policy",
-            "Idempotent-Replayed",
-        ],
-        allow_credentials=False,
-        max_age=600,
-    )

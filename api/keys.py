@@ -83,7 +83,7 @@ class KeyController(Controller):
         audit.record(db_session, principal, "create", "api_key", row.id, role=str(row.role))
         return NewKey(key=plaintext, details=view(row))
 
-    @delete("/{key_id:uuid}", status_code=200, summary="Revoke an API key")
+    @delete("/{key_id:str}", status_code=200, summary="Revoke an API key")
     async def revoke(
         self,
         db_session: NamedDependency[AsyncSession],

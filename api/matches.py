@@ -20,7 +20,7 @@ from placement.matching.service import MatchService
 
 
 class MatchController(Controller):
-    path = "/referrals/{referral_id:uuid}"
+    path = "/referrals/{referral_id:str}"
     tags = ["matching"]
     guards = [OFFICERS]
     dependencies = {"matcher": provide(MatchService)}

@@ -107,7 +107,7 @@ class OfferController(Controller):
         )
         return page_of(page, view)
 
-    @get("/{offer_id:uuid}", summary="An offer; providers also see the household's needs")
+    @get("/{offer_id:str}", summary="An offer; providers also see the household's needs")
     async def get_offer(
         self, service: NamedDependency[OfferService], offer_id: FromPath[uuid.UUID]
     ) -> OfferDetail:
@@ -132,7 +132,7 @@ class OfferController(Controller):
         return await idempotency.answer(make, again)
 
     @post(
-        "/{offer_id:uuid}/accept",
+        "/{offer_id:str}/accept",
         guards=[PROVIDERS],
         status_code=200,
         summary="Accept: records the placement and marks the unit occupied",
@@ -152,7 +152,7 @@ class OfferController(Controller):
         return await idempotency.answer(accept, again)
 
     @post(
-        "/{offer_id:uuid}/decline",
+        "/{offer_id:str}/decline",
         guards=[PROVIDERS],
         status_code=200,
         summary="Decline, with a reason from the fixed list",
@@ -171,7 +171,7 @@ class OfferController(Controller):
         return await idempotency.answer(decline, current(service, offer_id))
 
     @post(
-        "/{offer_id:uuid}/withdraw",
+        "/{offer_id:str}/withdraw",
         guards=[OFFICERS],
         status_code=200,
         summary="Withdraw an offer your authority made",

@@ -104,7 +104,7 @@ class PerpetratorLinkController(Controller):
     ) -> Page[PerpetratorLinkView]:
         return page_of(await service.list(status=status, limit=limit, offset=offset), view)
 
-    @get("/{link_id:uuid}", summary="A link that touches your authority")
+    @get("/{link_id:str}", summary="A link that touches your authority")
     async def get_link(
         self, service: NamedDependency[PerpetratorLinkService], link_id: FromPath[uuid.UUID]
     ) -> PerpetratorLinkView:
@@ -134,7 +134,7 @@ class PerpetratorLinkController(Controller):
         return await idempotency.answer(propose, again)
 
     @post(
-        "/{link_id:uuid}/confirm",
+        "/{link_id:str}/confirm",
         status_code=200,
         summary="Confirm a link another authority proposed to yours: from now on it counts",
     )
@@ -150,7 +150,7 @@ class PerpetratorLinkController(Controller):
         return await idempotency.answer(confirm, current(service, link_id))
 
     @delete(
-        "/{link_id:uuid}",
+        "/{link_id:str}",
         status_code=200,
         summary="Withdraw a link (either authority, or an admin); again changes nothing",
     )

@@ -73,14 +73,14 @@ class PlacementController(Controller):
         page = await service.list(current=current, limit=limit, offset=offset)
         return Page([placement_view(r) for r in page.items], page.total, page.limit, page.offset)
 
-    @get("/{placement_id:uuid}", summary="A placement")
+    @get("/{placement_id:str}", summary="A placement")
     async def get_placement(
         self, service: NamedDependency[PlacementService], placement_id: FromPath[uuid.UUID]
     ) -> PlacementView:
         return placement_view(await service.get(placement_id))
 
     @post(
-        "/{placement_id:uuid}/address",
+        "/{placement_id:str}/address",
         guards=[OFFICERS],
         status_code=200,
         summary="The scheme's address, once, for the placing officer (audited)",
@@ -104,7 +104,7 @@ class PlacementController(Controller):
         return await idempotency.answer(reveal, again)
 
     @post(
-        "/{placement_id:uuid}/move-out",
+        "/{placement_id:str}/move-out",
         status_code=200,
         summary="Record the move-on; frees the unit",
     )

@@ -46,6 +46,12 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
         "Method not allowed",
         "The path exists but does not answer this method; the `Allow` header lists those it does.",
     ),
+    "cors": (
+        "Cross-origin request refused",
+        "A browser's preflight asked to call the API from an origin, with a method or with "
+        "headers that the service does not allow (`PLACEMENT_CORS_ORIGINS`). `errors` names "
+        "each refused request header. Nothing was done.",
+    ),
     "conflict": (
         "Conflict",
         "The change conflicts with the record's current state: a stale version, a unit "

@@ -123,7 +123,7 @@ class ProtocolController(Controller):
         )
         return page_of(page, view)
 
-    @get("/{protocol_id:uuid}", guards=[EVERYONE], summary="Get a protocol")
+    @get("/{protocol_id:str}", guards=[EVERYONE], summary="Get a protocol")
     async def get_protocol(
         self, service: NamedDependency[ProtocolService], protocol_id: FromPath[uuid.UUID]
     ) -> ProtocolView:
@@ -137,7 +137,7 @@ class ProtocolController(Controller):
     ) -> ProtocolView:
         return view(await service.create(msgspec.structs.asdict(data)))
 
-    @patch("/{protocol_id:uuid}", guards=[ADMIN_ONLY], summary="Change a protocol")
+    @patch("/{protocol_id:str}", guards=[ADMIN_ONLY], summary="Change a protocol")
     async def update_protocol(
         self,
         service: NamedDependency[ProtocolService],
@@ -146,9 +146,7 @@ class ProtocolController(Controller):
     ) -> ProtocolView:
         return view(await service.update(protocol_id, sent_fields(data)))
 
-    @delete(
-        "/{protocol_id:uuid}", guards=[ADMIN_ONLY], status_code=200, summary="Retire a protocol"
-    )
+    @delete("/{protocol_id:str}", guards=[ADMIN_ONLY], status_code=200, summary="Retire a protocol")
     async def retire_protocol(
         self, service: NamedDependency[ProtocolService], protocol_id: FromPath[uuid.UUID]
     ) -> ProtocolView:

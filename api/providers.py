@@ -77,7 +77,7 @@ class ProviderController(Controller):
         )
         return page_of(page, view)
 
-    @get("/{provider_id:uuid}", guards=[EVERYONE], summary="Get a provider")
+    @get("/{provider_id:str}", guards=[EVERYONE], summary="Get a provider")
     async def get_provider(
         self, service: NamedDependency[ProviderService], provider_id: FromPath[uuid.UUID]
     ) -> ProviderView:
@@ -94,7 +94,7 @@ class ProviderController(Controller):
         )
 
     @patch(
-        "/{provider_id:uuid}",
+        "/{provider_id:str}",
         guards=[REGISTRY_WRITERS],
         summary="Change a provider (admins, or the provider itself)",
     )
@@ -109,9 +109,7 @@ class ProviderController(Controller):
             changes["specialisms"] = _unique(changes["specialisms"])
         return view(await service.update(provider_id, changes))
 
-    @delete(
-        "/{provider_id:uuid}", guards=[ADMIN_ONLY], status_code=200, summary="Retire a provider"
-    )
+    @delete("/{provider_id:str}", guards=[ADMIN_ONLY], status_code=200, summary="Retire a provider")
     async def retire_provider(
         self, service: NamedDependency[ProviderService], provider_id: FromPath[uuid.UUID]
     ) -> ProviderView:

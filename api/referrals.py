@@ -84,7 +84,7 @@ class ReferralController(Controller):
         )
         return page_of(page, summary)
 
-    @get("/{referral_id:uuid}", summary="A referral with its household (audited)")
+    @get("/{referral_id:str}", summary="A referral with its household (audited)")
     async def get_referral(
         self, service: NamedDependency[ReferralService], referral_id: FromPath[uuid.UUID]
     ) -> ReferralView:
@@ -108,7 +108,7 @@ class ReferralController(Controller):
 
         return await idempotency.answer(create, again)
 
-    @patch("/{referral_id:uuid}", summary="Change an open referral")
+    @patch("/{referral_id:str}", summary="Change an open referral")
     async def update_referral(
         self,
         service: NamedDependency[ReferralService],
@@ -118,7 +118,7 @@ class ReferralController(Controller):
         referral, household = await service.update(referral_id, data)
         return full_view(referral, household)
 
-    @post("/{referral_id:uuid}/close", status_code=200, summary="Close a referral")
+    @post("/{referral_id:str}/close", status_code=200, summary="Close a referral")
     async def close_referral(
         self,
         service: NamedDependency[ReferralService],

@@ -124,14 +124,14 @@ class RehousingController(Controller):
         )
         return page_of(page, view)
 
-    @get("/{option_id:uuid}", guards=[REGISTRY_READERS], summary="Get a rehousing option")
+    @get("/{option_id:str}", guards=[REGISTRY_READERS], summary="Get a rehousing option")
     async def get_option(
         self, service: NamedDependency[RehousingService], option_id: FromPath[uuid.UUID]
     ) -> RehousingView:
         return view(await service.get(option_id))
 
     @get(
-        "/{option_id:uuid}/location",
+        "/{option_id:str}/location",
         guards=[REGISTRY_WRITERS],
         summary="The option's address (its own provider only; audited)",
     )
@@ -148,7 +148,7 @@ class RehousingController(Controller):
     ) -> RehousingView:
         return view(await service.create(_conditions(msgspec.structs.asdict(data))))
 
-    @patch("/{option_id:uuid}", guards=[REGISTRY_WRITERS], summary="Change a rehousing option")
+    @patch("/{option_id:str}", guards=[REGISTRY_WRITERS], summary="Change a rehousing option")
     async def update_option(
         self,
         service: NamedDependency[RehousingService],
@@ -158,7 +158,7 @@ class RehousingController(Controller):
         return view(await service.update(option_id, _conditions(sent_fields(data))))
 
     @delete(
-        "/{option_id:uuid}",
+        "/{option_id:str}",
         guards=[REGISTRY_WRITERS],
         status_code=200,
         summary="Retire a rehousing option",

@@ -153,14 +153,14 @@ class SchemeController(Controller):
         )
         return page_of(page, view)
 
-    @get("/{scheme_id:uuid}", guards=[REGISTRY_READERS], summary="Get a scheme (no address)")
+    @get("/{scheme_id:str}", guards=[REGISTRY_READERS], summary="Get a scheme (no address)")
     async def get_scheme(
         self, service: NamedDependency[SchemeService], scheme_id: FromPath[uuid.UUID]
     ) -> SchemeView:
         return view(await service.get(scheme_id))
 
     @get(
-        "/{scheme_id:uuid}/location",
+        "/{scheme_id:str}/location",
         guards=[REGISTRY_WRITERS],
         summary="The scheme's address and coordinates (its own provider only; audited)",
     )
@@ -178,7 +178,7 @@ class SchemeController(Controller):
     ) -> SchemeView:
         return view(await service.create(_normalise(msgspec.structs.asdict(data))))
 
-    @patch("/{scheme_id:uuid}", guards=[REGISTRY_WRITERS], summary="Change a scheme")
+    @patch("/{scheme_id:str}", guards=[REGISTRY_WRITERS], summary="Change a scheme")
     async def update_scheme(
         self,
         service: NamedDependency[SchemeService],
@@ -188,7 +188,7 @@ class SchemeController(Controller):
         return view(await service.update(scheme_id, _normalise(sent_fields(data))))
 
     @delete(
-        "/{scheme_id:uuid}", guards=[REGISTRY_WRITERS], status_code=200, summary="Retire a scheme"
+        "/{scheme_id:str}", guards=[REGISTRY_WRITERS], status_code=200, summary="Retire a scheme"
     )
     async def retire_scheme(
         self, service: NamedDependency[SchemeService], scheme_id: FromPath[uuid.UUID]

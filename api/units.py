@@ -150,7 +150,7 @@ class UnitController(Controller):
         )
         return page_of(page, view)
 
-    @get("/{unit_id:uuid}", guards=[REGISTRY_READERS], summary="Get a unit")
+    @get("/{unit_id:str}", guards=[REGISTRY_READERS], summary="Get a unit")
     async def get_unit(
         self, service: NamedDependency[UnitService], unit_id: FromPath[uuid.UUID]
     ) -> UnitView:
@@ -168,7 +168,7 @@ class UnitController(Controller):
         return view(await service.create(fields))
 
     @patch(
-        "/{unit_id:uuid}",
+        "/{unit_id:str}",
         guards=[REGISTRY_WRITERS],
         summary="Change a unit; send the version you read (409 if it has moved on)",
     )
@@ -182,14 +182,14 @@ class UnitController(Controller):
         del changes["version"]
         return view(await service.update_versioned(unit_id, data.version, changes))
 
-    @delete("/{unit_id:uuid}", guards=[REGISTRY_WRITERS], status_code=200, summary="Retire a unit")
+    @delete("/{unit_id:str}", guards=[REGISTRY_WRITERS], status_code=200, summary="Retire a unit")
     async def retire_unit(
         self, service: NamedDependency[UnitService], unit_id: FromPath[uuid.UUID]
     ) -> UnitView:
         return view(await service.retire(unit_id))
 
     @post(
-        "/{unit_id:uuid}/direct-placements",
+        "/{unit_id:str}/direct-placements",
         guards=[PROVIDERS],
         summary="Record a household you placed yourself, not through an offer",
         description="The unit must be available; it becomes occupied. The household is "
