@@ -9,7 +9,7 @@ drawn from both generated values and the ids of seeded records, so requests reac
 rows and not only 404s.
 
 Size: `PLACEMENT_FUZZ_EXAMPLES` is Hypothesis' `max_examples` per operation and role
-(default 5, about 800 cases per backend, for CI). The README gives the full-size command.
+(default 5, about 900 cases per backend, for CI). The README gives the full-size command.
 
 Figures: every case sent is counted by backend and role, with its response's fate (a
 5xx, a status code the document does not list, a body or media type that does not match
