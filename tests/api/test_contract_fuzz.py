@@ -173,8 +173,10 @@ def report(config: pytest.Config, basetemp: Path, summary: dict[str, Any]) -> No
     path = folder / f"fuzz-figures-{summary['backend']}.json"
     path.write_text(json.dumps(summary, indent=2) + "\n")
     terminal = config.pluginmanager.get_plugin("terminalreporter")
-    if terminal is not None:
-        terminal.write_line(f"\nschemathesis figures ({path}): {json.dumps(summary)}")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if terminal is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # this runs as a test tears down
+            terminal.write_line(f"\nschemathesis figures ({path}): {json.dumps(summary)}")
 
 
 @pytest.fixture(params=list(ROLES))

@@ -184,13 +184,15 @@ def test_only_the_other_authority_or_an_admin_confirms(actors: Actors) -> None:
 
     other = propose(actors, perpetrator_ref="MAN-P-0200")
     assert confirm(actors, other["id"], who="admin")["status"] == "confirmed"
-    withdraw(actors, other["id"])
-    assert_problem(actors.post("admin", f"{LINKS}/{other['id']}/confirm"), 409)
-    again = actors.delete("officer", f"{LINKS}/{other['id']}")
-    assert (
-        again.status_code == 200
-        and again.json()["withdrawn_at"] == withdraw(actors, other["id"])["withdrawn_at"]
-    )
+
+
+def test_a_withdrawn_link_stays_withdrawn(actors: Actors) -> None:
+    link = propose(actors)
+    first = withdraw(actors, link["id"])
+    assert withdraw(actors, link["id"]) == first, "withdrawing again changes nothing"
+    assert_problem(actors.post("integration", f"{LINKS}/{link['id']}/confirm"), 409)
+    events = audit_events(actors, record_type="perpetrator_link", record_id=link["id"])
+    assert [e["action"] for e in events].count("withdraw") == 1
 
 
 def test_an_admin_records_a_link_confirmed(actors: Actors) -> None:
@@ -269,5 +271,5 @@ def test_bad_links_are_refused_and_nothing_is_written(
 
 
 def test_a_malformed_link_id_is_refused(actors: Actors) -> None:
-    response = actors.post("integration", f"{LINKS}/not-a-uuid/confirm")
-    assert 400 <= response.status_code < 500
+    assert_problem(actors.post("integration", f"{LINKS}/not-a-uuid/confirm"), 400, "link_id")
+    assert_problem(actors.get("officer", f"{LINKS}/12345"), 400, "link_id")
