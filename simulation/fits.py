@@ -1,0 +1,44 @@
+"""Which units and rehousing options each household of the mix may have, by the
+optimiser's own hard rules, worked out once per household of the mix.
+
+In a simulation every rule but availability depends only on the household and the unit
+(availability is the simulation's, and caps and keep-apart links are not simulated), so
+what a household may have is fixed when it arrives; arrivals drawn from the same
+household of the mix share the answer.
+"""
+
+import numpy as np
+
+from optimiser.perpetrator import ranked_moves
+from optimiser.rules import Request, feasible
+from optimiser.unit_table import BoolArray
+from simulation.world import World
+
+
+class Fits:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._units: dict[int, BoolArray] = {}
+        self._options: dict[int, BoolArray] = {}
+
+    def units(self, template: int) -> BoolArray:
+        """Per unit of the world's table: whether it meets every hard rule."""
+        if template not in self._units:
+            w = self.world
+            request = Request.build(w.table, w.mix[template], w.protocols, w.start)
+            mask = feasible(w.table, request)
+            mask.flags.writeable = False
+            self._units[template] = mask
+        return self._units[template]
+
+    def options(self, template: int) -> BoolArray:
+        """Per rehousing option: whether moving this case's perpetrator there is eligible."""
+        if template not in self._options:
+            w = self.world
+            mask = np.zeros(len(w.rehousing_options), dtype=np.bool_)
+            moves, _ = ranked_moves(w.mix[template], w.rehousing_options, w.weights, w.start)
+            for move in moves:
+                mask[w.option_row[move.option_id]] = True
+            mask.flags.writeable = False
+            self._options[template] = mask
+        return self._options[template]
