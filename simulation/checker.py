@@ -17,6 +17,7 @@ Returns the problems found, in words; empty when sound.
 
 from collections import defaultdict
 from datetime import timedelta
+from itertools import pairwise
 
 from optimiser import perpetrator_options, rules_broken
 from simulation.history import History, Stay
@@ -68,7 +69,7 @@ def check_history(world: World, history: History) -> list[str]:
             problems.append(f"{stay.household_id} stays nowhere")
     for place, stays in by_place.items():
         stays.sort(key=lambda s: s.start)
-        for before, after in zip(stays, stays[1:], strict=False):
+        for before, after in pairwise(stays):
             if after.start < before.end:
                 problems.append(
                     f"{place} holds {before.household_id} and {after.household_id} at once"

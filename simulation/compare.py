@@ -103,9 +103,7 @@ def _summary(
                 "median": _round(_mean([r.metrics.waits[group].median_days for r in runs])),
                 "p90": _round(_mean([r.metrics.waits[group].p90_days for r in runs])),
                 "placed": _round(statistics.fmean(r.metrics.waits[group].placed for r in runs)),
-                "referred": _round(
-                    statistics.fmean(r.metrics.waits[group].referred for r in runs)
-                ),
+                "referred": _round(statistics.fmean(r.metrics.waits[group].referred for r in runs)),
             }
             for group in GROUPS
         },

@@ -71,7 +71,9 @@ class _Run:
         self.horizon = days * HOURS
         self.fits = Fits(world)
         self.arrivals = draw_arrivals(world, seed, days)
-        self.lives = {u.id: life(u, seed, days, world.rates.closures_per_unit_year) for u in world.units}
+        self.lives = {
+            u.id: life(u, seed, days, world.rates.closures_per_unit_year) for u in world.units
+        }
         n = len(world.units)
         self.free = np.zeros(n, dtype=np.bool_)
         self.closed = np.zeros(n, dtype=np.bool_)
@@ -160,7 +162,11 @@ class _Run:
         if not waiting:
             return
         moment = Moment(
-            hour, self.world, tuple(waiting), tuple(units), tuple(options),
+            hour,
+            self.world,
+            tuple(waiting),
+            tuple(units),
+            tuple(options),
             self.arrivals[: self.arrived],
         )
         for decision in self.policy.choose(moment):
@@ -175,8 +181,12 @@ class _Run:
             raise ValueError(f"{self.policy.name}: a decision names a unit or an option")
         if d.unit_row is not None:
             row = d.unit_row
-            if not (self.free[row] and not self.closed[row] and self.fits.units(arrival.template)[row]):
-                raise ValueError(f"{self.policy.name}: unit row {row} is not free for {d.household_id}")
+            if not (
+                self.free[row] and not self.closed[row] and self.fits.units(arrival.template)[row]
+            ):
+                raise ValueError(
+                    f"{self.policy.name}: unit row {row} is not free for {d.household_id}"
+                )
             unit = self.world.units[row]
             end = hour + arrival.stay_hours(unit.scheme_type)
             self.free[row] = False
@@ -185,7 +195,9 @@ class _Run:
         else:
             row = d.option_row  # type: ignore[assignment]
             if not (self.option_free[row] and self.fits.options(arrival.template)[row]):
-                raise ValueError(f"{self.policy.name}: option row {row} is not free for {d.household_id}")
+                raise ValueError(
+                    f"{self.policy.name}: option row {row} is not free for {d.household_id}"
+                )
             end = hour + arrival.tenancy_days * HOURS
             self.option_free[row] = False
             self.push(end, OPTION_FREE, row)

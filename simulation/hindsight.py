@@ -81,9 +81,7 @@ def _exact_classes(world: World, lives: Mapping[str, Life]) -> list[_Class]:
     for (unit, free_from, closures), rows in groups.items():
         closed = frozenset(d for s, e in closures for d in range(s // HOURS, e // HOURS))
         out.append(_Class(tuple(rows), None, free_from // HOURS, closed, unit.scheme_type))
-    out += [
-        _Class((), i, 0, frozenset(), None) for i in range(len(world.rehousing_options))
-    ]
+    out += [_Class((), i, 0, frozenset(), None) for i in range(len(world.rehousing_options))]
     return out
 
 
@@ -106,10 +104,6 @@ def exact_optimum(
     household_of: list[int] = []
     cover_rows: list[np.ndarray] = []
     cover_cols: list[np.ndarray] = []
-    day_row = {}
-    for k, c in enumerate(classes):
-        for d in range(days):
-            day_row[(k, d)] = len(day_row)
     for h, arrival in enumerate(arrivals):
         span = window(arrival, days)
         if span is None:
@@ -133,7 +127,7 @@ def exact_optimum(
                 gain.append(points(world, arrival))
                 household_of.append(h)
                 occupied = np.arange(d, min(d + stay, days))
-                cover_rows.append(np.array([day_row[(k, e)] for e in occupied]))
+                cover_rows.append(k * days + occupied)
                 cover_cols.append(np.full(len(occupied), col))
     n = len(gain)
     if n == 0:
@@ -144,7 +138,7 @@ def exact_optimum(
             np.ones(sum(len(r) for r in cover_rows)),
             (np.concatenate(cover_rows), np.concatenate(cover_cols)),
         ),
-        shape=(len(day_row), n),
+        shape=(len(classes) * days, n),
     )
     once = sparse.csr_matrix(
         (np.ones(n), (np.array(household_of), np.arange(n))), shape=(len(arrivals), n)

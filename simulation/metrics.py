@@ -83,9 +83,9 @@ def measure(world: World, history: History) -> Metrics:
     placed = {s.household_id: s for s in history.stays}
     units = {u.id: u for u in world.units}
     fits = Fits(world)
-    weighted = sum(
-        priority_points(arrivals[h].household, world.weights) for h in placed
-    ) / PRIORITY_SCALE
+    weighted = (
+        sum(priority_points(arrivals[h].household, world.weights) for h in placed) / PRIORITY_SCALE
+    )
     waits = {}
     for name, member in GROUPS.items():
         group = [a for a in history.arrivals if member(a.household)]
@@ -111,9 +111,7 @@ def measure(world: World, history: History) -> Metrics:
     occupied = sum(
         min(s.end, history.horizon) - s.start for s in history.stays if s.unit_id is not None
     )
-    occupied += sum(
-        max(0, min(lf.free_from, history.horizon)) for lf in history.lives.values()
-    )
+    occupied += sum(max(0, min(lf.free_from, history.horizon)) for lf in history.lives.values())
     cross = sum(
         1
         for s in history.stays

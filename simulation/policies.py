@@ -138,14 +138,18 @@ class Batch:
         return out
 
 
-def policy_named(name: str, every_hours: int = 24, hold_back: HoldBack | None = None) -> "FirstComeFirstServed | Batch":
+def policy_named(
+    name: str, every_hours: int = 24, hold_back: HoldBack | None = None
+) -> "FirstComeFirstServed | Batch":
     """``fcfs``, ``batch`` or ``batch+perp``."""
     if name == "fcfs":
         return FirstComeFirstServed()
     if name == "batch":
         return Batch(every_hours=every_hours, hold_back=hold_back)
     if name == "batch+perp":
-        return Batch(every_hours=every_hours, hold_back=hold_back, perpetrator_moves=True, name=name)
+        return Batch(
+            every_hours=every_hours, hold_back=hold_back, perpetrator_moves=True, name=name
+        )
     raise ValueError(f"unknown policy {name!r}; choose fcfs, batch or batch+perp")
 
 

@@ -40,7 +40,7 @@ def life(unit: Unit, seed: int, days: int, closures_per_year: float) -> Life:
     rng = stream(seed, "unit/" + unit.id)
     occupied = rng.random() < OCCUPANCY
     remaining = int(rng.integers(1, MEAN_STAY_DAYS[unit.scheme_type] + 1))
-    closures = []
+    closures: list[tuple[int, int]] = []
     count = rng.poisson(closures_per_year * days / 365)
     at = 0
     for start in sorted(int(d) for d in rng.integers(0, days, count)):

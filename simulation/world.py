@@ -13,6 +13,8 @@ from optimiser.problem import Household, Protocol, RehousingOption, Unit, Weight
 from optimiser.unit_table import UnitTable
 from simulation.calibration import Rates, calibrate
 
+DEFAULT_WEIGHTS = Weights()
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class World:
@@ -23,7 +25,7 @@ class World:
     """Households like those referred: each arrival is one of them, drawn with replacement."""
     rates: Rates
     start: date
-    weights: Weights = Weights()
+    weights: Weights = DEFAULT_WEIGHTS
     table: UnitTable = field(init=False, repr=False, compare=False)
     unit_row: dict[str, int] = field(init=False, repr=False, compare=False)
     option_row: dict[str, int] = field(init=False, repr=False, compare=False)
@@ -42,7 +44,7 @@ def make_world(
     rehousing_options: tuple[RehousingOption, ...],
     mix: tuple[Household, ...],
     start: date,
-    weights: Weights = Weights(),
+    weights: Weights = DEFAULT_WEIGHTS,
     rates: Rates | None = None,
 ) -> World:
     """A world with dates made the simulation's and reciprocal caps lifted (the
