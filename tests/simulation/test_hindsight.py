@@ -26,7 +26,9 @@ def lives_of(w: World, seed: int, days: int) -> dict[str, Life]:
     return {u.id: life(u, seed, days, w.rates.closures_per_unit_year) for u in w.units}
 
 
-def brute_force(w: World, arrivals: tuple[Arrival, ...], lives: dict[str, Life], days: int) -> float:
+def brute_force(
+    w: World, arrivals: tuple[Arrival, ...], lives: dict[str, Life], days: int
+) -> float:
     """Every way to give each household nothing or one (unit or option, day), per unit:
     the best total priority of those that keep every unit to one household a day."""
     fits = Fits(w)
@@ -66,7 +68,12 @@ def brute_force(w: World, arrivals: tuple[Arrival, ...], lives: dict[str, Life],
 
 
 tiny_arrivals = st.lists(
-    st.tuples(st.integers(0, 6 * HOURS), st.integers(1, 5 * HOURS), st.sampled_from((1, 2, 3)), st.integers(0, 2)),
+    st.tuples(
+        st.integers(0, 6 * HOURS),
+        st.integers(1, 5 * HOURS),
+        st.sampled_from((1, 2, 3)),
+        st.integers(0, 2),
+    ),
     min_size=1,
     max_size=4,
 )
@@ -141,7 +148,9 @@ def test_a_household_that_fits_nowhere_adds_nothing() -> None:
 def test_one_unit_takes_the_higher_priority_of_two_at_once() -> None:
     w = world((unit(),), (household(risk_level="high"), household("h2")))
     arrivals = (arrival(w.mix[0], 0, 24, 7, 0), arrival(w.mix[1], 0, 24, 7, 1))
-    arrivals = tuple(replace(a, household=replace(a.household, id=f"a{n}")) for n, a in enumerate(arrivals))
+    arrivals = tuple(
+        replace(a, household=replace(a.household, id=f"a{n}")) for n, a in enumerate(arrivals)
+    )
     result = exact_optimum(w, arrivals, {"u1": Life(0, ())}, 10)
     assert result.exact
     assert result.weighted_placed == priority_points(w.mix[0], w.weights) / 100

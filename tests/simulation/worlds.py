@@ -79,7 +79,9 @@ mixes = st.lists(
         lambda nrpf, wheelchair, risk, perp: household(
             "t",
             nrpf=nrpf,
-            members=(Member(30, "female", frozenset({"wheelchair"}) if wheelchair else frozenset()),),
+            members=(
+                Member(30, "female", frozenset({"wheelchair"}) if wheelchair else frozenset()),
+            ),
             risk_level=risk,
             perpetrator_move_possible=perp,
         ),
