@@ -62,7 +62,11 @@ def brute_force(
         if ok:
             best = max(
                 best,
-                sum(priority_points(a.household, w.weights) for a, c in zip(arrivals, pick) if c),
+                sum(
+                    priority_points(a.household, w.weights)
+                    for a, c in zip(arrivals, pick, strict=True)
+                    if c
+                ),
             )
     return best / 100
 

@@ -43,7 +43,7 @@ def test_an_authority_joins_and_leaves_a_protocol() -> None:
 def test_interval_is_students_t_over_seeds() -> None:
     mean, low, high = interval([1.0, 2.0, 3.0])
     assert mean == 2.0
-    assert high - mean == pytest.approx(4.303 * 1.0 / 3**0.5)
+    assert high - mean == mean - low == pytest.approx(4.303 * 1.0 / 3**0.5)
     assert interval([5.0]) == (5.0, 5.0, 5.0)
 
 
