@@ -95,6 +95,7 @@ class _Run:
             for hour in range(0, self.horizon, policy.every_hours):
                 self.push(hour, TICK, 0)
         self.by_id = {a.household.id: i for i, a in enumerate(self.arrivals)}
+        self.templates = np.array([a.template for a in self.arrivals], dtype=np.int64)
         self.arrived = 0
 
     def push(self, hour: int, kind: int, what: int) -> None:
@@ -150,15 +151,12 @@ class _Run:
         free_options = np.flatnonzero(self.option_free)
         if not self.waiting or (len(placeable) == 0 and len(free_options) == 0):
             return
-        waiting, units, options = [], [], []
-        for i in self.waiting:
-            template = self.arrivals[i].template
-            rows = placeable[self.fits.units(template)[placeable]]
-            opts = free_options[self.fits.options(template)[free_options]]
-            if len(rows) or len(opts):
-                waiting.append(self.arrivals[i])
-                units.append(rows)
-                options.append(opts)
+        indices = np.fromiter(self.waiting, dtype=np.int64, count=len(self.waiting))
+        unit_fit, option_fit = self.fits.matrices(self.templates[indices], placeable, free_options)
+        some = np.flatnonzero(unit_fit.any(axis=1) | option_fit.any(axis=1))
+        waiting = [self.arrivals[int(i)] for i in indices[some]]
+        units = [placeable[unit_fit[k]] for k in some.tolist()]
+        options = [free_options[option_fit[k]] for k in some.tolist()]
         if not waiting:
             return
         moment = Moment(

@@ -11,7 +11,7 @@ import numpy as np
 
 from optimiser.perpetrator import ranked_moves
 from optimiser.rules import Request, feasible
-from optimiser.unit_table import BoolArray
+from optimiser.unit_table import BoolArray, IntArray
 from simulation.world import World
 
 
@@ -20,6 +20,26 @@ class Fits:
         self.world = world
         self._units: dict[int, BoolArray] = {}
         self._options: dict[int, BoolArray] = {}
+        self._unit_matrix = np.zeros((len(world.mix), len(world.units)), dtype=np.bool_)
+        self._option_matrix = np.zeros(
+            (len(world.mix), len(world.rehousing_options)), dtype=np.bool_
+        )
+        self._filled = np.zeros(len(world.mix), dtype=np.bool_)
+
+    def matrices(
+        self, templates: IntArray, units: IntArray, options: IntArray
+    ) -> tuple[BoolArray, BoolArray]:
+        """Per template of ``templates`` (rows) and unit row of ``units`` (columns) whether
+        the unit fits, and the same for rehousing options: for the event loop, which asks
+        of everyone waiting and everything free at once."""
+        for template in np.unique(templates[~self._filled[templates]]).tolist():
+            self._unit_matrix[template] = self.units(template)
+            self._option_matrix[template] = self.options(template)
+            self._filled[template] = True
+        return (
+            self._unit_matrix[:, units][templates],
+            self._option_matrix[:, options][templates],
+        )
 
     def units(self, template: int) -> BoolArray:
         """Per unit of the world's table: whether it meets every hard rule."""

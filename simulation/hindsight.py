@@ -17,7 +17,8 @@ Two answers, both over the same inputs as a run (:func:`inputs`):
   possible move-in)`` of the class's unit-days, and a class has no more unit-days than
   its units are free for; one variable per (household, class). Summing the exact
   model's day rows gives this model's rows, so its optimum is an upper bound on the
-  exact one (and so on every policy); it is solved by HiGHS's dual simplex.
+  exact one (and so on every policy); it is solved by HiGHS's dual simplex, one
+  connected part at a time.
 
 Priority is the optimiser's own (:func:`optimiser.priority.priority_points`) at
 referral, in hundredths, so that every policy is weighed on the same scale.
@@ -30,6 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse.csgraph import connected_components
 
 from optimiser.candidates import unit_classes
 from optimiser.priority import PRIORITY_SCALE, priority_points
@@ -169,56 +171,94 @@ def capacity_bound(
     *,
     perpetrator_moves: bool = True,
 ) -> Hindsight:
-    """The unit-days relaxation's optimum: an upper bound on :func:`exact_optimum`."""
+    """The unit-days relaxation's optimum: an upper bound on :func:`exact_optimum`.
+
+    Arrivals alike in household and in the unit-days they would use of each kind of
+    accommodation are one row with a count (the LP cannot tell them apart), and the LP
+    falls apart into one per set of households and classes linked by a pair (regions
+    that no protocol joins), each solved on its own: the same optimum, far faster.
+    """
     fits = Fits(world)
     problem = Problem(households=(), units=world.units, as_of=world.start)
     groups = list(unit_classes(world.units, problem).items())
     class_rows = [np.array([world.unit_row[i] for i in ids]) for _, ids in groups]
-    representative = np.array([rows[0] for rows in class_rows])
-    types = [key.scheme_type for key, _ in groups]
+    representative = np.array([rows[0] for rows in class_rows], dtype=np.int64)
+    kinds = sorted({key.scheme_type for key, _ in groups})
+    kind_of = np.array([kinds.index(key.scheme_type) for key, _ in groups], dtype=np.int64)
     unit_days = [
         float(sum(max(0, days - lives[world.units[r].id].free_from // HOURS) for r in rows))
         for rows in class_rows
     ]
     n_options = len(world.rehousing_options) if perpetrator_moves else 0
     capacity = np.array(unit_days + [float(days)] * n_options)
-    gain: list[np.ndarray] = []
-    use: list[np.ndarray] = []
-    household: list[np.ndarray] = []
-    resource: list[np.ndarray] = []
-    for h, arrival in enumerate(arrivals):
+    alike: dict[tuple[int, tuple[int, ...]], int] = defaultdict(int)
+    for arrival in arrivals:
         span = window(arrival, days)
-        if span is None:
-            continue
-        left = days - span[1]
-        fit = np.flatnonzero(fits.units(arrival.template)[representative])
-        stays = np.array([arrival.stay_days[types[k]] for k in fit], dtype=float)
+        if span is not None:
+            left = days - span[1]
+            use = tuple(min(arrival.stay_days[k], left) for k in kinds)
+            alike[(arrival.template, (*use, min(arrival.tenancy_days, left)))] += 1
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    count = np.zeros(len(alike))
+    gain = np.zeros(len(alike))
+    for g, ((template, use), n) in enumerate(alike.items()):
+        count[g] = n
+        gain[g] = priority_points(world.mix[template], world.weights)
+        fit = np.flatnonzero(fits.units(template)[representative])
         targets = [fit]
-        weights = [np.minimum(stays, left)]
+        used = [np.array(use[:-1], dtype=float)[kind_of[fit]]]
         if n_options:
-            opts = np.flatnonzero(fits.options(arrival.template))
+            opts = np.flatnonzero(fits.options(template))
             targets.append(len(groups) + opts)
-            weights.append(np.full(len(opts), float(min(arrival.tenancy_days, left))))
+            used.append(np.full(len(opts), float(use[-1])))
         t = np.concatenate(targets)
-        resource.append(t)
-        use.append(np.concatenate(weights))
-        household.append(np.full(len(t), h))
-        gain.append(np.full(len(t), float(points(world, arrival))))
-    if not resource or sum(len(r) for r in resource) == 0:
+        cols.append(t)
+        weights.append(np.concatenate(used))
+        rows.append(np.full(len(t), g))
+    if not cols or sum(len(c) for c in cols) == 0:
         return Hindsight(0.0, False, 0)
-    cols = np.concatenate(resource)
-    n = len(cols)
-    once = sparse.csr_matrix(
-        (np.ones(n), (np.concatenate(household), np.arange(n))), shape=(len(arrivals), n)
+    row, col, weight = np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
+    total = 0.0
+    for part in _components(row, col, len(alike), len(capacity)):
+        total += _solve(row[part], col[part], weight[part], gain, count, capacity)
+    return Hindsight(total / PRIORITY_SCALE, False, len(row))
+
+
+def _components(row: np.ndarray, col: np.ndarray, n_rows: int, n_cols: int) -> list[np.ndarray]:
+    """The pairs of each connected set of household groups and classes."""
+    graph = sparse.coo_matrix(
+        (np.ones(len(row)), (row, n_rows + col)), shape=(n_rows + n_cols, n_rows + n_cols)
     )
-    room = sparse.csr_matrix((np.concatenate(use), (cols, np.arange(n))), shape=(len(capacity), n))
+    _, label = connected_components(graph, directed=False)
+    of_pair = label[row]
+    order = np.argsort(of_pair, kind="stable")
+    cuts = np.flatnonzero(np.diff(of_pair[order])) + 1
+    return np.split(order, cuts)
+
+
+def _solve(
+    row: np.ndarray,
+    col: np.ndarray,
+    weight: np.ndarray,
+    gain: np.ndarray,
+    count: np.ndarray,
+    capacity: np.ndarray,
+) -> float:
+    """One component's LP: the most priority its pairs can place."""
+    groups, r = np.unique(row, return_inverse=True)
+    targets, c = np.unique(col, return_inverse=True)
+    n = len(row)
+    once = sparse.csr_matrix((np.ones(n), (r, np.arange(n))), shape=(len(groups), n))
+    room = sparse.csr_matrix((weight, (c, np.arange(n))), shape=(len(targets), n))
     result = linprog(
-        -np.concatenate(gain),
+        -gain[row],
         A_ub=sparse.vstack([once, room]).tocsr(),
-        b_ub=np.concatenate([np.ones(len(arrivals)), capacity]),
-        bounds=(0, 1),
+        b_ub=np.concatenate([count[groups], capacity[targets]]),
+        bounds=(0, None),
         method="highs-ds",
     )
     if result.status != HIGHS_OPTIMAL:
         raise RuntimeError(f"the capacity bound's LP did not solve: {result.message}")
-    return Hindsight(float(-result.fun) / PRIORITY_SCALE, False, n)
+    return float(-result.fun)
