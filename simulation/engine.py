@@ -56,8 +56,12 @@ class Moment:
 
 
 class Policy(Protocol):
-    name: str
-    every_hours: int | None
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def every_hours(self) -> int | None:
+        """None: asked after every change; else every this many hours."""
 
     def choose(self, moment: Moment) -> Sequence[Decision]: ...
 

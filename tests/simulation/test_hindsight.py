@@ -151,9 +151,9 @@ def test_a_household_that_fits_nowhere_adds_nothing() -> None:
 
 def test_one_unit_takes_the_higher_priority_of_two_at_once() -> None:
     w = world((unit(),), (household(risk_level="high"), household("h2")))
-    arrivals = (arrival(w.mix[0], 0, 24, 7, 0), arrival(w.mix[1], 0, 24, 7, 1))
+    two = (arrival(w.mix[0], 0, 24, 7, 0), arrival(w.mix[1], 0, 24, 7, 1))
     arrivals = tuple(
-        replace(a, household=replace(a.household, id=f"a{n}")) for n, a in enumerate(arrivals)
+        replace(a, household=replace(a.household, id=f"a{n}")) for n, a in enumerate(two)
     )
     result = exact_optimum(w, arrivals, {"u1": Life(0, ())}, 10)
     assert result.exact
