@@ -14,10 +14,11 @@ divided by that share. Throughput is what the registry turns over: ``units x occ
 sees per unit of its own.
 
 Assumptions, where no national figure is published (each a constant below):
-- mean stays by accommodation type (Women's Aid Annual Audits put refuge stays at four
-  to five months, and "From safety to stability" reports them growing by 50 days);
-  stays are whole weeks, log-normal around the mean, and one household is as long- or
-  short-staying in every type (one quantile per household);
+- mean stays by accommodation type: about 20 weeks in a refuge (no national mean is in
+  the sources used here; "From safety to stability" reports refuge stays growing by 50
+  days), longer in dispersed and second-stage homes and sanctuary schemes, six weeks in
+  other emergency accommodation; stays are whole weeks, log-normal around the mean, and
+  one household is as long- or short-staying in every type (one quantile per household);
 - patience: a household waits an exponential time, mean three weeks, then withdraws
   (finds another way, stays put, or is lost to the service);
 - units close to new admissions (staffing, decoration, repairs) about once every two
