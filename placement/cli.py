@@ -1,5 +1,5 @@
-"""The `placement` command: serve, migrate, seed, manage keys, check the audit log, and
-grant a PostgreSQL role the service's privileges.
+"""The `placement` command: serve, migrate, seed, manage keys, check the audit log,
+grant a PostgreSQL role the service's privileges, and simulate a year (and what-ifs).
 
 Every command reads its settings from the environment (see `placement.config`), so
 several instances can run side by side with different PLACEMENT_DATA_DIRs.
@@ -13,13 +13,16 @@ app), and roles come from `placement.roles`, which imports nothing.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -292,6 +295,239 @@ async def _verify(settings: Settings) -> Broken | Intact:
     async with _session(settings) as session:
         connection = await session.connection()
         return await connection.run_sync(verify)
+
+
+SIM_SCALES = ("demo", "region", "national")
+
+
+def _seeds(count: int) -> list[int]:
+    if count < 1:
+        raise click.BadParameter("must be 1 or more", param_hint="--seeds")
+    return list(range(1, count + 1))
+
+
+def _policies(names: str, batch_hours: int, hold_back_days: float) -> list[Any]:
+    from simulation.policies import HoldBack, policy_named
+
+    hold_back = HoldBack(horizon_days=hold_back_days) if hold_back_days > 0 else None
+    try:
+        return [policy_named(n.strip(), batch_hours, hold_back) for n in names.split(",")]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--policy") from exc
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[float], None]]:
+    """A progress bar on stderr, fed fractions done."""
+    steps = 1000
+    with click.progressbar(length=steps, label=label, file=sys.stderr) as bar:
+        shown = 0
+
+        def update(fraction: float) -> None:
+            nonlocal shown
+            target = min(steps, int(fraction * steps))
+            if target > shown:
+                bar.update(target - shown)
+                shown = target
+
+        yield update
+
+
+def _simulation_options(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(
+        (
+            click.option(
+                "--scale",
+                type=click.Choice(SIM_SCALES),
+                default="demo",
+                show_default=True,
+                help="the synthetic registry and household mix to simulate",
+            ),
+            click.option("--days", type=click.IntRange(1, 3650), default=365, show_default=True),
+            click.option(
+                "--seeds", type=int, default=1, show_default=True, help="years to run (seeds 1..K)"
+            ),
+            click.option(
+                "--batch-hours",
+                type=click.IntRange(1, 24 * 28),
+                default=24,
+                show_default=True,
+                help="hours between the batch policies' allocations",
+            ),
+            click.option(
+                "--hold-back-days",
+                type=click.FloatRange(0),
+                default=0.0,
+                show_default=True,
+                help="batch: keep free wheelchair units for the wheelchair users expected in "
+                "this many days (0: no hold-back)",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="one JSON object a line"),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _words(row: dict[str, Any]) -> str:
+    waits = row["time_to_placement_days"]
+    ratio = "no hindsight bound" if row["ratio"] is None else f"{row['ratio']:.1%} of hindsight"
+    gain = row["gain_vs_fcfs_pct"]
+    return (
+        f"{row['policy']}: placed {row['placed']:.0f} of {row['referred']:.0f} referred, "
+        f"priority-weighted {row['weighted_placed']:.1f} ({ratio}"
+        + ("" if gain is None else f", {gain:+.1f}% on first come first served")
+        + "); days to placement at the 90th percentile: "
+        + ", ".join(f"{group.replace('_', ' ')} {w['p90']}" for group, w in waits.items())
+    )
+
+
+@main.command("simulate")
+@_simulation_options
+@click.option(
+    "--policy",
+    "policy_names",
+    default="fcfs,batch",
+    show_default=True,
+    help="comma-separated: fcfs, batch, batch+perp",
+)
+@click.option("--no-hindsight", is_flag=True, help="skip the hindsight bound")
+def simulate_command(
+    scale: str,
+    days: int,
+    seeds: int,
+    batch_hours: int,
+    hold_back_days: float,
+    as_json: bool,
+    policy_names: str,
+    no_hindsight: bool,
+) -> None:
+    """Simulate a year of referrals and vacancies under each policy, against the
+    hindsight bound; one line per policy on stdout."""
+    from fixtures.simulated import world_for
+    from simulation.compare import compare
+
+    policies = _policies(policy_names, batch_hours, hold_back_days)
+    world, _ = world_for(scale)
+    with _progress(f"simulating {scale}") as progress:
+        rows = compare(
+            world, policies, _seeds(seeds), days, hindsight=not no_hindsight, progress=progress
+        )
+    for row in rows:
+        click.echo(json.dumps({"scale": scale, **row}) if as_json else _words(row))
+
+
+@main.command("what-if")
+@_simulation_options
+@click.option("--policy", "policy_names", default="batch", show_default=True)
+@click.option("--add", "add", type=click.IntRange(1), help="add this many units")
+@click.option("--remove", "remove", type=click.IntRange(1), help="remove this many units")
+@click.option(
+    "--type", "scheme_type", default="refuge", show_default=True, help="the units' scheme type"
+)
+@click.option("--features", default="", help="comma-separated access features of the units")
+@click.option("--authority", help="ONS code of the authority the units are in (or that joins)")
+@click.option("--bedrooms", type=click.IntRange(1, 8), default=1, show_default=True)
+@click.option("--bed-spaces", type=click.IntRange(1, 16), default=3, show_default=True)
+@click.option("--gender-policy", default="women_only", show_default=True)
+@click.option("--nrpf", is_flag=True, help="the added units can take NRPF households")
+@click.option("--join", "join", help="name of a protocol that --authority joins")
+@click.option("--leave", "leave", help="name of a protocol that --authority leaves")
+def what_if_command(
+    scale: str,
+    days: int,
+    seeds: int,
+    batch_hours: int,
+    hold_back_days: float,
+    as_json: bool,
+    policy_names: str,
+    add: int | None,
+    remove: int | None,
+    scheme_type: str,
+    features: str,
+    authority: str | None,
+    bedrooms: int,
+    bed_spaces: int,
+    gender_policy: str,
+    nrpf: bool,
+    join: str | None,
+    leave: str | None,
+) -> None:
+    """What a change to the registry or a protocol would do: paired simulations over the
+    same arrivals, the difference with a 95% interval over seeds; a line per policy."""
+    from fixtures.simulated import world_for
+    from optimiser import Point, Unit
+    from placement.enums import AccessFeature, GenderPolicy, SchemeType
+    from placement.geography import local_authorities
+    from simulation.whatif import AddUnits, ChangeProtocol, RemoveUnits, what_if
+
+    if sum(x is not None for x in (add, remove, join, leave)) != 1:
+        raise click.UsageError("give exactly one of --add, --remove, --join, --leave")
+    known = local_authorities()
+    if authority not in known:
+        raise click.BadParameter(
+            "must be the ONS code of an English authority", param_hint="--authority"
+        )
+    _choose(scheme_type, SchemeType, "--type")
+    _choose(gender_policy, GenderPolicy, "--gender-policy")
+    policies = _policies(policy_names, batch_hours, hold_back_days)
+    access = frozenset(f for f in features.split(",") if f)
+    for feature in access:
+        _choose(feature, AccessFeature, "--features")
+    world, protocol_ids = world_for(scale)
+    change: AddUnits | RemoveUnits | ChangeProtocol
+    if add is not None:
+        place = known[authority]
+        like = Unit(
+            id="what-if",
+            scheme_id="what-if",
+            provider_id="what-if",
+            authority_code=authority,
+            location=Point(place.latitude, place.longitude),
+            bedrooms=bedrooms,
+            bed_spaces=bed_spaces,
+            available_from=world.start,
+            scheme_type=scheme_type,
+            access_features=access,
+            gender_policy=gender_policy,
+            accepts_nrpf=nrpf,
+        )
+        change = AddUnits(add, like)
+    elif remove is not None:
+        change = RemoveUnits(remove, scheme_type, authority, access)
+    else:
+        name = join or leave
+        if name not in protocol_ids:
+            raise click.BadParameter(
+                "no protocol of that name in force; choose one of "
+                + ", ".join(sorted(protocol_ids)),
+                param_hint="--join" if join else "--leave",
+            )
+        change = ChangeProtocol(protocol_ids[name], authority, leave=leave is not None)
+    for policy in policies:
+        try:
+            with _progress(f"what-if under {policy.name}") as progress:
+                row = what_if(world, change, policy, _seeds(seeds), days, progress)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+        click.echo(json.dumps({"scale": scale, **row}) if as_json else _what_if_words(row))
+
+
+def _choose(value: str, vocabulary: type[StrEnum], option: str) -> None:
+    if value not in vocabulary._value2member_map_:
+        raise click.BadParameter(
+            f"{value!r} is not one of " + ", ".join(vocabulary._value2member_map_),
+            param_hint=option,
+        )
+
+
+def _what_if_words(row: dict[str, Any]) -> str:
+    parts = []
+    for key, figure in row.items():
+        if isinstance(figure, dict):
+            low, high = figure["interval_95"]
+            parts.append(f"{key.replace('_', ' ')} {figure['difference']:+} ({low:+} to {high:+})")
+    return f"{row['policy']}, change over {row['seeds']} seed(s): " + "; ".join(parts)
 
 
 async def issue_key(

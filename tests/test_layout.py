@@ -1,5 +1,6 @@
 """The layout's rules, checked on the source: arrows go one way (api -> placement ->
-optimiser), and each shared vocabulary is defined once."""
+optimiser, placement -> simulation -> optimiser), and each shared vocabulary is defined
+once."""
 
 from __future__ import annotations
 
@@ -36,7 +37,14 @@ def offending(package: str, forbidden: tuple[str, ...]) -> list[str]:
 
 
 def test_the_optimiser_imports_nothing_of_ours() -> None:
-    assert offending("optimiser", ("placement", "api", "fixtures", "load_tests")) == []
+    assert (
+        offending("optimiser", ("placement", "api", "fixtures", "load_tests", "simulation")) == []
+    )
+
+
+def test_the_simulation_imports_only_the_optimiser() -> None:
+    assert offending("simulation", ("placement", "api", "fixtures", "load_tests")) == []
+    assert offending("api", ("simulation",)) == []
 
 
 def test_the_api_reaches_the_optimiser_only_through_the_domain() -> None:

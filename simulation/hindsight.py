@@ -1,0 +1,264 @@
+"""The hindsight optimum: the most priority-weighted placements any policy could have
+made over the run, knowing every arrival, stay and closure in advance.
+
+Two answers, both over the same inputs as a run (:func:`inputs`):
+
+- :func:`exact_optimum`, a time-expanded MIP on whole days solved by HiGHS (SciPy's
+  ``milp``, as the optimiser's allocator uses): a variable per (household, class of
+  identical units, day it moves in), one move-in per household, and per class and day
+  no more households in than units admitting. Units alike in every attribute, in when
+  they are first free and in their closures are one class with a capacity (as the
+  optimiser merges identical units): interval scheduling on identical machines, so the
+  class model is exact. Every history a policy makes is a solution of it (hours round
+  down to days, stays and closures are whole days), so it bounds every policy. Its size
+  grows with households x units x days waited: for small instances.
+- :func:`capacity_bound`, the LP relaxation that scales: time is folded into capacity.
+  A household placed in a class uses at least ``min(stay, days left after its last
+  possible move-in)`` of the class's unit-days, and a class has no more unit-days than
+  its units are free for; one variable per (household, class). Summing the exact
+  model's day rows gives this model's rows, so its optimum is an upper bound on the
+  exact one (and so on every policy); it is solved by HiGHS's dual simplex, one
+  connected part at a time.
+
+Priority is the optimiser's own (:func:`optimiser.priority.priority_points`) at
+referral, in hundredths, so that every policy is weighed on the same scale.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse.csgraph import connected_components
+
+from optimiser.candidates import unit_classes
+from optimiser.priority import PRIORITY_SCALE, priority_points
+from optimiser.problem import Problem, Unit
+from simulation.arrivals import Arrival
+from simulation.fits import Fits
+from simulation.service import HOURS, Life
+from simulation.world import World
+
+HIGHS_OPTIMAL = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Hindsight:
+    weighted_placed: float
+    """Priority-weighted placements (priority points / 100), or the bound on them."""
+    exact: bool
+    """Whether this is the proven optimum (else an upper bound)."""
+    variables: int
+
+
+def window(arrival: Arrival, days: int) -> tuple[int, int] | None:
+    """First and last day the household could move in, or None if it cannot in the run."""
+    first = arrival.at // HOURS
+    last = (min(arrival.leaves, days * HOURS) - 1) // HOURS
+    return (first, last) if first <= last and arrival.at < days * HOURS else None
+
+
+def points(world: World, arrival: Arrival) -> int:
+    return priority_points(arrival.household, world.weights)
+
+
+@dataclass(frozen=True, slots=True)
+class _Class:
+    rows: tuple[int, ...]
+    """Unit rows of the world (empty for a rehousing option)."""
+    option_row: int | None
+    free_day: int
+    closed_days: frozenset[int]
+    scheme_type: str | None
+
+
+def _exact_classes(world: World, lives: Mapping[str, Life]) -> list[_Class]:
+    groups: dict[tuple[Unit, int, tuple[tuple[int, int], ...]], list[int]] = defaultdict(list)
+    for row, unit in enumerate(world.units):
+        lf = lives[unit.id]
+        groups[(replace(unit, id=""), lf.free_from, lf.closures)].append(row)
+    out = []
+    for (unit, free_from, closures), rows in groups.items():
+        closed = frozenset(d for s, e in closures for d in range(s // HOURS, e // HOURS))
+        out.append(_Class(tuple(rows), None, free_from // HOURS, closed, unit.scheme_type))
+    out += [_Class((), i, 0, frozenset(), None) for i in range(len(world.rehousing_options))]
+    return out
+
+
+def exact_optimum(
+    world: World,
+    arrivals: tuple[Arrival, ...],
+    lives: Mapping[str, Life],
+    days: int,
+    *,
+    perpetrator_moves: bool = True,
+    relax: bool = False,
+    time_limit_s: float = 600.0,
+) -> Hindsight:
+    """The time-expanded model's optimum (``relax``: its LP relaxation, a bound)."""
+    fits = Fits(world)
+    classes = _exact_classes(world, lives)
+    if not perpetrator_moves:
+        classes = [c for c in classes if c.option_row is None]
+    gain: list[int] = []
+    household_of: list[int] = []
+    cover_rows: list[np.ndarray] = []
+    cover_cols: list[np.ndarray] = []
+    for h, arrival in enumerate(arrivals):
+        span = window(arrival, days)
+        if span is None:
+            continue
+        unit_ok = fits.units(arrival.template)
+        option_ok = fits.options(arrival.template)
+        for k, c in enumerate(classes):
+            if c.option_row is None:
+                if not unit_ok[c.rows[0]]:
+                    continue
+                assert c.scheme_type is not None
+                stay = arrival.stay_days[c.scheme_type]
+            else:
+                if not option_ok[c.option_row]:
+                    continue
+                stay = arrival.tenancy_days
+            for d in range(max(span[0], c.free_day), span[1] + 1):
+                if d in c.closed_days:
+                    continue
+                col = len(gain)
+                gain.append(points(world, arrival))
+                household_of.append(h)
+                occupied = np.arange(d, min(d + stay, days))
+                cover_rows.append(k * days + occupied)
+                cover_cols.append(np.full(len(occupied), col))
+    n = len(gain)
+    if n == 0:
+        return Hindsight(0.0, True, 0)
+    caps = np.array([len(c.rows) or 1 for c in classes for _ in range(days)], dtype=float)
+    cover = sparse.csr_matrix(
+        (
+            np.ones(sum(len(r) for r in cover_rows)),
+            (np.concatenate(cover_rows), np.concatenate(cover_cols)),
+        ),
+        shape=(len(classes) * days, n),
+    )
+    once = sparse.csr_matrix(
+        (np.ones(n), (np.array(household_of), np.arange(n))), shape=(len(arrivals), n)
+    )
+    result = milp(
+        -np.array(gain, dtype=float),
+        integrality=np.zeros(n) if relax else np.ones(n),
+        bounds=Bounds(0, 1),
+        constraints=[
+            LinearConstraint(once, -np.inf, np.ones(len(arrivals))),
+            LinearConstraint(cover, -np.inf, caps),
+        ],
+        options={"time_limit": time_limit_s, "disp": False},
+    )
+    proven = result.status == HIGHS_OPTIMAL and not relax
+    if relax or not proven:
+        bound = getattr(result, "mip_dual_bound", None)
+        value = -(bound if bound is not None and np.isfinite(bound) else result.fun)
+        return Hindsight(float(value) / PRIORITY_SCALE, False, n)
+    return Hindsight(float(np.rint(-result.fun)) / PRIORITY_SCALE, True, n)
+
+
+def capacity_bound(
+    world: World,
+    arrivals: tuple[Arrival, ...],
+    lives: Mapping[str, Life],
+    days: int,
+    *,
+    perpetrator_moves: bool = True,
+) -> Hindsight:
+    """The unit-days relaxation's optimum: an upper bound on :func:`exact_optimum`.
+
+    Arrivals alike in household and in the unit-days they would use of each kind of
+    accommodation are one row with a count (the LP cannot tell them apart), and the LP
+    falls apart into one per set of households and classes linked by a pair (regions
+    that no protocol joins), each solved on its own: the same optimum, far faster.
+    """
+    fits = Fits(world)
+    problem = Problem(households=(), units=world.units, as_of=world.start)
+    groups = list(unit_classes(world.units, problem).items())
+    class_rows = [np.array([world.unit_row[i] for i in ids]) for _, ids in groups]
+    representative = np.array([rows[0] for rows in class_rows], dtype=np.int64)
+    kinds = sorted({key.scheme_type for key, _ in groups})
+    kind_of = np.array([kinds.index(key.scheme_type) for key, _ in groups], dtype=np.int64)
+    unit_days = [
+        float(sum(max(0, days - lives[world.units[r].id].free_from // HOURS) for r in rows))
+        for rows in class_rows
+    ]
+    n_options = len(world.rehousing_options) if perpetrator_moves else 0
+    capacity = np.array(unit_days + [float(days)] * n_options)
+    alike: dict[tuple[int, tuple[int, ...]], int] = defaultdict(int)
+    for arrival in arrivals:
+        span = window(arrival, days)
+        if span is not None:
+            left = days - span[1]
+            use = tuple(min(arrival.stay_days[k], left) for k in kinds)
+            alike[(arrival.template, (*use, min(arrival.tenancy_days, left)))] += 1
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    count = np.zeros(len(alike))
+    gain = np.zeros(len(alike))
+    for g, ((template, use), n) in enumerate(alike.items()):
+        count[g] = n
+        gain[g] = priority_points(world.mix[template], world.weights)
+        fit = np.flatnonzero(fits.units(template)[representative])
+        targets = [fit]
+        used = [np.array(use[:-1], dtype=float)[kind_of[fit]]]
+        if n_options:
+            opts = np.flatnonzero(fits.options(template))
+            targets.append(len(groups) + opts)
+            used.append(np.full(len(opts), float(use[-1])))
+        t = np.concatenate(targets)
+        cols.append(t)
+        weights.append(np.concatenate(used))
+        rows.append(np.full(len(t), g))
+    if not cols or sum(len(c) for c in cols) == 0:
+        return Hindsight(0.0, False, 0)
+    row, col, weight = np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
+    total = 0.0
+    for part in _components(row, col, len(alike), len(capacity)):
+        total += _solve(row[part], col[part], weight[part], gain, count, capacity)
+    return Hindsight(total / PRIORITY_SCALE, False, len(row))
+
+
+def _components(row: np.ndarray, col: np.ndarray, n_rows: int, n_cols: int) -> list[np.ndarray]:
+    """The pairs of each connected set of household groups and classes."""
+    graph = sparse.coo_matrix(
+        (np.ones(len(row)), (row, n_rows + col)), shape=(n_rows + n_cols, n_rows + n_cols)
+    )
+    _, label = connected_components(graph, directed=False)
+    of_pair = label[row]
+    order = np.argsort(of_pair, kind="stable")
+    cuts = np.flatnonzero(np.diff(of_pair[order])) + 1
+    return np.split(order, cuts)
+
+
+def _solve(
+    row: np.ndarray,
+    col: np.ndarray,
+    weight: np.ndarray,
+    gain: np.ndarray,
+    count: np.ndarray,
+    capacity: np.ndarray,
+) -> float:
+    """One component's LP: the most priority its pairs can place."""
+    groups, r = np.unique(row, return_inverse=True)
+    targets, c = np.unique(col, return_inverse=True)
+    n = len(row)
+    once = sparse.csr_matrix((np.ones(n), (r, np.arange(n))), shape=(len(groups), n))
+    room = sparse.csr_matrix((weight, (c, np.arange(n))), shape=(len(targets), n))
+    result = linprog(
+        -gain[row],
+        A_ub=sparse.vstack([once, room]).tocsr(),
+        b_ub=np.concatenate([count[groups], capacity[targets]]),
+        bounds=(0, None),
+        method="highs-ds",
+    )
+    if result.status != HIGHS_OPTIMAL:
+        raise RuntimeError(f"the capacity bound's LP did not solve: {result.message}")
+    return float(-result.fun)

@@ -1,0 +1,156 @@
+"""How referrals get units: each policy one small class with one method, ``choose``.
+
+- :class:`FirstComeFirstServed`, today's practice: whenever something changes, each
+  waiting household in referral order takes its best option free now (ranked by the
+  optimiser's options for one household).
+- :class:`Batch`, the service's way: every ``every_hours`` hours, one joint allocation
+  of everyone waiting over everything free (the real allocator,
+  :func:`optimiser.allocate`), optionally holding scarce units back (:class:`HoldBack`)
+  and optionally moving perpetrators (``perpetrator_moves``).
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from optimiser.allocation import allocate
+from optimiser.composition import composition
+from optimiser.options import options_for_household
+from optimiser.problem import Household, Problem
+from simulation.engine import Decision, Moment
+from simulation.service import HOURS
+
+LEARNING_DAYS = 90
+"""How far back the hold-back rule looks to learn how often a need arrives."""
+
+
+def waited(household: Household, moment: Moment, since: int) -> Household:
+    """The household as the matcher should see it now: waiting counts towards priority."""
+    return replace(household, days_waiting=(moment.hour - since) // HOURS)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstComeFirstServed:
+    name: str = "fcfs"
+    every_hours: int | None = None
+
+    def choose(self, moment: Moment) -> Sequence[Decision]:
+        w = moment.world
+        taken: set[int] = set()
+        out = []
+        for arrival, rows in zip(moment.waiting, moment.units, strict=True):
+            rows = np.array([r for r in rows.tolist() if r not in taken], dtype=np.int64)
+            if len(rows) == 0:
+                continue
+            best = options_for_household(
+                w.table.take(rows), arrival.household, w.protocols, w.weights, moment.day, 1
+            ).options[0]
+            row = w.unit_row[best.unit_id]
+            taken.add(row)
+            out.append(Decision(arrival.household.id, unit_row=row))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class HoldBack:
+    """Keep free units with ``feature`` for households that need it: as many as such
+    households are expected to arrive in ``horizon_days``, learned from the referrals of
+    the last :data:`LEARNING_DAYS` days."""
+
+    feature: str = "wheelchair"
+    horizon_days: float = 14.0
+
+    def needs(self, household: Household) -> bool:
+        return self.feature in composition(household).access_needs
+
+    def keep(self, moment: Moment) -> int:
+        since = max(0, moment.hour - LEARNING_DAYS * HOURS)
+        recent = [a for a in moment.arrived if a.at >= since]
+        if not recent or moment.hour == 0:
+            return 0
+        rate = sum(self.needs(a.household) for a in recent) / ((moment.hour - since) / HOURS)
+        return math.ceil(rate * self.horizon_days)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    every_hours: int = 24
+    hold_back: HoldBack | None = None
+    perpetrator_moves: bool = False
+    time_limit_s: float = 10.0
+    name: str = "batch"
+
+    def choose(self, moment: Moment) -> Sequence[Decision]:
+        w = moment.world
+        reserved: set[int] = set()
+        if self.hold_back is not None:
+            scarce = sorted(
+                {r for rows in moment.units for r in rows.tolist()}
+                & {r for r, u in enumerate(w.units) if self.hold_back.feature in u.access_features}
+            )
+            reserved = set(scarce[: self.hold_back.keep(moment)])
+        everyone = range(len(moment.waiting))
+        first = self._allocate(moment, everyone, exclude=reserved, only=None)
+        if not reserved or self.hold_back is None:
+            return first
+        placed = {d.household_id for d in first}
+        needing = [
+            i
+            for i in everyone
+            if moment.waiting[i].household.id not in placed
+            and self.hold_back.needs(moment.waiting[i].household)
+        ]
+        return [*first, *self._allocate(moment, needing, exclude=set(), only=reserved)]
+
+    def _allocate(
+        self, moment: Moment, cases: Sequence[int], exclude: set[int], only: set[int] | None
+    ) -> list[Decision]:
+        w = moment.world
+        rows: set[int] = set()
+        opts: set[int] = set()
+        for i in cases:
+            rows |= {r for r in moment.units[i].tolist() if r not in exclude}
+            if self.perpetrator_moves and only is None:
+                opts |= set(moment.options[i].tolist())
+        if only is not None:
+            rows &= only
+        if not rows and not opts:
+            return []
+        problem = Problem(
+            households=tuple(
+                waited(moment.waiting[i].household, moment, moment.waiting[i].at) for i in cases
+            ),
+            units=tuple(w.units[r] for r in sorted(rows)),
+            protocols=w.protocols,
+            rehousing_options=tuple(w.rehousing_options[r] for r in sorted(opts)),
+            weights=w.weights,
+            as_of=moment.day,
+        )
+        result = allocate(problem, self.time_limit_s)
+        out = []
+        for a in result.assignments:
+            if a.kind == "unit" and a.unit_id is not None:
+                out.append(Decision(a.household_id, unit_row=w.unit_row[a.unit_id]))
+            elif a.kind == "perpetrator_move" and a.option_id is not None:
+                out.append(Decision(a.household_id, option_row=w.option_row[a.option_id]))
+        return out
+
+
+def policy_named(
+    name: str, every_hours: int = 24, hold_back: HoldBack | None = None
+) -> "FirstComeFirstServed | Batch":
+    """``fcfs``, ``batch`` or ``batch+perp``."""
+    if name == "fcfs":
+        return FirstComeFirstServed()
+    if name == "batch":
+        return Batch(every_hours=every_hours, hold_back=hold_back)
+    if name == "batch+perp":
+        return Batch(
+            every_hours=every_hours, hold_back=hold_back, perpetrator_moves=True, name=name
+        )
+    raise ValueError(f"unknown policy {name!r}; choose fcfs, batch or batch+perp")
+
+
+POLICIES = ("fcfs", "batch", "batch+perp")

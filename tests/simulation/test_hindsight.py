@@ -1,0 +1,160 @@
+"""The hindsight optimum is what brute force finds, bounds every policy, and is itself
+bounded by the capacity relaxation; adding a unit never lowers it."""
+
+import itertools
+from dataclasses import replace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimiser.priority import priority_points
+from simulation.arrivals import Arrival, draw_arrivals
+from simulation.engine import run
+from simulation.fits import Fits
+from simulation.hindsight import capacity_bound, exact_optimum, window
+from simulation.metrics import measure
+from simulation.policies import Batch, FirstComeFirstServed, HoldBack
+from simulation.service import HOURS, Life, life
+from simulation.whatif import AddUnits
+from simulation.world import World
+from tests.simulation.worlds import arrival, household, small_worlds, unit, world
+
+DAYS = 12
+
+
+def lives_of(w: World, seed: int, days: int) -> dict[str, Life]:
+    return {u.id: life(u, seed, days, w.rates.closures_per_unit_year) for u in w.units}
+
+
+def brute_force(
+    w: World, arrivals: tuple[Arrival, ...], lives: dict[str, Life], days: int
+) -> float:
+    """Every way to give each household nothing or one (unit or option, day), per unit:
+    the best total priority of those that keep every unit to one household a day."""
+    fits = Fits(w)
+    choices = []
+    for a in arrivals:
+        span = window(a, days)
+        mine: list[tuple[str, int, int] | None] = [None]
+        if span is not None:
+            for row, u in enumerate(w.units):
+                lf = lives[u.id]
+                if fits.units(a.template)[row]:
+                    for d in range(max(span[0], lf.free_from // HOURS), span[1] + 1):
+                        if lf.open_at(d * HOURS):
+                            mine.append((u.id, d, a.stay_days[u.scheme_type]))
+            for row, o in enumerate(w.rehousing_options):
+                if fits.options(a.template)[row]:
+                    mine += [(o.id, d, a.tenancy_days) for d in range(span[0], span[1] + 1)]
+        choices.append(mine)
+    best = 0
+    for pick in itertools.product(*choices):
+        used: set[tuple[str, int]] = set()
+        ok = True
+        for c in pick:
+            if c is None:
+                continue
+            place, d, stay = c
+            for e in range(d, min(d + stay, days)):
+                if (place, e) in used:
+                    ok = False
+                used.add((place, e))
+        if ok:
+            best = max(
+                best,
+                sum(
+                    priority_points(a.household, w.weights)
+                    for a, c in zip(arrivals, pick, strict=True)
+                    if c
+                ),
+            )
+    return best / 100
+
+
+tiny_arrivals = st.lists(
+    st.tuples(
+        st.integers(0, 6 * HOURS),
+        st.integers(1, 5 * HOURS),
+        st.sampled_from((1, 2, 3)),
+        st.integers(0, 2),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_worlds(), tiny_arrivals, st.integers(1, 50))
+def test_the_exact_model_finds_what_brute_force_finds(
+    w: World, specs: list[tuple[int, int, int, int]], seed: int
+) -> None:
+    days = 8
+    arrivals = tuple(
+        replace(
+            arrival(w.mix[t % len(w.mix)], at, at + wait, stay, template=t % len(w.mix)),
+            household=replace(w.mix[t % len(w.mix)], id=f"a{n}"),
+        )
+        for n, (at, wait, stay, t) in enumerate(specs)
+    )
+    lives = lives_of(w, seed, days)
+    exact = exact_optimum(w, arrivals, lives, days)
+    assert exact.exact
+    assert exact.weighted_placed == brute_force(w, arrivals, lives, days)
+    assert capacity_bound(w, arrivals, lives, days).weighted_placed >= exact.weighted_placed - 1e-6
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_worlds(), st.integers(1, 1000))
+def test_bound_at_least_exact_at_least_every_policy(w: World, seed: int) -> None:
+    arrivals = draw_arrivals(w, seed, DAYS)
+    lives = lives_of(w, seed, DAYS)
+    exact = exact_optimum(w, arrivals, lives, DAYS)
+    bound = capacity_bound(w, arrivals, lives, DAYS)
+    relaxed = exact_optimum(w, arrivals, lives, DAYS, relax=True)
+    assert bound.weighted_placed >= exact.weighted_placed - 1e-6
+    assert relaxed.weighted_placed >= exact.weighted_placed - 1e-6
+    for policy in (
+        FirstComeFirstServed(),
+        Batch(every_hours=12),
+        Batch(every_hours=24, hold_back=HoldBack(horizon_days=7)),
+        Batch(every_hours=6, perpetrator_moves=True, name="batch+perp"),
+    ):
+        achieved = measure(w, run(w, policy, seed, DAYS)).weighted_placed
+        assert achieved <= exact.weighted_placed + 1e-6, policy.name
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_worlds(), st.integers(1, 1000), st.booleans(), st.booleans())
+def test_adding_a_unit_never_lowers_the_hindsight_optimum(
+    w: World, seed: int, nrpf: bool, wheelchair: bool
+) -> None:
+    like = unit(
+        "added",
+        accepts_nrpf=nrpf,
+        access_features=frozenset({"wheelchair"}) if wheelchair else frozenset(),
+    )
+    more = AddUnits(1, like).apply(w)
+    arrivals = draw_arrivals(w, seed, DAYS)
+    assert draw_arrivals(more, seed, DAYS) == arrivals
+    before = exact_optimum(w, arrivals, lives_of(w, seed, DAYS), DAYS)
+    after = exact_optimum(more, arrivals, lives_of(more, seed, DAYS), DAYS)
+    assert after.weighted_placed >= before.weighted_placed
+
+
+def test_a_household_that_fits_nowhere_adds_nothing() -> None:
+    w = world((unit(accepts_nrpf=False),), (household(nrpf=True),))
+    arrivals = (arrival(w.mix[0], 0, 48),)
+    lives = {"u1": Life(0, ())}
+    assert exact_optimum(w, arrivals, lives, 5).weighted_placed == 0
+    assert capacity_bound(w, arrivals, lives, 5).weighted_placed == 0
+
+
+def test_one_unit_takes_the_higher_priority_of_two_at_once() -> None:
+    w = world((unit(),), (household(risk_level="high"), household("h2")))
+    two = (arrival(w.mix[0], 0, 24, 7, 0), arrival(w.mix[1], 0, 24, 7, 1))
+    arrivals = tuple(
+        replace(a, household=replace(a.household, id=f"a{n}")) for n, a in enumerate(two)
+    )
+    result = exact_optimum(w, arrivals, {"u1": Life(0, ())}, 10)
+    assert result.exact
+    assert result.weighted_placed == priority_points(w.mix[0], w.weights) / 100
