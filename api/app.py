@@ -43,6 +43,7 @@ from api.openapi import document_problems
 from api.placements import PlacementController
 from api.problem_types import problem_types_page
 from api.problems import internal_error, problem_details_plugin
+from api.rate_limit import counting
 from api.protocols import ProtocolController
 from api.providers import ProviderController
 from api.referrals import ReferralController
@@ -142,7 +143,6 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         rate_limit=("minute", settings.unknown_key_rate_limit_per_minute),
         identifier_for_request=get_remote_address,
         check_throttle_handler=key_unchecked,
-        store="unknown_key_rate_limit",
     )
     api = Router(
         path="/api/v1",
@@ -165,9 +165,9 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         middleware=[
-            unknown_key_limit.middleware,
+            counting(unknown_key_limit),
             DefineMiddleware(BearerKeyMiddleware),
-            rate_limit.middleware,
+            counting(rate_limit),
         ],
         response_class=ApiResponse,
         security=[{"BearerKey": []}],
