@@ -43,9 +43,9 @@ from api.openapi import document_problems
 from api.placements import PlacementController
 from api.problem_types import problem_types_page
 from api.problems import internal_error, problem_details_plugin
-from api.rate_limit import counting
 from api.protocols import ProtocolController
 from api.providers import ProviderController
+from api.rate_limit import counting
 from api.referrals import ReferralController
 from api.rehousing import RehousingController
 from api.schema_docs import DescribedStructs

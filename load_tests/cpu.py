@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,7 @@ class Asgi:
 
 
 async def run_all(
-    requests: list[Callable[[], Awaitable[int]]], concurrency: int
+    requests: Sequence[Callable[[], Awaitable[int]]], concurrency: int
 ) -> tuple[float, float]:
     """CPU and wall seconds for all `requests`, `concurrency` in flight; every one must
     answer 200 (a figure for failed requests would flatter the service)."""
