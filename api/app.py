@@ -47,6 +47,7 @@ from api.problem_types import problem_types_page
 from api.problems import internal_error, problem_details_plugin
 from api.protocols import ProtocolController
 from api.providers import ProviderController
+from api.rate_limit import counting
 from api.referrals import ReferralController
 from api.rehousing import RehousingController
 from api.schema_docs import DescribedStructs
@@ -144,7 +145,6 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         rate_limit=("minute", settings.unknown_key_rate_limit_per_minute),
         identifier_for_request=get_remote_address,
         check_throttle_handler=key_unchecked,
-        store="unknown_key_rate_limit",
     )
     api = Router(
         path="/api/v1",
@@ -168,9 +168,9 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         middleware=[
-            unknown_key_limit.middleware,
+            counting(unknown_key_limit),
             DefineMiddleware(BearerKeyMiddleware),
-            rate_limit.middleware,
+            counting(rate_limit),
         ],
         response_class=ApiResponse,
         security=[{"BearerKey": []}],

@@ -259,7 +259,11 @@ def main(argv: list[str] | None = None) -> int:
                 "PLACEMENT_DATA_DIR": str(settings.data_dir),
                 "PLACEMENT_DATABASE_URL": url,
                 "PLACEMENT_SECRET_KEY": settings.secret_key or "",
+                # One load generator on one address with 25 officers' keys: each worker
+                # looks a key up again every few seconds (its key cache), and at the
+                # default allowance for unchecked keys those lookups were refused (429).
                 "PLACEMENT_RATE_LIMIT_PER_MINUTE": "10000000",
+                "PLACEMENT_UNKNOWN_KEY_RATE_LIMIT_PER_MINUTE": "10000000",
             }
             started = time.monotonic()
             placement("seed", "--scale", "national", env=env)

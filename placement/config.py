@@ -27,6 +27,16 @@ def _int_env(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _count_env(name: str, least: int) -> int | None:
+    """A whole number of at least `least`; None when unset (the default applies)."""
+    if not os.environ.get(name):
+        return None
+    count = _int_env(name, least)
+    if count < least:
+        raise SystemExit(f"{name} must be at least {least}, got {count}")
+    return count
+
+
 def _list_env(name: str) -> tuple[str, ...]:
     """A comma-separated list; empty when unset."""
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
@@ -94,6 +104,8 @@ class Settings:
     | PLACEMENT_DB_STATEMENT_TIMEOUT | 4 | seconds a PostgreSQL statement may take before a 503 |
     | PLACEMENT_DB_POOL_TIMEOUT | 2 | seconds to wait for a pooled connection before a 503 |
     | PLACEMENT_SQLITE_BUSY_TIMEOUT | 30 | seconds a SQLite writer waits for the lock before a 503 |
+    | PLACEMENT_DB_POOL_SIZE | 20 SQLite, 25 PostgreSQL | connections a worker keeps open |
+    | PLACEMENT_DB_POOL_OVERFLOW | 20 SQLite, 10 PostgreSQL | more a worker may open in a burst |
     """
 
     data_dir: Path
@@ -112,6 +124,11 @@ class Settings:
     self_contained_types_csv: str | None = None
     """Comma-separated scheme types; None: the optimiser's documented default."""
     database_timeouts: DatabaseTimeouts = DatabaseTimeouts()
+    db_pool_size: int | None = None
+    """Connections each worker keeps open; None: sized for the load test's requests in
+    flight (see `placement.db.engine_options`)."""
+    db_pool_overflow: int | None = None
+    """Connections a worker may open beyond `db_pool_size` in a burst; None: the default."""
 
     def match_weights(self) -> optimiser.Weights:
         """The matcher's weights: documented defaults, overridden field by field.
@@ -177,6 +194,8 @@ class Settings:
             cors_origins=_list_env("PLACEMENT_CORS_ORIGINS"),
             self_contained_types_csv=os.environ.get("PLACEMENT_SELF_CONTAINED_TYPES"),
             database_timeouts=DatabaseTimeouts.from_env(),
+            db_pool_size=_count_env("PLACEMENT_DB_POOL_SIZE", least=1),
+            db_pool_overflow=_count_env("PLACEMENT_DB_POOL_OVERFLOW", least=0),
         )
 
 

@@ -43,7 +43,9 @@ def engine_options(
     """Keyword arguments for `create_async_engine`, per backend.
 
     Pools are sized for a worker's requests in flight (about 25 under the load test): a
-    smaller pool opened and closed an overflow connection per request. PostgreSQL
+    smaller pool opened and closed an overflow connection per request. An operator sizes
+    them otherwise with PLACEMENT_DB_POOL_SIZE and PLACEMENT_DB_POOL_OVERFLOW (workers
+    times both must stay within PostgreSQL's `max_connections`). PostgreSQL
     connections are not pinged at each checkout (a round trip per request); they are
     recycled after half an hour, and one the server closed is replaced at checkout (see
     `_replace_closed`). On loopback, asyncpg is told not to try SSL first (one wasted
@@ -169,6 +171,10 @@ def create_engine(settings: Settings, *, connections: int | None = None) -> Asyn
     ensure_sqlite_dir(settings.database_url)
     timeouts = settings.database_timeouts
     options = engine_options(settings.database_url, timeouts)
+    if settings.db_pool_size is not None:
+        options["pool_size"] = settings.db_pool_size
+    if settings.db_pool_overflow is not None:
+        options["max_overflow"] = settings.db_pool_overflow
     if connections is not None:
         options |= {"pool_size": connections, "max_overflow": 0}
     engine = create_async_engine(settings.database_url, **options)

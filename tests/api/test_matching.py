@@ -287,6 +287,37 @@ def test_a_match_on_a_current_index_is_one_statement(actors: Actors) -> None:
     assert [s for s in writer if "decision_snapshots" in s and s.startswith("INSERT")]
 
 
+def test_a_match_on_postgresql_sends_no_transaction_statements(actors: Actors) -> None:
+    """Read-only, a match runs outside a transaction: asyncpg sends the request's
+    connection no BEGIN, COMMIT or ROLLBACK (a write, the control, sends BEGIN and COMMIT).
+    SQLite's driver opens no transaction for a read in any case."""
+    if actors.settings.is_sqlite:
+        pytest.skip("PostgreSQL only: SQLite opens no transaction for reads")
+    referral = create_referral(actors)
+    matches(actors, referral["id"])
+    pool = actors.client.app.state.sessions.kw["bind"].sync_engine.pool
+    sent: list[str] = []
+
+    def log(query: Any) -> None:
+        sent.append(query.query.split()[0].rstrip(";").upper())
+
+    def listen(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(log)
+
+    def transaction_statements(request: Callable[[], Any]) -> list[str]:
+        sent.clear()
+        request()
+        actors.client.get("/no-such-page")  # no database; the loggers run on the app's loop
+        return [s for s in sent if s in {"BEGIN", "COMMIT", "ROLLBACK"}]
+
+    event.listen(pool, "checkout", listen)
+    try:
+        assert transaction_statements(lambda: matches(actors, referral["id"])) == []
+        assert transaction_statements(lambda: create_referral(actors)) == ["BEGIN", "COMMIT"]
+    finally:
+        event.remove(pool, "checkout", listen)
+
+
 def test_households_linked_by_perpetrator_are_kept_out_of_each_others_scheme(
     shared_actors: Actors, scheme: dict[str, Any]
 ) -> None:
