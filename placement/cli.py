@@ -185,6 +185,23 @@ def _prepare_demo(settings: Settings) -> None:
         click.echo(f"Development admin key: see {key_file}", err=True)
 
 
+@main.command("backfill-characteristics")
+def backfill_characteristics() -> None:
+    """Derive the Part 4 characteristics of referrals registered before they were kept
+    (migration 0009); the service keeps them for every household it writes since."""
+    settings = Settings.from_env()
+    written = _run(lambda: _backfill(settings))
+    click.echo(f"Derived the characteristics of {written} referrals.", err=True)
+
+
+async def _backfill(settings: Settings) -> int:
+    from placement import characteristics
+    from placement.crypto import load_cipher
+
+    async with _session(settings) as session:
+        return await characteristics.backfill(session, load_cipher(settings))
+
+
 @main.group()
 def keys() -> None:
     """Manage API keys."""

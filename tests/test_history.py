@@ -137,3 +137,30 @@ def test_the_command_prints_what_it_wrote(tmp_path: Path, monkeypatch: Any) -> N
     assert "Recorded 1 months of history" in result.output and "referrals" in result.output
     again = CliRunner().invoke(main, ["seed", "--history", "1"])
     assert "nothing was seeded" in again.output and "No history was recorded" in again.output
+
+
+def test_referrals_from_before_0009_get_their_characteristics(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("PLACEMENT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("PLACEMENT_DATABASE_URL", raising=False)
+    assert CliRunner().invoke(main, ["seed"]).exit_code == 0
+    settings = Settings.from_env()
+
+    def wipe(conn: Connection) -> dict[Any, tuple[Any, ...]]:
+        rows = conn.execute(select(ReferralCharacteristics)).all()
+        conn.execute(ReferralCharacteristics.__table__.delete())  # type: ignore[attr-defined]
+        return {row[0]: tuple(row) for row in rows}
+
+    before = with_connection(settings.database_url, wipe, commit=True)
+    assert before  # the seed derived them
+    result = CliRunner().invoke(main, ["backfill-characteristics"])
+    assert result.exit_code == 0, result.output
+    assert f"of {len(before)} referrals" in result.output
+
+    def read(conn: Connection) -> dict[Any, tuple[Any, ...]]:
+        return {row[0]: tuple(row) for row in conn.execute(select(ReferralCharacteristics))}
+
+    assert with_connection(settings.database_url, read) == before
+    again = CliRunner().invoke(main, ["backfill-characteristics"])
+    assert "of 0 referrals" in again.output
