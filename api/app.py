@@ -42,6 +42,7 @@ from api.offers import OfferController
 from api.openapi import document_problems
 from api.options import complete_allow
 from api.perpetrator_links import PerpetratorLinkController
+from api.perpetrator_moves import PerpetratorMoveController
 from api.placements import PlacementController
 from api.problem_types import problem_types_page
 from api.problems import internal_error, problem_details_plugin
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             ReferralController,
             OfferController,
             PlacementController,
+            PerpetratorMoveController,
             MatchController,
             AllocationController,
             PerpetratorLinkController,
