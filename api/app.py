@@ -40,6 +40,8 @@ from api.keys import KeyController
 from api.matches import MatchController
 from api.offers import OfferController
 from api.openapi import document_problems
+from api.pages import pages_router, template_config
+from api.pages.assets import page_asset_routers
 from api.placements import PlacementController
 from api.problem_types import problem_types_page
 from api.problems import internal_error, problem_details_plugin
@@ -173,7 +175,15 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         security=[{"BearerKey": []}],
     )
     app = Litestar(
-        route_handlers=[health, problem_types_page, api, *docs_asset_routers()],
+        route_handlers=[
+            health,
+            problem_types_page,
+            api,
+            pages_router(settings, alchemy, cipher),
+            *docs_asset_routers(),
+            *page_asset_routers(),
+        ],
+        template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin(), DescribedStructs()],
         exception_handlers={Exception: internal_error},
         lifespan=[

@@ -94,6 +94,12 @@ class Settings:
     | PLACEMENT_DB_STATEMENT_TIMEOUT | 4 | seconds a PostgreSQL statement may take before a 503 |
     | PLACEMENT_DB_POOL_TIMEOUT | 2 | seconds to wait for a pooled connection before a 503 |
     | PLACEMENT_SQLITE_BUSY_TIMEOUT | 30 | seconds a SQLite writer waits for the lock before a 503 |
+    | PLACEMENT_SESSION_IDLE_SECONDS | 1800 | a page session unused this long ends |
+    | PLACEMENT_SESSION_MAX_SECONDS | 43200 | a session ends this long after sign-in, even if used |
+    | PLACEMENT_SIGN_IN_MAX_FAILURES | 5 | failed sign-ins within the window that lock an account |
+    | PLACEMENT_SIGN_IN_WINDOW_SECONDS | 900 | the window failed sign-ins are counted in |
+    | PLACEMENT_LOCKOUT_SECONDS | 900 | how long a locked account stays locked |
+    | PLACEMENT_INSECURE_COOKIES | 0 | 1: page cookies without `Secure`, for plain-http dev only |
     """
 
     data_dir: Path
@@ -112,6 +118,14 @@ class Settings:
     self_contained_types_csv: str | None = None
     """Comma-separated scheme types; None: the optimiser's documented default."""
     database_timeouts: DatabaseTimeouts = DatabaseTimeouts()
+    session_idle_seconds: int = 1800
+    session_max_seconds: int = 43_200
+    sign_in_max_failures: int = 5
+    sign_in_window_seconds: int = 900
+    lockout_seconds: int = 900
+    # Browsers keep `Secure` cookies only over https (and on localhost); this drops the
+    # flag for a plain-http development server reached by another name. Never in production.
+    insecure_cookies: bool = False
 
     def match_weights(self) -> optimiser.Weights:
         """The matcher's weights: documented defaults, overridden field by field.
@@ -177,6 +191,12 @@ class Settings:
             cors_origins=_list_env("PLACEMENT_CORS_ORIGINS"),
             self_contained_types_csv=os.environ.get("PLACEMENT_SELF_CONTAINED_TYPES"),
             database_timeouts=DatabaseTimeouts.from_env(),
+            session_idle_seconds=_int_env("PLACEMENT_SESSION_IDLE_SECONDS", 1800),
+            session_max_seconds=_int_env("PLACEMENT_SESSION_MAX_SECONDS", 43_200),
+            sign_in_max_failures=_int_env("PLACEMENT_SIGN_IN_MAX_FAILURES", 5),
+            sign_in_window_seconds=_int_env("PLACEMENT_SIGN_IN_WINDOW_SECONDS", 900),
+            lockout_seconds=_int_env("PLACEMENT_LOCKOUT_SECONDS", 900),
+            insecure_cookies=os.environ.get("PLACEMENT_INSECURE_COOKIES", "") == "1",
         )
 
 
