@@ -94,8 +94,16 @@ class Names:
 
 
 async def provide_names(db_session: NamedDependency[AsyncSession]) -> Names:
-    authorities = dict((await db_session.execute(select(Authority.code, Authority.name))).tuples())
-    providers = dict((await db_session.execute(select(Provider.id, Provider.name))).tuples())
+    authorities = {
+        code: name
+        for code, name in await db_session.execute(
+            select(Authority.code, Authority.name).where(Authority.retired_at.is_(None))
+        )
+    }
+    providers = {
+        provider_id: name
+        for provider_id, name in await db_session.execute(select(Provider.id, Provider.name))
+    }
     return Names(authorities, providers)
 
 
