@@ -21,6 +21,7 @@ from advanced_alchemy.extensions.litestar import (
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.openapi import OpenAPIConfig
@@ -41,6 +42,9 @@ from api.matches import MatchController
 from api.offers import OfferController
 from api.openapi import document_problems
 from api.options import complete_allow
+from api.pages import pages_router, template_config
+from api.pages.assets import page_asset_routers
+from api.pages.errors import not_found
 from api.perpetrator_links import PerpetratorLinkController
 from api.perpetrator_moves import PerpetratorMoveController
 from api.placements import PlacementController
@@ -178,9 +182,17 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         security=[{"BearerKey": []}],
     )
     app = Litestar(
-        route_handlers=[health, problem_types_page, api, *docs_asset_routers()],
+        route_handlers=[
+            health,
+            problem_types_page,
+            api,
+            pages_router(settings, alchemy, cipher),
+            *docs_asset_routers(),
+            *page_asset_routers(),
+        ],
+        template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin(), DescribedStructs()],
-        exception_handlers={Exception: internal_error},
+        exception_handlers={Exception: internal_error, NotFoundException: not_found},
         lifespan=[
             background(_write_read_audit),
             *([warm_up] if serving else []),

@@ -23,8 +23,23 @@ DOCS_POLICY = (
     "connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+# The pages for people (api/pages) load only the service's own scripts, styles, fonts
+# and images (GOV.UK Frontend, htmx, their starter script): nothing inline, no CDN; forms
+# post only to the service.
+PAGES_POLICY = (
+    "default-src 'none'; "
+    "script-src 'self'; "
+    "style-src 'self'; "
+    "img-src 'self' data:; "
+    "font-src 'self'; "
+    "connect-src 'self'; "
+    "manifest-src 'self'; "
+    "form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 DOCS_PREFIX = "/schema"
 API_PREFIX = "/api/"
+STATIC_PREFIXES = ("/assets/", "/static/")
 
 
 async def security_headers(message: Message, scope: Scope) -> None:
@@ -35,7 +50,16 @@ async def security_headers(message: Message, scope: Scope) -> None:
     path: str = scope.get("path", "")
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
-    headers["Content-Security-Policy"] = DOCS_POLICY if path.startswith(DOCS_PREFIX) else API_POLICY
-    if path.startswith(API_PREFIX):
-        # Responses name households and addresses: no cache, shared or private, keeps them.
+    headers["Content-Security-Policy"] = _policy(path)
+    if not path.startswith((*STATIC_PREFIXES, DOCS_PREFIX)):
+        # Responses (API and pages) name households and addresses: no cache, shared or
+        # private, keeps them.
         headers["Cache-Control"] = "no-store"
+
+
+def _policy(path: str) -> str:
+    if path.startswith(API_PREFIX):
+        return API_POLICY
+    if path.startswith(DOCS_PREFIX):
+        return DOCS_POLICY
+    return PAGES_POLICY

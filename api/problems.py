@@ -177,7 +177,7 @@ def from_domain(exc: DomainError) -> ProblemException:
     return problem
 
 
-def _field_of(item: dict[str, Any]) -> str:
+def field_of(item: dict[str, Any]) -> str:
     """The field an error is about, as a dotted path from the body or the parameter name."""
     key = str(item.get("key") or "")
     named = _NAMED_FIELD.search(str(item.get("message", "")))
@@ -197,7 +197,7 @@ def _message_of(item: dict[str, Any]) -> str:
 def from_validation(exc: ValidationException) -> ProblemException:
     errors = [
         {
-            "field": _field_of(item),
+            "field": field_of(item),
             "message": _message_of(item),
             "source": item.get("source", "body"),
         }
@@ -283,17 +283,34 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return ProblemException(500, "internal", INTERNAL).to_response(request)
 
 
+CONVERSIONS: dict[type[Exception], Any] = {
+    DomainError: from_domain,
+    ValidationException: from_validation,
+    HTTPException: from_http,
+    IntegrityError: from_integrity,
+    DBAPIError: from_database,
+    **dict.fromkeys(RAISED_BY_OUTAGES, from_unavailable),
+}
+"""Each exception the service answers for, and how it becomes a problem: the pages show
+the same status and words in HTML (`problem_for`)."""
+
+
+def problem_for(exc: Exception) -> ProblemException:
+    """The problem the API would answer `exc` with (500, logged, for anything unknown)."""
+    if isinstance(exc, ProblemException):
+        return exc
+    for exc_type, convert in CONVERSIONS.items():
+        if isinstance(exc, exc_type):
+            problem: ProblemException = convert(exc)
+            return problem
+    log.error("unexpected error", exc_info=exc)
+    return ProblemException(500, "internal", INTERNAL)
+
+
 def problem_details_plugin() -> ProblemDetailsPlugin:
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(
             enable_for_all_http_exceptions=True,
-            exception_to_problem_detail_map={
-                DomainError: from_domain,
-                ValidationException: from_validation,
-                HTTPException: from_http,
-                IntegrityError: from_integrity,
-                DBAPIError: from_database,
-                **dict.fromkeys(RAISED_BY_OUTAGES, from_unavailable),
-            },
+            exception_to_problem_detail_map=CONVERSIONS,
         )
     )

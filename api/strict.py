@@ -39,7 +39,7 @@ _LITERALS: dict[type[mi.Type], str] = {
 }
 
 
-def _error(exc: msgspec.DecodeError, target: Any, source: str) -> dict[str, str]:
+def field_error(exc: msgspec.DecodeError, target: Any, source: str) -> dict[str, str]:
     """One error in Litestar's shape, the enum's values added when the value was not one."""
     text = str(exc)
     if not isinstance(exc, msgspec.ValidationError):
@@ -106,7 +106,7 @@ class StrictRequest(Request[Any, Any, Any]):
             except msgspec.DecodeError as exc:
                 raise ValidationException(
                     "the request body does not match its schema",
-                    extra=[_error(exc, data.annotation, "body")],
+                    extra=[field_error(exc, data.annotation, "body")],
                 ) from exc
         return self._json
 
@@ -140,7 +140,7 @@ def _query_error(field: _QueryField, raw: str) -> dict[str, str] | None:
     try:
         msgspec.json.decode(text, type=field.target)
     except msgspec.ValidationError as exc:
-        return _error(exc, field.target, "query") | {"key": field.name}
+        return field_error(exc, field.target, "query") | {"key": field.name}
     except msgspec.DecodeError:
         return {"key": field.name, "message": f"Expected {field.literal}, got {raw!r}"}
     return None

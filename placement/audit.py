@@ -51,6 +51,20 @@ def record(
     )
 
 
+def record_anonymous(
+    session: AsyncSession,
+    label: str,
+    action: str,
+    record_type: str,
+    record_id: object | None,
+    **detail: Any,
+) -> None:
+    """As `record`, for someone not (yet) known: a sign-in with an email no account has."""
+    session.sync_session.info.setdefault(_PENDING, []).append(
+        _event(None, "anonymous", label, action, record_type, record_id, detail)
+    )
+
+
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
@@ -167,11 +181,33 @@ def _row(
     record_id: object | None,
     detail: dict[str, Any],
 ) -> dict[str, Any]:
+    if principal.user_id is not None:  # a person signed in to the pages: name the account
+        detail = {**detail, "user_id": str(principal.user_id)}
+    return _event(
+        principal.key_id,
+        str(principal.role),
+        principal.label,
+        action,
+        record_type,
+        record_id,
+        detail,
+    )
+
+
+def _event(
+    key_id: uuid.UUID | None,
+    role: str,
+    label: str,
+    action: str,
+    record_type: str,
+    record_id: object | None,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
     return {
         "at": datetime.now(UTC),
-        "actor_key_id": principal.key_id,
-        "actor_role": str(principal.role),
-        "actor_label": principal.label,
+        "actor_key_id": key_id,
+        "actor_role": role,
+        "actor_label": label,
         "action": action,
         "record_type": record_type,
         "record_id": None if record_id is None else str(record_id),

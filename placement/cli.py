@@ -1,5 +1,6 @@
-"""The `placement` command: serve, migrate, seed, manage keys, check the audit log,
-grant a PostgreSQL role the service's privileges, and simulate a year (and what-ifs).
+"""The `placement` command: serve, migrate, seed, manage keys and people's accounts, check
+the audit log, grant a PostgreSQL role the service's privileges, and simulate a year (and
+what-ifs).
 
 Every command reads its settings from the environment (see `placement.config`), so
 several instances can run side by side with different PLACEMENT_DATA_DIRs.
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEV_KEY_FILE = "dev-admin.key"
+DEMO_SIGN_INS_FILE = "demo-sign-ins.txt"
+DEMO_AUTHORITY = "E08000003"  # Manchester, in the demo data
+DEMO_REGION = "Greater Manchester"
 SCALES = ("reference", "demo", "region", "national")
 KEY_PAGE = 500
 
@@ -186,6 +190,27 @@ def _prepare_demo(settings: Settings) -> None:
         )
     elif key_file.exists():
         click.echo(f"Development admin key: see {key_file}", err=True)
+    _prepare_demo_accounts(settings)
+
+
+def _prepare_demo_accounts(settings: Settings) -> None:
+    """On a database with no accounts, one per role for the pages, printed and saved
+    owner-only in the data dir (as the dev key is); later runs point to the file."""
+    sign_ins_file = settings.data_dir / DEMO_SIGN_INS_FILE
+    if _run(lambda: _count_users(settings)) > 0:
+        if sign_ins_file.exists():
+            click.echo(f"Demo sign-ins for the pages: see {sign_ins_file}", err=True)
+        return
+    lines = _run(lambda: _demo_accounts(settings))
+    text = "\n".join(lines) + "\n"
+    fd = os.open(sign_ins_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    click.echo(
+        f"Demo sign-ins for the pages at /sign-in (also saved, owner-only, in "
+        f"{sign_ins_file}):\n\n{text}",
+        err=True,
+    )
 
 
 @main.command("backfill-characteristics")
@@ -274,6 +299,74 @@ def new_secret() -> None:
     from placement.crypto import new_secret_key
 
     click.echo(new_secret_key())
+
+
+@main.group()
+def users() -> None:
+    """Manage people's accounts for the pages (same roles and scopes as keys)."""
+
+
+@users.command("create")
+@click.option("--email", required=True, help="the person's email; they sign in with it")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option(
+    "--authority", "authority_code", help="ONS code (housing_officer, integration, commissioner)"
+)
+@click.option("--provider", "provider_id", type=click.UUID, help="provider id (provider)")
+@click.option("--region", help="region or group name, e.g. 'Greater Manchester' (commissioner)")
+@click.option(
+    "--password-stdin", is_flag=True, help="read the password from standard input's first line"
+)
+def create_user_command(
+    email: str,
+    role: str,
+    authority_code: str | None,
+    provider_id: uuid.UUID | None,
+    region: str | None,
+    password_stdin: bool,
+) -> None:
+    """Create an account. Without --password-stdin a password is generated and printed
+    alone on standard output (the only time it is shown), so scripts can capture it."""
+    from placement.accounts import new_password
+
+    settings = Settings.from_env()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+    else:
+        password = new_password()
+    user_id = _run(
+        lambda: create_account(
+            settings, email, Role(role), password, authority_code, provider_id, region
+        )
+    )
+    click.echo(f"created account {user_id} for {email} ({role})", err=True)
+    if not password_stdin:
+        click.echo(password)
+
+
+@users.command("list")
+def list_users_command() -> None:
+    """List accounts by email, one per line; never passwords (only hashes are kept).
+
+    Tab-separated: id, email, role, scope, created, disabled ("-" for none).
+    """
+    settings = Settings.from_env()
+    for line in _run(lambda: _all_users(settings)):
+        click.echo("\t".join(line))
+
+
+@users.command("disable")
+@click.argument("user_id", type=click.UUID)
+def disable_user_command(user_id: uuid.UUID) -> None:
+    """Disable the account USER_ID (an id from `users list`): its sessions end at once."""
+    settings = Settings.from_env()
+    email, disabled = _run(lambda: _disable_user(settings, user_id))
+    if disabled:
+        click.echo(f"disabled account {user_id} ({email})", err=True)
+    else:
+        click.echo(f"account {user_id} ({email}) was already disabled; nothing changed", err=True)
 
 
 @main.command("grant-app-role")
@@ -589,6 +682,108 @@ async def issue_key(
     return key
 
 
+async def create_account(
+    settings: Settings,
+    email: str,
+    role: Role,
+    password: str,
+    authority_code: str | None = None,
+    provider_id: uuid.UUID | None = None,
+    region: str | None = None,
+) -> uuid.UUID:
+    """Create an account in its own transaction (with its audit event); returns its id."""
+    from placement.accounts import create_user
+    from placement.security import SYSTEM
+
+    async with _session(settings) as session:
+        user = await create_user(
+            session,
+            SYSTEM,
+            email=email,
+            role=role,
+            password=password,
+            authority_code=authority_code,
+            provider_id=provider_id,
+            region=region,
+        )
+    return user.id
+
+
+async def _count_users(settings: Settings) -> int:
+    from placement.accounts import count_users
+
+    async with _session(settings) as session:
+        return await count_users(session)
+
+
+async def _demo_accounts(settings: Settings) -> list[str]:
+    """An admin, a Manchester housing officer, the first demo provider's worker and a
+    Greater Manchester commissioner; one line each: role, email, password."""
+    from sqlalchemy import select
+
+    from placement.accounts import create_user, new_password
+    from placement.models import Provider
+    from placement.security import SYSTEM
+
+    async with _session(settings) as session:
+        provider = await session.scalar(select(Provider.id).order_by(Provider.name).limit(1))
+        wanted: list[tuple[str, Role, dict[str, object]]] = [
+            ("admin@demo.example", Role.ADMIN, {}),
+            ("officer@demo.example", Role.HOUSING_OFFICER, {"authority_code": DEMO_AUTHORITY}),
+            ("provider@demo.example", Role.PROVIDER, {"provider_id": provider}),
+            ("commissioner@demo.example", Role.COMMISSIONER, {"region": DEMO_REGION}),
+        ]
+        lines = []
+        for email, role, scope in wanted:
+            if role is Role.PROVIDER and provider is None:
+                continue
+            password = new_password()
+            await create_user(
+                session,
+                SYSTEM,
+                email=email,
+                role=role,
+                password=password,
+                **scope,  # type: ignore[arg-type]
+            )
+            lines.append(f"{role.value:<16} {email:<28} {password}")
+    return lines
+
+
+async def _all_users(settings: Settings) -> list[list[str]]:
+    from placement.accounts import list_users
+
+    lines: list[list[str]] = []
+    async with _session(settings) as session:
+        while True:
+            page = await list_users(session, KEY_PAGE, len(lines))
+            for user in page.items:
+                scope = _scope_text(user.authority_code, user.provider_id, user.region)
+                disabled = (
+                    user.disabled_at.isoformat(timespec="seconds") if user.disabled_at else "-"
+                )
+                created = user.created_at.isoformat(timespec="seconds")
+                lines.append([str(user.id), user.email, str(user.role), scope, created, disabled])
+            if not page.items or len(lines) >= page.total:
+                return lines
+
+
+async def _disable_user(settings: Settings, user_id: uuid.UUID) -> tuple[str, bool]:
+    from placement.accounts import disable_user
+    from placement.security import SYSTEM
+
+    async with _session(settings) as session:
+        user, disabled = await disable_user(session, SYSTEM, user_id)
+        if user is None:
+            raise NotFound("user", user_id)
+        return user.email, disabled
+
+
+def _scope_text(authority_code: str | None, provider_id: object, region: str | None) -> str:
+    scopes = (("authority", authority_code), ("provider", provider_id), ("region", region))
+    return ", ".join(f"{kind} {value}" for kind, value in scopes if value) or "-"
+
+
 async def _all_keys(settings: Settings) -> list[ApiKey]:
     """Every key, oldest first, paged through the same listing the API serves."""
     from placement.security import list_keys
@@ -603,12 +798,7 @@ async def _all_keys(settings: Settings) -> list[ApiKey]:
 
 
 def _key_fields(row: ApiKey) -> list[str]:
-    scopes = (
-        ("authority", row.authority_code),
-        ("provider", row.provider_id),
-        ("region", row.region),
-    )
-    scope = ", ".join(f"{kind} {value}" for kind, value in scopes if value) or "-"
+    scope = _scope_text(row.authority_code, row.provider_id, row.region)
     revoked = row.revoked_at.isoformat(timespec="seconds") if row.revoked_at else "-"
     created = row.created_at.isoformat(timespec="seconds")
     return [str(row.id), row.name, str(row.role), scope, row.key_prefix, created, revoked]

@@ -106,6 +106,12 @@ class Settings:
     | PLACEMENT_SQLITE_BUSY_TIMEOUT | 30 | seconds a SQLite writer waits for the lock before a 503 |
     | PLACEMENT_DB_POOL_SIZE | 20 SQLite, 25 PostgreSQL | connections a worker keeps open |
     | PLACEMENT_DB_POOL_OVERFLOW | 20 SQLite, 10 PostgreSQL | more a worker may open in a burst |
+    | PLACEMENT_SESSION_IDLE_SECONDS | 1800 | a page session unused this long ends |
+    | PLACEMENT_SESSION_MAX_SECONDS | 43200 | a session ends this long after sign-in, even if used |
+    | PLACEMENT_SIGN_IN_MAX_FAILURES | 5 | failed sign-ins within the window that lock an account |
+    | PLACEMENT_SIGN_IN_WINDOW_SECONDS | 900 | the window failed sign-ins are counted in |
+    | PLACEMENT_LOCKOUT_SECONDS | 900 | how long a locked account stays locked |
+    | PLACEMENT_INSECURE_COOKIES | 0 | 1: page cookies without `Secure`, for plain-http dev only |
     """
 
     data_dir: Path
@@ -129,6 +135,14 @@ class Settings:
     flight (see `placement.db.engine_options`)."""
     db_pool_overflow: int | None = None
     """Connections a worker may open beyond `db_pool_size` in a burst; None: the default."""
+    session_idle_seconds: int = 1800
+    session_max_seconds: int = 43_200
+    sign_in_max_failures: int = 5
+    sign_in_window_seconds: int = 900
+    lockout_seconds: int = 900
+    # Browsers keep `Secure` cookies only over https (and on localhost); this drops the
+    # flag for a plain-http development server reached by another name. Never in production.
+    insecure_cookies: bool = False
 
     def match_weights(self) -> optimiser.Weights:
         """The matcher's weights: documented defaults, overridden field by field.
@@ -196,6 +210,12 @@ class Settings:
             database_timeouts=DatabaseTimeouts.from_env(),
             db_pool_size=_count_env("PLACEMENT_DB_POOL_SIZE", least=1),
             db_pool_overflow=_count_env("PLACEMENT_DB_POOL_OVERFLOW", least=0),
+            session_idle_seconds=_int_env("PLACEMENT_SESSION_IDLE_SECONDS", 1800),
+            session_max_seconds=_int_env("PLACEMENT_SESSION_MAX_SECONDS", 43_200),
+            sign_in_max_failures=_int_env("PLACEMENT_SIGN_IN_MAX_FAILURES", 5),
+            sign_in_window_seconds=_int_env("PLACEMENT_SIGN_IN_WINDOW_SECONDS", 900),
+            lockout_seconds=_int_env("PLACEMENT_LOCKOUT_SECONDS", 900),
+            insecure_cookies=os.environ.get("PLACEMENT_INSECURE_COOKIES", "") == "1",
         )
 
 

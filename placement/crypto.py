@@ -7,6 +7,8 @@ be configured (newest first) so keys can be rotated without re-encrypting in one
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -28,6 +30,7 @@ class Cipher:
     def __init__(self, keys: list[str]) -> None:
         if not keys:
             raise ValueError("at least one encryption key is needed")
+        self._primary = keys[0].strip().encode()
         try:
             self._fernet = MultiFernet([Fernet(key.strip().encode()) for key in keys])
         except ValueError as exc:
@@ -35,6 +38,14 @@ class Cipher:
                 "PLACEMENT_SECRET_KEY must be Fernet keys (32 url-safe base64 bytes), "
                 "comma-separated; generate one with `placement keys secret`"
             ) from exc
+
+    def derive(self, purpose: str) -> str:
+        """A secret for `purpose` (e.g. signing CSRF tokens), derived from the newest key.
+
+        Every worker given the same keys derives the same secret, and no second secret
+        needs configuring; a different purpose gets an unrelated value.
+        """
+        return hmac.new(self._primary, purpose.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, plaintext: bytes) -> bytes:
         return self._fernet.encrypt(plaintext)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from placement.faults import unavailable
 from placement.holds import next_expiry, release_expired
-from placement.models import RegistryChange
+from placement.models import PageSession, RegistryChange
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30.0
@@ -38,11 +38,18 @@ async def prune_change_feed(session: AsyncSession) -> None:
         )
 
 
+async def prune_page_sessions(session: AsyncSession) -> None:
+    """Forget signed-in sessions past their expiry (they no longer work anyway)."""
+    await session.execute(delete(PageSession).where(PageSession.expires_at < datetime.now(UTC)))
+
+
 async def sweep(sessions: async_sessionmaker[Any]) -> datetime | None:
-    """Release expired holds and prune the feed; returns when the next hold expires."""
+    """Release expired holds, prune the feed and expired page sessions; returns when the
+    next hold expires."""
     async with sessions() as session, session.begin():
         expired = await release_expired(session)
         await prune_change_feed(session)
+        await prune_page_sessions(session)
         expiry = await next_expiry(session)
     if expired:
         log.info("released %d expired offer holds", expired)

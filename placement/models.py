@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from advanced_alchemy.base import DefaultBase, UUIDAuditBase
+from advanced_alchemy.extensions.litestar.session import SessionModelMixin
 from advanced_alchemy.mixins import AuditColumns
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
@@ -522,6 +523,47 @@ class ApiKey(UUIDAuditBase):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     key_prefix: Mapped[str] = mapped_column(String(12))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class User(UUIDAuditBase):
+    """A person who signs in to the pages: the same roles and scopes as an API key.
+
+    Only an argon2 hash of the password is kept. Failed sign-ins are counted from the
+    first failure in a window; past the limit the account is locked until `locked_until`.
+    Accounts are disabled, never deleted, so the audit trail's names stay meaningful.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "(role NOT IN ('housing_officer', 'integration') OR authority_code IS NOT NULL)"
+            " AND (role <> 'provider' OR provider_id IS NOT NULL)"
+            " AND (role <> 'commissioner' OR authority_code IS NOT NULL OR region IS NOT NULL)",
+            name="scope",
+        ),
+    )
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    authority_code: Mapped[str | None] = mapped_column(ForeignKey("authorities.code"))
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("providers.id"))
+    region: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class PageSession(SessionModelMixin):
+    """A signed-in browser's server-side session (advanced-alchemy's Litestar backend).
+
+    The cookie holds only a random id; the data (the user's id, when they signed in)
+    lives here, so a sign-out or a disabled account ends it on every worker at once.
+    """
+
+    __tablename__ = "page_sessions"
 
 
 class AuditEvent(DefaultBase):

@@ -37,6 +37,8 @@ class Principal:
     authority_code: str | None = None
     provider_id: uuid.UUID | None = None
     region: str | None = None
+    user_id: uuid.UUID | None = None
+    """Set when a person signed in to the pages acts (`key_id` is then None)."""
 
     @property
     def is_admin(self) -> bool:
@@ -88,7 +90,7 @@ async def create_api_key(
     region: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the plaintext key (the only time it exists)."""
-    await _check_scope(session, role, authority_code, provider_id, region)
+    await check_scope(session, role, authority_code, provider_id, region)
     plaintext = new_key()
     row = ApiKey(
         name=name,
@@ -104,21 +106,25 @@ async def create_api_key(
     return row, plaintext
 
 
-async def _check_scope(
+async def check_scope(
     session: AsyncSession,
     role: Role,
     authority_code: str | None,
     provider_id: uuid.UUID | None,
     region: str | None,
 ) -> None:
-    """Each role carries exactly the scope it needs, and the scope must exist."""
+    """Each role carries exactly the scope it needs, and the scope must exist (keys and
+    user accounts alike)."""
     wants_authority = role in OFFICER_ROLES
     if wants_authority and not authority_code:
-        raise InvalidInput("authority_code", f"a {role} key is scoped to one authority")
+        words = role.value.replace("_", " ")
+        raise InvalidInput("authority_code", f"a {words} key or account is scoped to one authority")
     if role is Role.PROVIDER and provider_id is None:
-        raise InvalidInput("provider_id", "a provider key is scoped to one provider")
+        raise InvalidInput("provider_id", "a provider key or account is scoped to one provider")
     if role is Role.COMMISSIONER and not (authority_code or region):
-        raise InvalidInput("region", "a commissioner key is scoped to an authority or a region")
+        raise InvalidInput(
+            "region", "a commissioner key or account is scoped to an authority or a region"
+        )
     if role is Role.ADMIN and (authority_code or provider_id or region):
         raise InvalidInput("role", "an admin key has no scope")
     if role is not Role.PROVIDER and provider_id is not None:

@@ -53,6 +53,8 @@ TABLES = {
     "audit_events",
     "decision_snapshots",
     "audit_chain_head",
+    "users",
+    "page_sessions",
 }
 
 
