@@ -184,8 +184,7 @@ class MatchService:
         today = date.today()
         links = await load_links(self.session)
         cases = tuple(
-            convert.household(r, d, today, links)
-            for r, d in zip(referrals, documents, strict=True)
+            convert.household(r, d, today, links) for r, d in zip(referrals, documents, strict=True)
         )
         snapshot = await self.index.current(self.session)
         problem = optimiser.Problem(
