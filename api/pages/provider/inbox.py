@@ -22,6 +22,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -110,7 +111,7 @@ class InboxPages(Controller):
         offers: NamedDependency[OfferService],
         units: NamedDependency[UnitService],
         db_session: NamedDependency[AsyncSession],
-        done: str | None = None,
+        done: FromQuery[str | None] = None,
     ) -> Template:
         context = await self._inbox(offers, units, db_session)
         return page(
@@ -127,7 +128,7 @@ class InboxPages(Controller):
         offers: NamedDependency[OfferService],
         units: NamedDependency[UnitService],
         db_session: NamedDependency[AsyncSession],
-        seen: str = "",
+        seen: FromQuery[str] = "",
     ) -> Template | Response[None]:
         """The inbox's list alone, for htmx's polling; 204 if it would be as `seen`."""
         now = datetime.now(UTC)
@@ -168,7 +169,7 @@ class InboxPages(Controller):
         offers: NamedDependency[OfferService],
         units: NamedDependency[UnitService],
         db_session: NamedDependency[AsyncSession],
-        offer_id: uuid.UUID,
+        offer_id: FromPath[uuid.UUID],
     ) -> Template | Redirect:
         try:
             await offers.accept(offer_id)
@@ -192,7 +193,7 @@ class InboxPages(Controller):
         request: Request[Any, Any, Any],
         offers: NamedDependency[OfferService],
         units: NamedDependency[UnitService],
-        offer_id: uuid.UUID,
+        offer_id: FromPath[uuid.UUID],
     ) -> Template:
         offer = await offers.get(offer_id)
         return self._decline(request, offer, await units.get(offer.unit_id), {}, [])
@@ -204,7 +205,7 @@ class InboxPages(Controller):
         offers: NamedDependency[OfferService],
         units: NamedDependency[UnitService],
         db_session: NamedDependency[AsyncSession],
-        offer_id: uuid.UUID,
+        offer_id: FromPath[uuid.UUID],
     ) -> Template | Redirect:
         offer = await offers.get(offer_id)
         try:

@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -149,7 +150,7 @@ class VacancyPages(Controller):
         units: NamedDependency[UnitService],
         placements: NamedDependency[PlacementService],
         db_session: NamedDependency[AsyncSession],
-        done: str | None = None,
+        done: FromQuery[str | None] = None,
     ) -> Template:
         mine = await schemes.list(
             provider_id=principal.provider_id,
@@ -248,7 +249,7 @@ class VacancyPages(Controller):
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         schemes: NamedDependency[SchemeService],
-        scheme: uuid.UUID | None = None,
+        scheme: FromQuery[uuid.UUID | None] = None,
     ) -> Template:
         posted = {"scheme_id": str(scheme)} if scheme else {}
         return await self._unit_form(request, principal, schemes, posted, [])
@@ -313,7 +314,7 @@ class VacancyPages(Controller):
         self,
         request: Request[Any, Any, Any],
         units: NamedDependency[UnitService],
-        unit_id: uuid.UUID,
+        unit_id: FromPath[uuid.UUID],
     ) -> Template:
         return self._unit_page(request, await units.get(unit_id))
 
@@ -323,7 +324,7 @@ class VacancyPages(Controller):
         request: Request[Any, Any, Any],
         units: NamedDependency[UnitService],
         db_session: NamedDependency[AsyncSession],
-        unit_id: uuid.UUID,
+        unit_id: FromPath[uuid.UUID],
     ) -> Template | Redirect:
         try:
             form = await read_form(request, StatusForm)
@@ -353,7 +354,7 @@ class VacancyPages(Controller):
         request: Request[Any, Any, Any],
         units: NamedDependency[UnitService],
         db_session: NamedDependency[AsyncSession],
-        unit_id: uuid.UUID,
+        unit_id: FromPath[uuid.UUID],
     ) -> Template | Redirect:
         try:
             await units.retire(unit_id)
@@ -405,7 +406,7 @@ class VacancyPages(Controller):
         request: Request[Any, Any, Any],
         placements: NamedDependency[PlacementService],
         units: NamedDependency[UnitService],
-        placement_id: uuid.UUID,
+        placement_id: FromPath[uuid.UUID],
     ) -> Template:
         placement = await placements.get(placement_id)
         return self._move_out(request, placement, await units.get(placement.unit_id), [])
@@ -417,7 +418,7 @@ class VacancyPages(Controller):
         placements: NamedDependency[PlacementService],
         units: NamedDependency[UnitService],
         db_session: NamedDependency[AsyncSession],
-        placement_id: uuid.UUID,
+        placement_id: FromPath[uuid.UUID],
     ) -> Template | Redirect:
         placement = await placements.get(placement_id)
         try:
@@ -449,4 +450,3 @@ class VacancyPages(Controller):
             outcomes=words.options(MoveOnOutcome, "Choose where they went"),
             words=words,
         )
-
