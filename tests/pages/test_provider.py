@@ -9,6 +9,7 @@ refused; a move-out records the outcome. Every page passes axe and fits 320 px.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,6 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from placement.geography import districts
 from tests.conftest import API, Actors, audit_events
 from tests.pages.conftest import TIMEOUT_MS, Site, Visit
 from tests.pages.harness import check_page, needs_chromium, sign_in
@@ -73,7 +75,7 @@ def unit_total(api: Actors) -> int:
 
 
 def test_an_offer_arrives_without_a_reload_and_is_accepted(api: Actors, provider: Page) -> None:
-    scheme, unit = fresh_unit(api)
+    _, unit = fresh_unit(api)
     referral = create_referral(api)
     provider.goto("/provider/offers")
     provider.evaluate("() => { window.notReloaded = true }")
@@ -91,6 +93,16 @@ def test_an_offer_arrives_without_a_reload_and_is_accepted(api: Actors, provider
     reads = audit_events(api, record_id=referral["id"], action="read_needs")
     assert reads and reads[0]["detail"]["offer_id"] == made["id"]
     assert reads[0]["detail"].get("user_id"), "the page's read names the account"
+    # A poll that would show the same is 204 and reads (so audits) no household.
+    seen = provider.get_by_test_id("inbox").get_attribute("data-seen")
+    unchanged = provider.request.get(f"/provider/offers/live?seen={seen}")
+    if unchanged.status == 200:  # the time left turned a minute between the two reads
+        found = re.search(r'data-seen="(\w+)"', unchanged.text())
+        assert found, unchanged.text()
+        reads = audit_events(api, record_id=referral["id"], action="read_needs")
+        unchanged = provider.request.get(f"/provider/offers/live?seen={found[1]}")
+    again = audit_events(api, record_id=referral["id"], action="read_needs")
+    assert unchanged.status == 204 and len(again) == len(reads)
 
     card.get_by_role("button", name="Accept").click()
     expect(provider.get_by_text("You accepted the offer")).to_be_visible()
@@ -127,7 +139,7 @@ def test_declining_takes_a_reason_from_the_list(api: Actors, provider: Page, vis
 def test_a_unit_goes_out_of_service_with_a_reason_and_date_and_back(
     api: Actors, provider: Page, visit: Visit
 ) -> None:
-    scheme, unit = fresh_unit(api)
+    _, unit = fresh_unit(api)
     back = date.today() + timedelta(days=30)
     provider.goto("/provider")
     row = provider.locator(f"[data-unit-id='{unit['id']}']")
@@ -179,7 +191,8 @@ def test_a_change_made_meanwhile_is_explained_in_words(
     assert get_unit(api, unit["id"])["status"] == "available"
     check_page(provider, "provider-unit-conflict")
 
-    provider.get_by_role("radio", name="Out of service").check()  # the page now carries the new version
+    # The page now carries the unit as it is, so the same change goes through.
+    provider.get_by_role("radio", name="Out of service").check()
     provider.get_by_label("Reason it is out of service").select_option(label="Staffing")
     provider.get_by_role("button", name="Save status").click()
     expect(provider.get_by_text("The unit's status has been changed")).to_be_visible()
@@ -211,8 +224,6 @@ def test_a_new_scheme_and_unit_through_the_forms(api: Actors, provider: Page) ->
     assert scheme["postcode_district"] == "M20" and scheme["support"] == ["mental_health"]
     location = api.get("provider_a", f"{API}/schemes/{scheme['id']}/location").json()
     assert location["postcode"] == "M20 2RN"
-    from placement.geography import districts
-
     centre = districts()["M20"]
     assert (location["latitude"], location["longitude"]) == (centre.latitude, centre.longitude)
 
