@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import ClassVar
 
 import msgspec
 
+from api.pages.forms import FieldError, FormInvalid, errors_of
 from placement.enums import (
     AccessFeature,
     DeclineReason,
@@ -43,7 +45,7 @@ class SchemeForm(msgspec.Struct):
     support: list[Support] = msgspec.field(default_factory=list)
     weekly_cost: float = 0.0
 
-    REQUIRED = {
+    REQUIRED: ClassVar[dict[str, str]] = {
         "name": "Enter the scheme's name",
         "scheme_type": "Select the type of scheme",
         "address": "Enter the scheme's address",
@@ -61,7 +63,7 @@ class UnitForm(msgspec.Struct):
     cots: int = 0
     access_features: list[AccessFeature] = msgspec.field(default_factory=list)
 
-    REQUIRED = {
+    REQUIRED: ClassVar[dict[str, str]] = {
         "scheme_id": "Select the scheme the unit is in",
         "label": "Enter the unit's name, like Room 1",
         "bedrooms": "Enter the number of bedrooms",
@@ -77,7 +79,10 @@ class StatusForm(msgspec.Struct):
     back_month: int | None = None
     back_year: int | None = None
 
-    REQUIRED = {"status": "Select the unit's status", "version": "Open the unit's page again"}
+    REQUIRED: ClassVar[dict[str, str]] = {
+        "status": "Select the unit's status",
+        "version": "Open the unit's page again",
+    }
 
     def expected_back_on(self) -> date | None:
         """The expected return date from its three fields; all empty is no date."""
@@ -100,10 +105,23 @@ class DeclineForm(msgspec.Struct):
     reason: DeclineReason
     note: str | None = None
 
-    REQUIRED = {"reason": "Select why you are declining the offer"}
+    REQUIRED: ClassVar[dict[str, str]] = {"reason": "Select why you are declining the offer"}
 
 
 class MoveOutForm(msgspec.Struct):
     outcome: MoveOnOutcome
 
-    REQUIRED = {"outcome": "Select where the household moved on to"}
+    REQUIRED: ClassVar[dict[str, str]] = {"outcome": "Select where the household moved on to"}
+
+
+REFUSALS = (FormInvalid, InvalidInput, msgspec.ValidationError)
+"""What a posted form can fail with: its own shape, the API body's limits, a domain rule."""
+
+
+def errors_for(
+    exc: FormInvalid | InvalidInput | msgspec.ValidationError, form: type[msgspec.Struct]
+) -> list[FieldError]:
+    """The error summary's entries for a refused form, in the form's own words."""
+    if isinstance(exc, FormInvalid):
+        return exc.errors
+    return errors_of(exc, form, getattr(form, "REQUIRED", None))

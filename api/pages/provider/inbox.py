@@ -30,12 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import PROVIDERS
 from api.common import provide
 from api.offers import OfferDecline
-from api.pages.forms import INVALID, FieldError, FormInvalid, errors_of, read_form
+from api.pages.forms import INVALID, FieldError, read_form
 from api.pages.provider import words
-from api.pages.provider.forms import DeclineForm
+from api.pages.provider.forms import REFUSALS, DeclineForm, errors_for
 from api.pages.rendering import page
 from placement.enums import DeclineReason, OfferStatus
-from placement.errors import Conflict, InvalidInput
+from placement.errors import Conflict
 from placement.households import HouseholdNeeds
 from placement.models import Authority, Offer, Referral, Unit
 from placement.offers import OfferService
@@ -209,11 +209,11 @@ class InboxPages(Controller):
     ) -> Template | Redirect:
         offer = await offers.get(offer_id)
         try:
-            form = await read_form(request, DeclineForm)
+            form = await read_form(request, DeclineForm, DeclineForm.REQUIRED)
             body = msgspec.convert(msgspec.structs.asdict(form), OfferDecline)
             await offers.decline(offer_id, body.reason, body.note)
-        except (FormInvalid, InvalidInput, msgspec.ValidationError) as exc:
-            errors = exc.errors if isinstance(exc, FormInvalid) else errors_of(exc, DeclineForm)
+        except REFUSALS as exc:
+            errors = errors_for(exc, DeclineForm)
             posted = dict((await request.form()).multi_items())
             unit = await units.get(offer.unit_id)
             return self._decline(request, offer, unit, posted, errors)

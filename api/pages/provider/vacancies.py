@@ -28,11 +28,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PROVIDERS
 from api.common import provide
-from api.pages.forms import INVALID, FieldError, FormInvalid, errors_of, read_form
+from api.pages.forms import INVALID, FieldError, FormInvalid, read_form
 from api.pages.provider import words
-from api.pages.provider.forms import MoveOutForm, SchemeForm, StatusForm, UnitForm
+from api.pages.provider.forms import (
+    REFUSALS,
+    MoveOutForm,
+    SchemeForm,
+    StatusForm,
+    UnitForm,
+    errors_for,
+)
 from api.pages.rendering import page
-from api.placements import MoveOut
 from api.schemes import SchemeCreate, _normalise
 from api.units import UnitCreate, UnitUpdate
 from placement import geography
@@ -128,7 +134,7 @@ def scheme_body(form: SchemeForm, provider_id: uuid.UUID) -> SchemeCreate:
     try:
         return msgspec.convert(fields, SchemeCreate)
     except msgspec.ValidationError as exc:
-        raise FormInvalid(errors_of(exc, SchemeForm)) from exc
+        raise FormInvalid(errors_for(exc, SchemeForm)) from exc
 
 
 class VacancyPages(Controller):
@@ -207,11 +213,11 @@ class VacancyPages(Controller):
     ) -> Template | Redirect:
         assert principal.provider_id is not None  # a provider's principal has its provider
         try:
-            form = await read_form(request, SchemeForm)
+            form = await read_form(request, SchemeForm, SchemeForm.REQUIRED)
             body = scheme_body(form, principal.provider_id)
             await schemes.create(_normalise(msgspec.structs.asdict(body)))
-        except (FormInvalid, InvalidInput, msgspec.ValidationError) as exc:
-            errors = exc.errors if isinstance(exc, FormInvalid) else errors_of(exc, SchemeForm)
+        except REFUSALS as exc:
+            errors = errors_for(exc, SchemeForm)
             posted = dict((await request.form()).multi_items())
             posted["support"] = (await request.form()).getall("support", [])
             return await self._scheme_form(request, db_session, posted, errors)
@@ -264,14 +270,14 @@ class VacancyPages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Template | Redirect:
         try:
-            form = await read_form(request, UnitForm)
+            form = await read_form(request, UnitForm, UnitForm.REQUIRED)
             body = msgspec.convert(msgspec.structs.asdict(form), UnitCreate)
             fields = msgspec.structs.asdict(body)
             fields["access_features"] = sorted({str(f) for f in body.access_features})
             del fields["available_from"]
             await units.create(fields)
-        except (FormInvalid, InvalidInput, msgspec.ValidationError) as exc:
-            errors = exc.errors if isinstance(exc, FormInvalid) else errors_of(exc, UnitForm)
+        except REFUSALS as exc:
+            errors = errors_for(exc, UnitForm)
             submitted = await request.form()
             posted: dict[str, Any] = dict(submitted.multi_items())
             posted["access_features"] = submitted.getall("access_features", [])
@@ -327,7 +333,7 @@ class VacancyPages(Controller):
         unit_id: FromPath[uuid.UUID],
     ) -> Template | Redirect:
         try:
-            form = await read_form(request, StatusForm)
+            form = await read_form(request, StatusForm, StatusForm.REQUIRED)
             changes: dict[str, Any] = {"version": form.version, "status": form.status}
             if form.status is UnitStatus.OUT_OF_SERVICE:
                 changes["out_of_service_reason"] = form.out_of_service_reason
@@ -336,8 +342,8 @@ class VacancyPages(Controller):
             await units.update_versioned(
                 unit_id, body.version, {k: v for k, v in changes.items() if k != "version"}
             )
-        except (FormInvalid, InvalidInput, msgspec.ValidationError) as exc:
-            errors = exc.errors if isinstance(exc, FormInvalid) else errors_of(exc, StatusForm)
+        except REFUSALS as exc:
+            errors = errors_for(exc, StatusForm)
             posted = dict((await request.form()).multi_items())
             return self._unit_page(request, await units.get(unit_id), errors=errors, posted=posted)
         except Conflict as exc:
@@ -422,10 +428,10 @@ class VacancyPages(Controller):
     ) -> Template | Redirect:
         placement = await placements.get(placement_id)
         try:
-            form = await read_form(request, MoveOutForm)
-            await placements.move_out(placement_id, MoveOut(outcome=form.outcome).outcome)
-        except (FormInvalid, InvalidInput) as exc:
-            errors = exc.errors if isinstance(exc, FormInvalid) else errors_of(exc)
+            form = await read_form(request, MoveOutForm, MoveOutForm.REQUIRED)
+            await placements.move_out(placement_id, form.outcome)
+        except REFUSALS as exc:
+            errors = errors_for(exc, MoveOutForm)
             unit = await units.get(placement.unit_id)
             return self._move_out(request, placement, unit, errors)
         await db_session.commit()
