@@ -249,9 +249,13 @@ def test_bad_input_shows_the_error_summary_and_writes_nothing(api: Actors, provi
     check_page(provider, "provider-scheme-new-error")
 
     provider.get_by_label("Postcode", exact=True).fill("M14 6AB")
-    provider.get_by_label("Postcode district (optional)").fill("LS1")  # Leeds, not M14
+    provider.get_by_label("Postcode district (optional)").fill("M16")  # Trafford's centre
     provider.get_by_role("button", name="Add scheme").click()
-    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("The centre of M16 is in Trafford")
+    provider.get_by_label("Postcode district (optional)").fill("SK1")  # Stockport's
+    provider.get_by_label("Local authority").select_option(label="Manchester")
+    provider.get_by_role("button", name="Add scheme").click()
+    expect(summary).to_contain_text("The centre of SK1 is not in Manchester")
     assert scheme_total(api) == schemes
 
     scheme, _ = fresh_unit(api)

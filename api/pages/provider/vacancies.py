@@ -137,6 +137,28 @@ def scheme_body(form: SchemeForm, provider_id: uuid.UUID) -> SchemeCreate:
         raise FormInvalid(errors_for(exc, SchemeForm)) from exc
 
 
+def _in_words(
+    refused: InvalidInput, district: str, authority_code: str, known: dict[str, str]
+) -> InvalidInput:
+    """The domain's refusal of a scheme's authority (its point, `district`'s centre, is
+    not in it, or it is not registered), with names instead of ONS codes."""
+    if refused.field != "authority_code":
+        return refused
+    if authority_code not in known:
+        authority = geography.local_authorities().get(authority_code)
+        where = authority.name if authority else "an authority"
+        return InvalidInput(
+            "authority_code",
+            f"The centre of {district} is in {where}, which this service does not cover "
+            "yet: choose the scheme's local authority",
+        )
+    return InvalidInput(
+        "authority_code",
+        f"The centre of {district} is not in {known[authority_code]}: choose the "
+        "authority the scheme is in, or the district it is in",
+    )
+
+
 class VacancyPages(Controller):
     path = BOARD
     guards = [PROVIDERS]
@@ -215,7 +237,12 @@ class VacancyPages(Controller):
         try:
             form = await read_form(request, SchemeForm, SchemeForm.REQUIRED)
             body = scheme_body(form, principal.provider_id)
-            await schemes.create(_normalise(msgspec.structs.asdict(body)))
+            try:
+                await schemes.create(_normalise(msgspec.structs.asdict(body)))
+            except InvalidInput as refused:
+                known = dict(await _authorities(db_session))
+                district = _district_of(form).outcode
+                raise _in_words(refused, district, body.authority_code, known) from None
         except REFUSALS as exc:
             errors = errors_for(exc, SchemeForm)
             posted = dict((await request.form()).multi_items())
