@@ -117,11 +117,14 @@ async def check_scope(
     user accounts alike)."""
     wants_authority = role in OFFICER_ROLES
     if wants_authority and not authority_code:
-        raise InvalidInput("authority_code", f"a {role} key is scoped to one authority")
+        words = role.value.replace("_", " ")
+        raise InvalidInput("authority_code", f"a {words} key or account is scoped to one authority")
     if role is Role.PROVIDER and provider_id is None:
-        raise InvalidInput("provider_id", "a provider key is scoped to one provider")
+        raise InvalidInput("provider_id", "a provider key or account is scoped to one provider")
     if role is Role.COMMISSIONER and not (authority_code or region):
-        raise InvalidInput("region", "a commissioner key is scoped to an authority or a region")
+        raise InvalidInput(
+            "region", "a commissioner key or account is scoped to an authority or a region"
+        )
     if role is Role.ADMIN and (authority_code or provider_id or region):
         raise InvalidInput("role", "an admin key has no scope")
     if role is not Role.PROVIDER and provider_id is not None:
