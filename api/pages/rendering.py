@@ -45,10 +45,10 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.COMMISSIONER: (("Reports", "/commissioner"),),
     Role.HOUSING_OFFICER: (("Referrals", "/officer"),),
     Role.INTEGRATION: (("Referrals", "/officer"),),
-    Role.PROVIDER: (("Vacancies", "/provider"),),
+    Role.PROVIDER: (("Vacancies", "/provider"), ("Offers", "/provider/offers")),
 }
-"""Each role's navigation: (text, path); the entry whose path starts the current one is
-marked current."""
+"""Each role's navigation: (text, path); the longest entry whose path starts the current
+one is marked current."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +80,12 @@ def page(
     (`crumbs`: (text, path) pairs from the start page down to this page's parent)."""
     viewer = viewer_of(request)
     path = request.url.path
-    nav = [
-        NavItem(text, href, current=path == href or path.startswith(href + "/"))
-        for text, href in (NAVIGATION.get(viewer.principal.role, ()) if viewer else ())
-    ]
+    entries = NAVIGATION.get(viewer.principal.role, ()) if viewer else ()
+    # The longest entry the path falls under is current (/provider/offers is "Offers",
+    # not "Vacancies" at /provider as well).
+    under = [href for _, href in entries if path == href or path.startswith(href + "/")]
+    current = max(under, key=len, default=None)
+    nav = [NavItem(text, href, current=href == current) for text, href in entries]
     return Template(
         template_name=template,
         context={
