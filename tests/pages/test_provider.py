@@ -311,14 +311,14 @@ def test_a_move_out_records_the_outcome_and_frees_the_unit(api: Actors, provider
     row.get_by_role("link", name="Record move-out").click()
     check_page(provider, "provider-move-out")
     provider.get_by_role("button", name="Record move-out").click()
-    expect(provider.locator(".govuk-error-summary")).to_contain_text("Select where")
-    provider.get_by_label("Where the household moved on to").select_option(
-        label="Settled accommodation"
+    expect(provider.locator(".govuk-error-summary")).to_contain_text("Select why support ended")
+    provider.get_by_label("Why support ended").select_option(
+        label="Moved to settled social housing"
     )
     provider.get_by_role("button", name="Record move-out").click()
     expect(provider.get_by_text("The move-out has been recorded")).to_be_visible()
     moved = api.get("provider_a", f"{API}/placements/{placement['id']}").json()
-    assert moved["move_on_outcome"] == "settled_accommodation" and moved["moved_out_at"]
+    assert moved["move_out_reason"] == "settled_social" and moved["moved_out_at"]
     assert get_unit(api, unit["id"])["status"] == "available"
 
 

@@ -20,7 +20,7 @@ from placement.enums import (
     AccessFeature,
     DeclineReason,
     GenderPolicy,
-    MoveOnOutcome,
+    MoveOutReason,
     OutOfServiceReason,
     RiskLevel,
     SchemeType,
@@ -109,9 +109,9 @@ class DeclineForm(msgspec.Struct):
 
 
 class MoveOutForm(msgspec.Struct):
-    outcome: MoveOnOutcome
+    reason: MoveOutReason
 
-    REQUIRED: ClassVar[dict[str, str]] = {"outcome": "Select where the household moved on to"}
+    REQUIRED: ClassVar[dict[str, str]] = {"reason": "Select why support ended"}
 
 
 REFUSALS = (FormInvalid, InvalidInput, msgspec.ValidationError)

@@ -45,7 +45,7 @@ from placement import geography
 from placement.enums import (
     AccessFeature,
     GenderPolicy,
-    MoveOnOutcome,
+    MoveOutReason,
     OutOfServiceReason,
     RiskLevel,
     SchemeType,
@@ -456,7 +456,7 @@ class VacancyPages(Controller):
         placement = await placements.get(placement_id)
         try:
             form = await read_form(request, MoveOutForm, MoveOutForm.REQUIRED)
-            await placements.move_out(placement_id, form.outcome)
+            await placements.move_out(placement_id, form.reason)
         except REFUSALS as exc:
             errors = errors_for(exc, MoveOutForm)
             unit = await units.get(placement.unit_id)
@@ -480,6 +480,6 @@ class VacancyPages(Controller):
             placement=placement,
             unit=unit,
             scheme=unit.scheme,
-            outcomes=words.options(MoveOnOutcome, "Choose where they went"),
+            reasons=words.options(MoveOutReason, "Choose why support ended"),
             words=words,
         )
