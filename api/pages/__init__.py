@@ -30,7 +30,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from api.common import provide_principal
-from api.pages import admin, commissioner, home, session
+from api.pages import admin, commissioner, home, officer, session
 from api.pages.auth import csrf_middleware, session_auth
 from api.pages.errors import EXCEPTION_HANDLERS
 from placement.config import Settings
@@ -43,6 +43,7 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     home.home,
     admin.AdminPages,
     commissioner.landing,
+    *officer.HANDLERS,
 ]
 
 
