@@ -19,9 +19,9 @@ from litestar.response import Template
 
 from api.auth import OFFICERS
 from api.common import provide
-from api.pages.forms import INVALID, FormInvalid, errors_of, read_form
+from api.pages.forms import INVALID, FieldError, FormInvalid, errors_of, read_form
 from api.pages.officer import words
-from api.pages.officer.referrals import crumbs
+from api.pages.officer.referrals import crumbs, settled
 from api.pages.rendering import page
 from placement.enums import AllocationScope
 from placement.errors import InvalidInput
@@ -175,35 +175,22 @@ class OfficerMatchingPages(Controller):
         state: State,
     ) -> Template:
         """A joint run as the API's (proposes only); offers are made from its proposals."""
-        try:
-            form = await read_form(request, AllocationForm)
-            result = await matcher.allocate(None, 20.0, form.scope)
-        except FormInvalid as invalid:
-            return page(
-                request,
-                "officer/allocation.html",
-                status_code=INVALID,
-                crumbs=crumbs(),
-                errors=invalid.errors,
-                result=None,
-                words=words,
-                scope="",
-            )
-        except InvalidInput as exc:
-            return page(
-                request,
-                "officer/allocation.html",
-                status_code=INVALID,
-                crumbs=crumbs(),
-                errors=errors_of(exc),
-                result=None,
-                words=words,
-                scope=str(form.scope),
-            )
+        # The references first: the run's own audit event is written in this
+        # transaction, and the list's read audit has a writer of its own.
         references = await matcher.referrals.list(
             status="open", risk_level=None, limit=500, offset=0
         )
         names = {str(r.id): r.reference for r in references.items}
+        scope = ""
+        try:
+            form = await read_form(request, AllocationForm)
+            scope = str(form.scope)
+            async with settled(matcher.session):
+                result = await matcher.allocate(None, 20.0, form.scope)
+        except FormInvalid as invalid:
+            return self._panel(request, invalid.errors, scope)
+        except InvalidInput as exc:
+            return self._panel(request, errors_of(exc), scope)
         proposals = [
             {
                 "proposal": p,
@@ -220,5 +207,18 @@ class OfficerMatchingPages(Controller):
             result=result,
             proposals=proposals,
             words=words,
-            scope=str(form.scope),
+            scope=scope,
+        )
+
+    @staticmethod
+    def _panel(request: Request[Any, Any, Any], errors: list[FieldError], scope: str) -> Template:
+        return page(
+            request,
+            "officer/allocation.html",
+            status_code=INVALID,
+            crumbs=crumbs(),
+            errors=errors,
+            result=None,
+            words=words,
+            scope=scope,
         )
