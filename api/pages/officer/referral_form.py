@@ -26,7 +26,7 @@ PERPETRATOR_ROWS = 3
 NEAR_ROWS = 2
 AVOID_ROWS = 3
 FLAGS = ("marac", "nrpf", "pets", "language_essential", "support_essential", "keep_school")
-FLAGS_OF_HOUSEHOLD = FLAGS[1:] + ("perpetrator_move_possible",)
+FLAGS_OF_HOUSEHOLD = (*FLAGS[1:], "perpetrator_move_possible")
 LISTS = ("languages", "support_needs", "preferred_specialisms", "perpetrator_conditions")
 REQUIRED = {
     "reference": "Enter your case reference (no names)",
@@ -134,7 +134,7 @@ def build(posted: Posted) -> Built:
 
 
 def _members(built: Built, posted: Posted) -> list[dict[str, Any]]:
-    members = []
+    members: list[dict[str, Any]] = []
     for row in range(1, MEMBER_ROWS + 1):
         prefix = f"member-{row}"
         age, gender = one(posted, f"{prefix}-age"), one(posted, f"{prefix}-gender")
@@ -158,7 +158,7 @@ def _members(built: Built, posted: Posted) -> list[dict[str, Any]]:
 
 
 def _perpetrator_locations(built: Built, posted: Posted) -> list[dict[str, Any]]:
-    found = []
+    found: list[dict[str, Any]] = []
     for row in range(1, PERPETRATOR_ROWS + 1):
         place = _district(built, posted, f"perpetrator-{row}-district")
         if place is None:
@@ -174,7 +174,7 @@ def _perpetrator_locations(built: Built, posted: Posted) -> list[dict[str, Any]]
 
 
 def _stay_near(built: Built, posted: Posted) -> list[dict[str, Any]]:
-    found = []
+    found: list[dict[str, Any]] = []
     for row in range(1, NEAR_ROWS + 1):
         place = _district(built, posted, f"near-{row}-district")
         if place is None:

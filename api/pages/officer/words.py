@@ -25,24 +25,32 @@ from placement.enums import (
 )
 from placement.matching.results import RULES
 
-RISK = {RiskLevel.STANDARD: "Standard", RiskLevel.MEDIUM: "Medium", RiskLevel.HIGH: "High"}
-GENDER = {Gender.FEMALE: "Female", Gender.MALE: "Male", Gender.NON_BINARY: "Non-binary"}
-ACCESS = {
+RISK: dict[str, str] = {
+    RiskLevel.STANDARD: "Standard",
+    RiskLevel.MEDIUM: "Medium",
+    RiskLevel.HIGH: "High",
+}
+GENDER: dict[str, str] = {
+    Gender.FEMALE: "Female",
+    Gender.MALE: "Male",
+    Gender.NON_BINARY: "Non-binary",
+}
+ACCESS: dict[str, str] = {
     AccessFeature.STEP_FREE: "Step-free access",
     AccessFeature.WHEELCHAIR: "Wheelchair accessible",
     AccessFeature.GROUND_FLOOR: "Ground floor",
     AccessFeature.ADAPTED_BATHROOM: "Adapted bathroom",
 }
-SUPPORT = {
+SUPPORT: dict[str, str] = {
     Support.SUBSTANCE_USE: "Substance use",
     Support.MENTAL_HEALTH: "Mental health",
     Support.COMPLEX_NEEDS: "Complex needs",
 }
-SPACE = {
+SPACE: dict[str, str] = {
     SpaceNeed.WOMEN_ONLY: "A women-only space",
     SpaceNeed.LGBTQ_SPECIALIST: "An LGBTQ+ specialist space",
 }
-SPECIALISM = {
+SPECIALISM: dict[str, str] = {
     Specialism.BY_AND_FOR: "By-and-for service (led by and for minoritised communities)",
     Specialism.LGBTQ: "LGBTQ+",
     Specialism.DEAF_BSL: "Deaf and BSL users",
@@ -50,13 +58,13 @@ SPECIALISM = {
     Specialism.OLDER_VICTIMS: "Older victims",
     Specialism.YOUNG_PEOPLE: "Young people",
 }
-CONDITION = {
+CONDITION: dict[str, str] = {
     PerpetratorCondition.DVPN: "Domestic violence protection notice (DVPN)",
     PerpetratorCondition.DVPO: "Domestic violence protection order (DVPO)",
     PerpetratorCondition.BAIL: "Bail conditions",
     PerpetratorCondition.PROBATION: "Probation",
 }
-LANGUAGES = {
+LANGUAGES: dict[str, str] = {
     "ar": "Arabic",
     "bn": "Bengali",
     "en": "English",
@@ -75,24 +83,24 @@ LANGUAGES = {
     "ur": "Urdu",
 }
 """The languages offered as checkboxes (ISO 639 codes, as the household stores them)."""
-REFERRAL_STATUS = {
+REFERRAL_STATUS: dict[str, str] = {
     ReferralStatus.OPEN: "Waiting",
     ReferralStatus.PLACED: "Placed",
     ReferralStatus.CLOSED: "Closed",
 }
-OFFER_STATUS = {
+OFFER_STATUS: dict[str, str] = {
     OfferStatus.LIVE: "Live",
     OfferStatus.ACCEPTED: "Accepted",
     OfferStatus.DECLINED: "Declined",
     OfferStatus.EXPIRED: "Expired",
     OfferStatus.WITHDRAWN: "Withdrawn",
 }
-SCOPE = {
+SCOPE: dict[str, str] = {
     AllocationScope.AUTHORITY: "My authority's open referrals",
     AllocationScope.GROUP: "Every open referral in my authority's group, as a joint panel",
     AllocationScope.REGION: "Every open referral in my authority's region, as a joint panel",
 }
-PARTS = {
+PARTS: dict[str, str] = {
     "school": "Near the children's schools",
     "perpetrator_distance": "Far from the perpetrator's places",
     "near": "Near the places the household named",
