@@ -22,6 +22,7 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.openapi import OpenAPIConfig
@@ -42,6 +43,7 @@ from api.offers import OfferController
 from api.openapi import document_problems
 from api.pages import pages_router, template_config
 from api.pages.assets import page_asset_routers
+from api.pages.errors import not_found
 from api.placements import PlacementController
 from api.problem_types import problem_types_page
 from api.problems import internal_error, problem_details_plugin
@@ -185,7 +187,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         ],
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=alchemy), problem_details_plugin(), DescribedStructs()],
-        exception_handlers={Exception: internal_error},
+        exception_handlers={Exception: internal_error, NotFoundException: not_found},
         lifespan=[
             background(_write_read_audit),
             *([warm_up] if serving else []),

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEV_KEY_FILE = "dev-admin.key"
+DEMO_SIGN_INS_FILE = "demo-sign-ins.txt"
+DEMO_AUTHORITY = "E08000003"  # Manchester, in the demo data
+DEMO_REGION = "Greater Manchester"
 SCALES = ("reference", "demo", "region", "national")
 KEY_PAGE = 500
 
@@ -167,6 +170,27 @@ def _prepare_demo(settings: Settings) -> None:
         )
     elif key_file.exists():
         click.echo(f"Development admin key: see {key_file}", err=True)
+    _prepare_demo_accounts(settings)
+
+
+def _prepare_demo_accounts(settings: Settings) -> None:
+    """On a database with no accounts, one per role for the pages, printed and saved
+    owner-only in the data dir (as the dev key is); later runs point to the file."""
+    sign_ins_file = settings.data_dir / DEMO_SIGN_INS_FILE
+    if _run(lambda: _count_users(settings)) > 0:
+        if sign_ins_file.exists():
+            click.echo(f"Demo sign-ins for the pages: see {sign_ins_file}", err=True)
+        return
+    lines = _run(lambda: _demo_accounts(settings))
+    text = "\n".join(lines) + "\n"
+    fd = os.open(sign_ins_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    click.echo(
+        f"Demo sign-ins for the pages at /sign-in (also saved, owner-only, in "
+        f"{sign_ins_file}):\n\n{text}",
+        err=True,
+    )
 
 
 @main.group()
@@ -413,6 +437,47 @@ async def create_account(
             region=region,
         )
     return user.id
+
+
+async def _count_users(settings: Settings) -> int:
+    from placement.accounts import count_users
+
+    async with _session(settings) as session:
+        return await count_users(session)
+
+
+async def _demo_accounts(settings: Settings) -> list[str]:
+    """An admin, a Manchester housing officer, the first demo provider's worker and a
+    Greater Manchester commissioner; one line each: role, email, password."""
+    from sqlalchemy import select
+
+    from placement.accounts import create_user, new_password
+    from placement.models import Provider
+    from placement.security import SYSTEM
+
+    async with _session(settings) as session:
+        provider = await session.scalar(select(Provider.id).order_by(Provider.name).limit(1))
+        wanted: list[tuple[str, Role, dict[str, object]]] = [
+            ("admin@demo.example", Role.ADMIN, {}),
+            ("officer@demo.example", Role.HOUSING_OFFICER, {"authority_code": DEMO_AUTHORITY}),
+            ("provider@demo.example", Role.PROVIDER, {"provider_id": provider}),
+            ("commissioner@demo.example", Role.COMMISSIONER, {"region": DEMO_REGION}),
+        ]
+        lines = []
+        for email, role, scope in wanted:
+            if role is Role.PROVIDER and provider is None:
+                continue
+            password = new_password()
+            await create_user(
+                session,
+                SYSTEM,
+                email=email,
+                role=role,
+                password=password,
+                **scope,  # type: ignore[arg-type]
+            )
+            lines.append(f"{role.value:<16} {email:<28} {password}")
+    return lines
 
 
 async def _all_users(settings: Settings) -> list[list[str]]:

@@ -26,11 +26,13 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from advanced_alchemy.extensions.litestar.session import SQLAlchemyAsyncSessionBackend
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.security.session_auth import SessionAuth
 from litestar.types import Empty, Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.pages.assets import ASSET_PREFIXES
@@ -47,6 +49,7 @@ USER_ID = "user_id"
 SIGNED_IN_AT = "signed_in_at"
 ROTATE = "rotate_session"
 """Set in a request's state by the sign-in page: the session gets a new id (see below)."""
+LOADED = "page_session_loaded"
 ORGANISATION = "organisation"
 """The request state's name for the signed-in person's authority or provider name."""
 PUBLIC_PATHS = ["^/sign-in", *(f"^{prefix}" for prefix in ASSET_PREFIXES)]
@@ -61,18 +64,46 @@ class PageSessionBackend(SQLAlchemyAsyncSessionBackend):
     The sign-in page asks for a fresh id instead.
     """
 
+    async def load_from_connection(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> dict[str, Any]:
+        """As Litestar's (the backend also pushes the idle expiry on), remembering what
+        was loaded, so an unchanged session is not written back (`store_in_message`)."""
+        data = await super().load_from_connection(connection)
+        connection.state[LOADED] = dict(data)
+        return data
+
     async def store_in_message(
         self,
         scope_session: ScopeSession,
         message: Message,
         connection: ASGIConnection[Any, Any, Any, Any],
     ) -> None:
-        """As Litestar's, but an empty session is no row and no cookie: visitors who
-        have not signed in (the sign-in page) leave nothing in the database."""
+        """As Litestar's, but writing only a session that changed.
+
+        Litestar writes the session back on every response, from a connection of its own
+        and before the request's transaction commits: on SQLite that write waited for the
+        request's own write lock. Only signing in and out change a session (and they
+        commit first); otherwise the cookie is sent again (its Max-Age renewed, as the
+        row's expiry was on loading) and nothing is written. An empty session is no row
+        and no cookie: visitors who have not signed in leave nothing in the database.
+        """
         if scope_session is not Empty and not scope_session:
             if connection.cookies.get(self.config.key, "null") == "null":
                 return
             scope_session = Empty
+        if scope_session is not Empty and scope_session == connection.state.get(LOADED):
+            cookie = Cookie(
+                value=self.get_session_id(connection),
+                key=self.config.key,
+                **dict(
+                    extract_dataclass_items(
+                        self.config, exclude_none=True, include=Cookie.__dict__.keys()
+                    )
+                ),
+            )
+            MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
+            return
         await super().store_in_message(scope_session, message, connection)
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:

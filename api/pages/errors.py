@@ -11,14 +11,14 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 
 from api.pages.auth import SESSION_COOKIE
 from api.pages.rendering import page
-from api.problems import CONVERSIONS, problem_for
+from api.problems import CONVERSIONS, from_http, problem_for
 
 TITLES = {
     400: "There is a problem with the request",
@@ -57,6 +57,16 @@ def as_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     shown.headers.update(problem.headers or {})
     return shown
 
+
+def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    """For the app as a whole: a path no route serves is a page to a person, and the
+    API's problem document under the API's and docs' paths."""
+    if request.url.path.startswith(MACHINE_PATHS):
+        return from_http(exc).to_response(request)
+    return as_page(request, exc)
+
+
+MACHINE_PATHS = ("/api/", "/schema", "/docs/", "/health")
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     # Litestar picks a handler by the exception's class before the layer it is set on, so

@@ -10,6 +10,7 @@ rolled back (the SQLAlchemy plugin commits only 2xx responses).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -44,12 +45,14 @@ class FormInvalid(Exception):
 
 
 def errors_of(
-    exc: InvalidInput | msgspec.ValidationError, form_type: Any = None
+    exc: InvalidInput | msgspec.ValidationError,
+    form_type: Any = None,
+    required: Mapping[str, str] | None = None,
 ) -> list[FieldError]:
     """The summary's errors for a domain rule or a msgspec decoding error.
 
-    A missing field gets the form's own words for it (`REQUIRED` on the form's Struct,
-    e.g. "Enter your email address"), as GOV.UK's pattern asks.
+    A missing field gets the form's own words for it (`required`, e.g. "Enter your email
+    address"), as GOV.UK's pattern asks.
     """
     if isinstance(exc, InvalidInput):
         return [FieldError(exc.field, exc.rule)]
@@ -57,11 +60,13 @@ def errors_of(
     field = field_of(error)
     message = error["message"]
     if message.startswith("Object missing required field"):
-        message = getattr(form_type, "REQUIRED", {}).get(field, f"Enter the {field}")
+        message = (required or {}).get(field, f"Enter the {field.replace('_', ' ')}")
     return [FieldError(field, message)]
 
 
-async def read_form(request: Request[Any, Any, Any], form_type: type[S]) -> S:
+async def read_form(
+    request: Request[Any, Any, Any], form_type: type[S], required: Mapping[str, str] | None = None
+) -> S:
     """The posted form as `form_type`; raises `FormInvalid` naming the field at fault.
 
     Empty fields are left out (so a field's default, or "required", applies); a field
@@ -80,7 +85,7 @@ async def read_form(request: Request[Any, Any, Any], form_type: type[S]) -> S:
     try:
         return msgspec.convert(values, form_type, strict=False)
     except msgspec.ValidationError as exc:
-        raise FormInvalid(errors_of(exc, form_type)) from exc
+        raise FormInvalid(errors_of(exc, form_type, required)) from exc
 
 
 def _is_list(annotation: Any) -> bool:

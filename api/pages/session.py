@@ -32,7 +32,8 @@ class SignInForm(msgspec.Struct):
     password: str
     next: str = "/"
 
-    REQUIRED = {"email": "Enter your email address", "password": "Enter your password"}
+
+SIGN_IN_REQUIRED = {"email": "Enter your email address", "password": "Enter your password"}
 
 
 def lockout_policy(settings: Settings) -> LockoutPolicy:
@@ -80,7 +81,7 @@ class SessionPages(Controller):
         state: State,
     ) -> Template | Redirect:
         try:
-            form = await read_form(request, SignInForm)
+            form = await read_form(request, SignInForm, SIGN_IN_REQUIRED)
         except FormInvalid as invalid:
             posted = await request.form()
             email, back = str(posted.get("email") or ""), str(posted.get("next") or "/")

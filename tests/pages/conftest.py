@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
 from placement.accounts import new_password
 from placement.cli import create_account
 from placement.config import Settings
+from placement.db import create_engine
 from placement.enums import Role
 from tests.conftest import (
     BACKENDS,
@@ -54,8 +58,42 @@ class Site:
     def new_account(self, role: Role, **scope: Any) -> Account:
         """A new account of `role` (scope as for `placement.cli.create_account`)."""
         account = Account(f"{role}-{uuid.uuid4().hex[:8]}@example.gov.uk", new_password())
-        asyncio.run(create_account(self.settings, account.email, role, account.password, **scope))
+        outside_playwright(
+            lambda: create_account(self.settings, account.email, role, account.password, **scope)
+        )
         return account
+
+    def in_database(self, work: Callable[[AsyncSession], Coroutine[Any, Any, T]]) -> T:
+        """Run `work` in one committed transaction on the site's database."""
+
+        async def run() -> T:
+            engine = create_engine(self.settings)
+            try:
+                async with AsyncSession(engine, expire_on_commit=False) as db, db.begin():
+                    return await work(db)
+            finally:
+                await engine.dispose()
+
+        return outside_playwright(run)
+
+    def api(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
+        """GET an API path on the live app with `key` (default: the admin's)."""
+        token = key or self.actors.keys["admin"]
+        headers = {"Authorization": f"Bearer {token}"}
+        return httpx.get(f"{self.base_url}{path}", headers=headers, params=params, timeout=30)
+
+    def audit(self, action: str) -> list[dict[str, Any]]:
+        found = self.api("/api/v1/audit", action=action, limit=500)
+        assert found.status_code == 200, found.text
+        items: list[dict[str, Any]] = found.json()["items"]
+        return items
+
+
+def outside_playwright(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run `work` to the end on an event loop of its own, in a thread: Playwright's sync
+    API keeps an event loop running in the test's thread, where `asyncio.run` refuses."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, work()).result()
 
 
 def page_settings(url: str, directory: Path) -> Settings:
@@ -119,6 +157,13 @@ def _only_local(problems: list[str]) -> Any:
     return route
 
 
+def _note_console(message: ConsoleMessage, problems: list[str]) -> None:
+    """Console errors are problems (CSP refusals among them), except Chromium's note of a
+    page answered with an error status, which the tests ask for on purpose (401, 403, 422)."""
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        problems.append(f"console error: {message.text}")
+
+
 @pytest.fixture
 def visit(site: Site, browser: Browser) -> Iterator[Visit]:
     """A fresh browser context (no cookies) on the site; fails the test if its pages had
@@ -128,14 +173,7 @@ def visit(site: Site, browser: Browser) -> Iterator[Visit]:
     found = Visit(context.new_page())
     context.route("**/*", _only_local(found.problems))
     found.page.on("pageerror", lambda error: found.problems.append(f"script error: {error}"))
-    found.page.on(
-        "console",
-        lambda message: (
-            found.problems.append(f"console {message.type}: {message.text}")
-            if message.type == "error"
-            else None
-        ),
-    )
+    found.page.on("console", lambda message: _note_console(message, found.problems))
     try:
         yield found
     finally:
