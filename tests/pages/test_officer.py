@@ -96,6 +96,8 @@ def test_officer_registers_matches_offers_and_sees_the_address_once(
     expect(page.get_by_text("The household is registered.")).to_be_visible()
     check_page(page, "officer-referral")
     [stored] = referrals_of(site, reference)
+    reads = api(site, "admin", "GET", f"/audit?record_id={stored['id']}&action=read")
+    assert reads["total"] >= 1, "the page's read of the household is on the audit trail"
     full = api(site, "officer", "GET", f"/referrals/{stored['id']}")
     assert [m["age"] for m in full["household"]["members"]] == [34, 7]
     assert full["household"]["members"][1]["school"]["district"] == "M14"
@@ -216,12 +218,35 @@ def test_a_post_without_its_csrf_token_is_refused(site: Site, visit: Visit) -> N
     assert referrals_of(site, reference) == []
 
 
-def test_the_allocation_panel_proposes_and_offers(
+def test_the_allocation_panel_proposes_and_an_offer_from_it_is_withdrawn(
     site: Site, visit: Visit, unit: dict[str, Any]
 ) -> None:
+    reference = f"PANEL-{uuid.uuid4().hex[:6]}"
+    made = api(
+        site,
+        "officer",
+        "POST",
+        "/referrals",
+        {
+            "reference": reference,
+            "risk_level": "medium",
+            "household": {"members": [{"age": 41, "gender": "female"}]},
+        },
+    )
+    scheme = unit["scheme_id"]
+    for n in (1, 2):  # room enough for this case and the other tests' open one
+        api(site, "provider_a", "POST", "/units", unit_body(scheme, label=f"Flat {n}"))
     page = visit.page
     sign_in(page, site.accounts["officer"], then="/officer/allocation")
     check_page(page, "officer-allocation")
     page.get_by_role("button", name="Run the allocation").click()
     expect(page.get_by_test_id("allocation-summary")).to_contain_text("cases placed")
     check_page(page, "officer-allocation-proposals")
+    proposal = page.get_by_test_id("proposal").filter(has_text=reference)
+    proposal.get_by_role("button", name=f"for {reference}").click()
+    expect(page.get_by_role("heading", name=reference)).to_be_visible()
+    expect(page.get_by_test_id("offers")).to_contain_text("Live")
+    page.get_by_role("button", name="Withdraw offer").click()
+    expect(page.get_by_test_id("offers")).to_contain_text("Withdrawn")
+    [offer] = api(site, "officer", "GET", f"/offers?referral_id={made['id']}")["items"]
+    assert offer["status"] == "withdrawn"

@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 from api.auth import OFFICERS
 from api.common import provide
 from api.pages.forms import read_form
-from api.pages.officer.referrals import crumbs, settled
+from api.pages.officer.referrals import crumbs
 from api.pages.rendering import page
 from placement.offers import OfferService
 from placement.placements import PlacementService
@@ -51,16 +51,16 @@ class OfficerBookingPages(Controller):
         referral_id: FromPath[uuid.UUID],
     ) -> Redirect:
         form = await read_form(request, OfferForm)
-        async with settled(offers.session):
-            await offers.make(referral_id, form.unit_id)
-        return Redirect(path=f"/officer/referrals/{referral_id}?offered=1", status_code=303)
+        await offers.make(referral_id, form.unit_id)
+        await offers.session.commit()  # a redirect is not a 2xx: the plugin would not commit
+        return Redirect(path=f"/officer/referrals/{referral_id}", status_code=303)
 
     @post("/offers/{offer_id:uuid}/withdraw")
     async def withdraw_offer(
         self, offers: NamedDependency[OfferService], offer_id: FromPath[uuid.UUID]
     ) -> Redirect:
-        async with settled(offers.session):
-            offer = await offers.withdraw(offer_id)
+        offer = await offers.withdraw(offer_id)
+        await offers.session.commit()  # as above
         return Redirect(path=f"/officer/referrals/{offer.referral_id}", status_code=303)
 
     @get("/placements/{placement_id:uuid}/address")
@@ -93,8 +93,7 @@ class OfficerBookingPages(Controller):
         placement_id: FromPath[uuid.UUID],
     ) -> Template:
         """The address, once (a second reveal is the API's 409, shown as its page)."""
-        async with settled(placements.session):
-            location = await placements.reveal_address(placement_id)
+        location = await placements.reveal_address(placement_id)
         placement = await placements.get(placement_id)
         referral = await referrals.get(placement.referral_id)
         return page(

@@ -21,10 +21,11 @@ from api.auth import OFFICERS
 from api.common import provide
 from api.pages.forms import INVALID, FieldError, FormInvalid, errors_of, read_form
 from api.pages.officer import words
-from api.pages.officer.referrals import crumbs, settled
+from api.pages.officer.referrals import crumbs
 from api.pages.rendering import page
 from placement.enums import AllocationScope
 from placement.errors import InvalidInput
+from placement.geography import local_authorities
 from placement.matching.results import Area, describe_unit
 from placement.matching.service import MatchService
 
@@ -52,6 +53,12 @@ def bars(parts: dict[str, float], state: State) -> list[dict[str, Any]]:
         }
         for name, value in parts.items()
     ]
+
+
+def authority_name(code: str) -> str:
+    """An authority by name (the ONS list), for partners' counts in a joint run."""
+    known = local_authorities().get(code)
+    return known.name if known else code
 
 
 class OfficerMatchingPages(Controller):
@@ -185,8 +192,7 @@ class OfficerMatchingPages(Controller):
         try:
             form = await read_form(request, AllocationForm)
             scope = str(form.scope)
-            async with settled(matcher.session):
-                result = await matcher.allocate(None, 20.0, form.scope)
+            result = await matcher.allocate(None, 20.0, form.scope)
         except FormInvalid as invalid:
             return self._panel(request, invalid.errors, scope)
         except InvalidInput as exc:
@@ -206,6 +212,7 @@ class OfficerMatchingPages(Controller):
             crumbs=crumbs(),
             result=result,
             proposals=proposals,
+            partners={p.authority_code: authority_name(p.authority_code) for p in result.partners},
             words=words,
             scope=scope,
         )

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import OFFICERS
 from api.common import provide
@@ -46,23 +43,6 @@ HOME = ("Home", "/")
 REFERRALS = ("Referrals", "/officer")
 SHOWN = 500
 """Referrals and offers read for the list page (one page of the services' paging)."""
-
-
-@asynccontextmanager
-async def settled(session: AsyncSession) -> AsyncIterator[None]:
-    """Commit a page's write before its response starts, or roll a refused one back.
-
-    The SQLAlchemy plugin commits (2xx) or rolls back as the response starts, but the
-    session middleware saves the page session then too, on a connection of its own,
-    before the plugin's hook runs: on SQLite that save would wait for this transaction's
-    write lock until it gave up. So a writing page settles its transaction itself.
-    """
-    try:
-        yield
-    except BaseException:
-        await session.rollback()
-        raise
-    await session.commit()
 
 
 def crumbs(*more: tuple[str, str]) -> list[tuple[str, str]]:
@@ -159,8 +139,7 @@ class OfficerReferralPages(Controller):
         except FormInvalid as invalid:
             return await self._form(request, authorities, posted, invalid.errors)
         try:
-            async with settled(referrals.session):
-                referral = await referrals.create(data)
+            referral = await referrals.create(data)
         except InvalidInput as exc:
             return await self._form(request, authorities, posted, rule_errors(built, exc))
         except Conflict as exc:
@@ -168,7 +147,8 @@ class OfficerReferralPages(Controller):
                 raise
             errors = [FieldError("reference", f"Your authority already has {data.reference}")]
             return await self._form(request, authorities, posted, errors)
-        return Redirect(path=f"/officer/referrals/{referral.id}?registered=1", status_code=303)
+        await referrals.session.commit()  # a redirect is not a 2xx: the plugin would not commit
+        return Redirect(path=f"/officer/referrals/{referral.id}?registered=true", status_code=303)
 
     async def _form(
         self,
@@ -202,7 +182,7 @@ class OfficerReferralPages(Controller):
         offers: NamedDependency[OfferService],
         placements: NamedDependency[PlacementService],
         referral_id: FromPath[uuid.UUID],
-        registered: bool = False,
+        registered: FromQuery[bool] = False,
     ) -> Template:
         """The case, its household (an audited read, as the API's), offers and placement."""
         referral = await referrals.get(referral_id)
