@@ -30,7 +30,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from api.common import provide_principal
-from api.pages import admin, commissioner, home, provider, session
+from api.pages import admin, commissioner, home, officer, provider, session
 from api.pages.auth import csrf_middleware, session_auth
 from api.pages.errors import EXCEPTION_HANDLERS
 from placement.config import Settings
@@ -45,6 +45,7 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     commissioner.landing,
     provider.VacancyPages,
     provider.InboxPages,
+    *officer.HANDLERS,
 ]
 
 

@@ -43,8 +43,8 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("Protocols", "/admin/protocols"),
     ),
     Role.COMMISSIONER: (("Reports", "/commissioner"),),
-    Role.HOUSING_OFFICER: (("Referrals", "/officer"),),
-    Role.INTEGRATION: (("Referrals", "/officer"),),
+    Role.HOUSING_OFFICER: (("Referrals", "/officer"), ("Allocation", "/officer/allocation")),
+    Role.INTEGRATION: (("Referrals", "/officer"), ("Allocation", "/officer/allocation")),
     Role.PROVIDER: (("Vacancies", "/provider"), ("Offers", "/provider/offers")),
 }
 """Each role's navigation: (text, path); the longest entry whose path starts the current
