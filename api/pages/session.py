@@ -15,7 +15,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,9 +60,9 @@ class SessionPages(Controller):
     async def sign_in_page(
         self,
         request: Request[Any, Any, Any],
-        next_path: Annotated[str, QueryParameter(query="next")] = "/",
-        signed_out: bool = False,
-        ended: bool = False,
+        next_path: Annotated[str, QueryParameter(name="next")] = "/",
+        signed_out: FromQuery[bool] = False,
+        ended: FromQuery[bool] = False,
     ) -> Template:
         notice = (
             "You have signed out."
