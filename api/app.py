@@ -40,6 +40,7 @@ from api.keys import KeyController
 from api.matches import MatchController
 from api.offers import OfferController
 from api.openapi import document_problems
+from api.perpetrator_moves import PerpetratorMoveController
 from api.placements import PlacementController
 from api.problem_types import problem_types_page
 from api.problems import internal_error, problem_details_plugin
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             ReferralController,
             OfferController,
             PlacementController,
+            PerpetratorMoveController,
             MatchController,
             AllocationController,
         ],

@@ -84,6 +84,16 @@ GLOSSARY: dict[str, str] = {
     "perpetrator_ref": "your reference for the perpetrator, to keep cases apart; or null",
     "closed_at": "when the referral was closed, or null",
     "closed_reason": "why it was closed, or null",
+    "outcome_at": "when the referral reached its outcome, or null while open",
+    "outcome_scheme_type": "for a placed household, the accommodation type (SI 2021/991) of "
+    "its scheme; otherwise null",
+    "unable_reason": "why the household could not be supported (fixed list), or null",
+    "unmet_reason_codes": "for needs_not_met, the matcher's reason codes that ruled every "
+    "unit out in the referral's latest match; otherwise null",
+    "trans": "the person says they are trans; null: not asked or not said",
+    "disabled": "the person says they are disabled; null: not asked or not said",
+    "black_and_minoritised": "the household says it is Black or minoritised; null: not said",
+    "lgbtq": "the household says it is LGBTQ+; null: not asked or not said",
     "household": "who is referred, what they need and every place tied to them",
     "household_needs": "the household's needs, for the unit's provider (no locations)",
     "age": "age in years",
@@ -114,9 +124,15 @@ GLOSSARY: dict[str, str] = {
     "placement": "the placement made",
     "moved_in_at": "when the household moved in",
     "moved_out_at": "when the household moved out, or null",
-    "move_on_outcome": "where the household went, or null",
+    "move_out_reason": "why support ended (the Part 4 return's reasons), or null while the "
+    "household lives there",
+    "held_at": "when the rehousing option was held for the perpetrator",
+    "accepted_at": "when the perpetrator moved in, or null",
+    "withdrawn_at": "when the hold was let go, or null",
+    "ended_at": "when the perpetrator left the option, or null",
     "address_revealed_at": "when the placing officer was shown the address, or null",
-    "outcome": "where the household went",
+    "outcome": "how the referral ended: placed, perpetrator_moved or unable_to_support "
+    "(null while open)",
     # matching
     "checked": "how many were checked",
     "feasible": "how many meet every hard rule",

@@ -18,14 +18,14 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from api.auth import OFFICERS, OFFICERS_AND_PROVIDERS
 from api.common import Limit, Offset, Page, provide
 from api.idempotency import Idempotency, provide_idempotency
-from placement.enums import MoveOnOutcome
+from placement.enums import MoveOutReason
 from placement.idempotency import First
 from placement.models import IdempotencyRecord, Placement
 from placement.placements import PlacementService
 
 
 class PlacementView(msgspec.Struct):
-    """A household living in a unit: since when, and (after move-out) the outcome."""
+    """A household living in a unit: since when, and (after move-out) why support ended."""
 
     id: uuid.UUID
     referral_id: uuid.UUID
@@ -34,14 +34,14 @@ class PlacementView(msgspec.Struct):
     """Empty for a placement the provider recorded itself (not through an offer)."""
     moved_in_at: datetime
     moved_out_at: datetime | None
-    move_on_outcome: str | None
+    move_out_reason: MoveOutReason | None
     address_revealed_at: datetime | None
 
 
 class MoveOut(msgspec.Struct, forbid_unknown_fields=True):
-    """How the household moved on."""
+    """Why support ended (the Part 4 return's reasons)."""
 
-    outcome: MoveOnOutcome
+    reason: MoveOutReason
 
 
 class PlacementAddress(msgspec.Struct):
@@ -116,7 +116,7 @@ class PlacementController(Controller):
         data: JSONBody[MoveOut],
     ) -> Response[PlacementView]:
         async def move_out() -> First[PlacementView]:
-            placement = await service.move_out(placement_id, data.outcome)
+            placement = await service.move_out(placement_id, data.reason)
             return First(placement_view(placement), service.record_type, placement_id)
 
         async def again(_: IdempotencyRecord) -> PlacementView:

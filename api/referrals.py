@@ -22,7 +22,7 @@ from api.auth import OFFICERS
 from api.common import Limit, Offset, Page, page_of, provide
 from api.examples import REFERRAL, example_body
 from api.idempotency import Idempotency, provide_idempotency
-from placement.enums import ReferralStatus, RiskLevel
+from placement.enums import ReferralOutcome, ReferralStatus, RiskLevel, SchemeType, UnableReason
 from placement.households import Household
 from placement.idempotency import First
 from placement.models import IdempotencyRecord, Referral
@@ -44,6 +44,11 @@ class ReferralSummary(msgspec.Struct):
     updated_at: datetime
     closed_at: datetime | None
     closed_reason: str | None
+    outcome: ReferralOutcome | None
+    outcome_at: datetime | None
+    outcome_scheme_type: SchemeType | None
+    unable_reason: UnableReason | None
+    unmet_reason_codes: list[str] | None
 
 
 class ReferralView(ReferralSummary):
@@ -118,7 +123,11 @@ class ReferralController(Controller):
         referral, household = await service.update(referral_id, data)
         return full_view(referral, household)
 
-    @post("/{referral_id:uuid}/close", status_code=200, summary="Close a referral")
+    @post(
+        "/{referral_id:uuid}/close",
+        status_code=200,
+        summary="Close a referral with its outcome (unable to be supported: say why)",
+    )
     async def close_referral(
         self,
         service: NamedDependency[ReferralService],
@@ -127,7 +136,7 @@ class ReferralController(Controller):
         data: JSONBody[ReferralClose],
     ) -> Response[ReferralSummary]:
         async def close() -> First[ReferralSummary]:
-            referral = await service.close(referral_id, data.reason)
+            referral = await service.close(referral_id, data.reason, data.unable_reason)
             return First(summary(referral), service.record_type, referral_id)
 
         async def again(_: IdempotencyRecord) -> ReferralSummary:

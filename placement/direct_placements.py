@@ -18,7 +18,8 @@ import msgspec
 from sqlalchemy import select
 
 from placement import audit
-from placement.enums import ReferralStatus, RiskLevel, Role, UnitStatus
+from placement.characteristics import record_characteristics
+from placement.enums import ReferralOutcome, ReferralStatus, RiskLevel, Role, SchemeType, UnitStatus
 from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
 from placement.fields import AuthorityCode
 from placement.holds import transition_unit
@@ -60,7 +61,7 @@ class DirectPlacementService:
         """Place the household in the provider's available unit; audited."""
         if self.principal.role is not Role.PROVIDER:
             raise Forbidden("only the unit's provider can record a placement it made itself")
-        await self._require_own_unit(unit_id)
+        scheme_type = await self._require_own_unit(unit_id)
         moved_in_on = data.moved_in_on or date.today()
         if moved_in_on > date.today():
             raise InvalidInput("moved_in_on", "must not be in the future")
@@ -79,6 +80,11 @@ class DirectPlacementService:
                 f"{authority.name}: choose another reference",
                 field="reference",
             )
+        moved_in_at = (
+            datetime.now(UTC)
+            if moved_in_on == date.today()
+            else datetime.combine(moved_in_on, time(12), UTC)
+        )
         if not await transition_unit(
             self.session, unit_id, UnitStatus.AVAILABLE, UnitStatus.OCCUPIED
         ):
@@ -98,14 +104,13 @@ class DirectPlacementService:
             perpetrator_ref=data.perpetrator_ref,
             details_ciphertext=seal(self.cipher, data.household),
             created_by_key_id=self.principal.key_id,
+            outcome=ReferralOutcome.PLACED,
+            outcome_at=moved_in_at,
+            outcome_scheme_type=scheme_type,
         )
         self.session.add(referral)
         await self.session.flush()
-        moved_in_at = (
-            datetime.now(UTC)
-            if moved_in_on == date.today()
-            else datetime.combine(moved_in_on, time(12), UTC)
-        )
+        await record_characteristics(self.session, referral.id, data.household)
         placement = Placement(
             referral_id=referral.id, unit_id=unit_id, offer_id=None, moved_in_at=moved_in_at
         )
@@ -124,9 +129,11 @@ class DirectPlacementService:
         )
         return placement
 
-    async def _require_own_unit(self, unit_id: uuid.UUID) -> None:
+    async def _require_own_unit(self, unit_id: uuid.UUID) -> SchemeType:
+        """The unit's scheme's type, if the unit is the provider's own (404 if not)."""
         found = await self.session.scalar(
-            select(Unit.id)
+            select(Scheme.scheme_type)
+            .select_from(Unit)
             .join(Scheme, Scheme.id == Unit.scheme_id)
             .where(
                 Unit.id == unit_id,
@@ -136,3 +143,4 @@ class DirectPlacementService:
         )
         if found is None:
             raise NotFound("unit", unit_id)
+        return SchemeType(found)

@@ -32,11 +32,13 @@ __all__ = [
     "Funding",
     "Gender",
     "GenderPolicy",
-    "MoveOnOutcome",
+    "MoveOutReason",
     "OfferStatus",
     "OutOfServiceReason",
     "PerpetratorCondition",
+    "PerpetratorMoveStatus",
     "ProtocolKind",
+    "ReferralOutcome",
     "ReferralStatus",
     "RehousingStatus",
     "RiskLevel",
@@ -45,6 +47,7 @@ __all__ = [
     "SpaceNeed",
     "Specialism",
     "Support",
+    "UnableReason",
     "UnitStatus",
 ]
 
@@ -132,13 +135,53 @@ class DeclineReason(StrEnum):
     OTHER = "other"
 
 
-class MoveOnOutcome(StrEnum):
-    """Where a household went when a placement ended (for Part 4 outcome reporting)."""
+class MoveOutReason(StrEnum):
+    """Why support in a placement ended: the Part 4 return's reasons support stopped.
 
-    SETTLED_ACCOMMODATION = "settled_accommodation"
-    ANOTHER_SAFE_ACCOMMODATION = "another_safe_accommodation"
-    FAMILY_OR_FRIENDS = "family_or_friends"
-    RETURNED_HOME_PERPETRATOR_REMOVED = "returned_home_perpetrator_removed"
+    Replaces the earlier free list of where a household went (migration 0009 maps its
+    values: settled accommodation to `settled_social`, a return home with the
+    perpetrator removed to `no_longer_needed`, family or friends to `other`).
+    """
+
+    NO_LONGER_NEEDED = "no_longer_needed"
+    SETTLED_SOCIAL = "settled_social"
+    """Moved to settled social housing (council or housing association)."""
+    SETTLED_PRIVATE = "settled_private"
+    """Moved to settled private rented or owned accommodation."""
+    OTHER_SAFE_ACCOMMODATION = "other_safe_accommodation"
     RETURNED_TO_PERPETRATOR = "returned_to_perpetrator"
+    EVICTED_OR_ASKED_TO_LEAVE = "evicted_or_asked_to_leave"
     LEFT_WITHOUT_NOTICE = "left_without_notice"
     OTHER = "other"
+
+
+class ReferralOutcome(StrEnum):
+    """How a referral ended, for the Part 4 return: placed (the accommodation type is the
+    placement's scheme type), the perpetrator moved instead, or unable to be supported."""
+
+    PLACED = "placed"
+    PERPETRATOR_MOVED = "perpetrator_moved"
+    UNABLE_TO_SUPPORT = "unable_to_support"
+
+
+class UnableReason(StrEnum):
+    """Why a household could not be supported (fixed list: the unmet-need table)."""
+
+    NO_SPACE = "no_space"
+    NEEDS_NOT_MET = "needs_not_met"
+    """No unit met the household's needs: the matcher's reason codes are kept with it."""
+    RISK_TOO_HIGH = "risk_too_high"
+    INELIGIBLE = "ineligible"
+    DECLINED_OR_WITHDREW = "declined_or_withdrew"
+    NOT_CONTACTABLE = "not_contactable"
+    OTHER = "other"
+
+
+class PerpetratorMoveStatus(StrEnum):
+    """A perpetrator move booked like a placement: the rehousing option is held for the
+    referral, then accepted (the perpetrator moved in) or withdrawn, and later ended."""
+
+    HELD = "held"
+    ACCEPTED = "accepted"
+    WITHDRAWN = "withdrawn"
+    ENDED = "ended"

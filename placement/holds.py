@@ -5,6 +5,9 @@ Every change of a unit between available, held and occupied goes through
 one matches its WHERE clause, which is what makes offers race-safe. Holds that run out
 free their unit without anyone acting: `release_expired` runs before every offer on a
 unit, before allocation runs, and in each worker's background sweep at the next expiry.
+
+Perpetrator-rehousing options move the same way (`transition_option`): a perpetrator
+move's hold makes its option occupied, and withdrawing or ending the move frees it.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import audit
-from placement.enums import OfferStatus, Role, UnitStatus
-from placement.models import Offer, Unit
+from placement.enums import OfferStatus, PerpetratorMoveStatus, RehousingStatus, Role, UnitStatus
+from placement.models import Offer, PerpetratorMove, RehousingOption, Unit
 from placement.security import Principal
 
 EXPIRY = Principal(key_id=None, label="offer expiry", role=Role.ADMIN)
@@ -72,11 +75,36 @@ async def next_expiry(session: AsyncSession) -> datetime | None:
     )
 
 
+async def transition_option(
+    session: AsyncSession,
+    option_id: uuid.UUID,
+    from_status: RehousingStatus,
+    to_status: RehousingStatus,
+) -> bool:
+    """Move a rehousing option between statuses only if it is still in `from_status`."""
+    result = await session.execute(
+        update(RehousingOption)
+        .where(
+            RehousingOption.id == option_id,
+            RehousingOption.status == from_status,
+            RehousingOption.retired_at.is_(None),
+        )
+        .values(status=to_status, version=RehousingOption.version + 1, updated_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def withdraw_live_offers(
-    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, reason: str
+    session: AsyncSession,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    reason: str,
+    *,
+    now: datetime | None = None,
 ) -> int:
     """Withdraw a referral's live offers and free their units; returns how many."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     live = (
         await session.execute(
             select(Offer.id, Offer.unit_id).where(
@@ -99,5 +127,43 @@ async def withdraw_live_offers(
         if result.rowcount:  # type: ignore[attr-defined]
             await transition_unit(session, unit_id, UnitStatus.HELD, UnitStatus.AVAILABLE)
             audit.record(session, principal, "withdrawn", "offer", offer_id, reason=reason)
+            withdrawn += 1
+    return withdrawn
+
+
+async def withdraw_live_perpetrator_moves(
+    session: AsyncSession,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    reason: str,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Withdraw a referral's held perpetrator moves and free their options."""
+    now = now or datetime.now(UTC)
+    held = (
+        await session.execute(
+            select(PerpetratorMove.id, PerpetratorMove.option_id).where(
+                PerpetratorMove.referral_id == referral_id,
+                PerpetratorMove.status == PerpetratorMoveStatus.HELD,
+            )
+        )
+    ).all()
+    withdrawn = 0
+    for move_id, option_id in held:
+        result = await session.execute(
+            update(PerpetratorMove)
+            .where(
+                PerpetratorMove.id == move_id, PerpetratorMove.status == PerpetratorMoveStatus.HELD
+            )
+            .values(status=PerpetratorMoveStatus.WITHDRAWN, withdrawn_at=now, updated_at=now)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            await transition_option(
+                session, option_id, RehousingStatus.OCCUPIED, RehousingStatus.AVAILABLE
+            )
+            audit.record(
+                session, principal, "withdrawn", "perpetrator_move", move_id, reason=reason
+            )
             withdrawn += 1
     return withdrawn

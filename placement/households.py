@@ -69,13 +69,37 @@ class PerpetratorLocation(msgspec.Struct, forbid_unknown_fields=True):
     radius_km: Radius
 
 
+StatedTrans = Annotated[
+    bool | None,
+    Meta(description="the person says they are trans; null: not asked or not said"),
+]
+StatedDisability = Annotated[
+    bool | None,
+    Meta(description="the person says they are disabled; null: not asked or not said"),
+]
+StatedBlackAndMinoritised = Annotated[
+    bool | None,
+    Meta(
+        description="the household says it is Black or minoritised (Part 4 return); "
+        "null: not asked or not said"
+    ),
+]
+StatedLgbtq = Annotated[
+    bool | None,
+    Meta(description="the household says it is LGBTQ+; null: not asked or not said"),
+]
+
+
 class Member(msgspec.Struct, forbid_unknown_fields=True):
-    """A person in the household: age and gender, never a name."""
+    """A person in the household: age and gender, never a name. The first member is
+    the person referred (the victim)."""
 
     age: Age
     gender: Gender
     access_needs: AccessNeeds = msgspec.field(default_factory=list)
     school: School | None = None
+    trans: StatedTrans = None
+    disabled: StatedDisability = None
 
 
 Members = Annotated[list[Member], Meta(min_length=1, max_length=20)]
@@ -109,6 +133,8 @@ class Household(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     perpetrator_conditions: Conditions = msgspec.field(default_factory=list)
     preferred_specialisms: Specialisms = msgspec.field(default_factory=list)
     needed_by: date | None = None
+    black_and_minoritised: StatedBlackAndMinoritised = None
+    lgbtq: StatedLgbtq = None
 
 
 class HouseholdChanges(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -131,6 +157,8 @@ class HouseholdChanges(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     perpetrator_conditions: Conditions | UnsetType = UNSET
     preferred_specialisms: Specialisms | UnsetType = UNSET
     needed_by: date | UnsetType | None = UNSET
+    black_and_minoritised: StatedBlackAndMinoritised | UnsetType = UNSET
+    lgbtq: StatedLgbtq | UnsetType = UNSET
 
 
 def changed(household: Household, changes: HouseholdChanges) -> Household:

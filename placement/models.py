@@ -40,14 +40,18 @@ from placement.enums import (
     DeclineReason,
     Funding,
     GenderPolicy,
+    MoveOutReason,
     OfferStatus,
     OutOfServiceReason,
+    PerpetratorMoveStatus,
     ProtocolKind,
+    ReferralOutcome,
     ReferralStatus,
     RehousingStatus,
     RiskLevel,
     Role,
     SchemeType,
+    UnableReason,
     UnitStatus,
 )
 
@@ -237,6 +241,16 @@ class Referral(UUIDAuditBase):
     __table_args__ = (
         Index("uq_referrals_reference", "authority_code", "reference", unique=True),
         Index("ix_referrals_status_authority", "status", "authority_code"),
+        CheckConstraint(
+            "(outcome = 'unable_to_support' AND unable_reason IS NOT NULL) OR "
+            "((outcome IS NULL OR outcome <> 'unable_to_support') AND unable_reason IS NULL)",
+            name="unable_has_reason",
+        ),
+        CheckConstraint(
+            "(outcome = 'placed' AND outcome_scheme_type IS NOT NULL) OR "
+            "((outcome IS NULL OR outcome <> 'placed') AND outcome_scheme_type IS NULL)",
+            name="placed_has_type",
+        ),
     )
 
     reference: Mapped[str] = mapped_column(String(64))
@@ -250,6 +264,20 @@ class Referral(UUIDAuditBase):
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     closed_reason: Mapped[str | None] = mapped_column(String(200))
     created_by_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    outcome: Mapped[ReferralOutcome | None] = mapped_column(_enum(ReferralOutcome, "outcome"))
+    """How the referral ended; empty while it is open (and for referrals closed before
+    outcomes were recorded)."""
+    outcome_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    """When the outcome was reached: the move-in, the perpetrator's move, or the closing."""
+    outcome_scheme_type: Mapped[SchemeType | None] = mapped_column(
+        _enum(SchemeType, "outcome_scheme_type")
+    )
+    """For `placed`: the Part 4 accommodation type, the placement's scheme's type."""
+    unable_reason: Mapped[UnableReason | None] = mapped_column(_enum(UnableReason, "unable_reason"))
+    """For `unable_to_support`: why, from the fixed list."""
+    unmet_reason_codes: Mapped[list[str] | None] = mapped_column(JsonB)
+    """For `needs_not_met`: the matcher's reason codes that ruled every unit out, from the
+    referral's latest match snapshot."""
 
 
 class Offer(UUIDAuditBase):
@@ -308,8 +336,126 @@ class Placement(UUIDAuditBase):
     offer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("offers.id"), unique=True)
     moved_in_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     moved_out_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
-    move_on_outcome: Mapped[str | None] = mapped_column(String(80))
+    move_out_reason: Mapped[MoveOutReason | None] = mapped_column(
+        _enum(MoveOutReason, "move_out_reason")
+    )
+    """Why support ended (set with `moved_out_at`)."""
     address_revealed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class PerpetratorMove(UUIDAuditBase):
+    """A perpetrator rehoused so the household can stay at home, booked like a placement.
+
+    An officer holds a rehousing option for a referral (the option becomes occupied, so
+    nobody else is offered it), then records that the perpetrator moved in (`accepted`,
+    which ends the referral with the outcome `perpetrator_moved`) or withdraws the hold;
+    an accepted move ends when the perpetrator leaves, freeing the option. As with
+    offers, the database keeps one live (held or accepted) move per option and per
+    referral, whoever races for it.
+    """
+
+    __tablename__ = "perpetrator_moves"
+    __table_args__ = (
+        Index(
+            "uq_perpetrator_moves_live_option",
+            "option_id",
+            unique=True,
+            sqlite_where=text("status IN ('held', 'accepted')"),
+            postgresql_where=text("status IN ('held', 'accepted')"),
+        ),
+        Index(
+            "uq_perpetrator_moves_live_referral",
+            "referral_id",
+            unique=True,
+            sqlite_where=text("status IN ('held', 'accepted')"),
+            postgresql_where=text("status IN ('held', 'accepted')"),
+        ),
+        CheckConstraint(
+            "status NOT IN ('accepted', 'ended') OR accepted_at IS NOT NULL", name="accepted_at"
+        ),
+        CheckConstraint("status <> 'ended' OR ended_at IS NOT NULL", name="ended_at"),
+    )
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
+    option_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rehousing_options.id"), index=True)
+    status: Mapped[PerpetratorMoveStatus] = mapped_column(
+        _enum(PerpetratorMoveStatus, "perpetrator_move_status")
+    )
+    held_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    made_by_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class ReferralCharacteristics(DefaultBase):
+    """The Part 4 return's characteristics of a referral's household, in clear columns.
+
+    Coarse counts and yes/no flags only (no ages, no places, nothing that identifies a
+    person), so reports aggregate them in SQL without decrypting any household. They are
+    derived from the household document by one function
+    (`placement.characteristics.characteristics_of`) whenever the document is written,
+    in the same transaction, so they cannot drift from it.
+    """
+
+    __tablename__ = "referral_characteristics"
+    __table_args__ = tuple(
+        CheckConstraint(f"{name} >= 0", name=name)
+        for name in (
+            "women",
+            "men",
+            "trans_adults",
+            "other_adults",
+            "children",
+            "aged_0_4",
+            "aged_5_11",
+            "aged_12_15",
+            "aged_16_17",
+            "aged_18_24",
+            "aged_25_34",
+            "aged_35_44",
+            "aged_45_59",
+            "aged_60_plus",
+            "disabled",
+        )
+    )
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), primary_key=True
+    )
+    women: Mapped[int] = mapped_column(Integer)
+    """Adults (the victim, and members 18 and over) who are women, trans women not
+    counted twice: the return counts trans adults on their own line."""
+    men: Mapped[int] = mapped_column(Integer)
+    trans_adults: Mapped[int] = mapped_column(Integer)
+    other_adults: Mapped[int] = mapped_column(Integer)
+    """Adults who are neither (non-binary, not trans)."""
+    children: Mapped[int] = mapped_column(Integer)
+    aged_0_4: Mapped[int] = mapped_column(Integer)
+    aged_5_11: Mapped[int] = mapped_column(Integer)
+    aged_12_15: Mapped[int] = mapped_column(Integer)
+    aged_16_17: Mapped[int] = mapped_column(Integer)
+    aged_18_24: Mapped[int] = mapped_column(Integer)
+    aged_25_34: Mapped[int] = mapped_column(Integer)
+    aged_35_44: Mapped[int] = mapped_column(Integer)
+    aged_45_59: Mapped[int] = mapped_column(Integer)
+    aged_60_plus: Mapped[int] = mapped_column(Integer)
+    disabled: Mapped[int] = mapped_column(Integer)
+    """Members with a disability they state, or an access need."""
+    black_and_minoritised: Mapped[bool] = mapped_column(Boolean)
+    lgbtq: Mapped[bool] = mapped_column(Boolean)
+    nrpf: Mapped[bool] = mapped_column(Boolean)
+    mental_health: Mapped[bool] = mapped_column(Boolean)
+    substance_use: Mapped[bool] = mapped_column(Boolean)
+    complex_needs: Mapped[bool] = mapped_column(Boolean)
+    older_victim: Mapped[bool] = mapped_column(Boolean)
+    """The victim is 60 or over."""
+    young_victim: Mapped[bool] = mapped_column(Boolean)
+    """The victim is 16 to 24."""
+    male_victim: Mapped[bool] = mapped_column(Boolean)
+    wheelchair_user: Mapped[bool] = mapped_column(Boolean)
+    boy_over_12: Mapped[bool] = mapped_column(Boolean)
+    """A boy (a male child) over 12: many refuges cannot take him."""
 
 
 class ApiKey(UUIDAuditBase):

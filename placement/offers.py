@@ -20,12 +20,17 @@ from sqlalchemy import Select, select, update
 
 from optimiser.reasons import explain_exclusion
 from placement import audit
-from placement.enums import OfferStatus, ReferralStatus, Role, UnitStatus
+from placement.enums import OfferStatus, ReferralOutcome, ReferralStatus, Role, UnitStatus
 from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
-from placement.holds import release_expired, transition_unit, withdraw_live_offers
+from placement.holds import (
+    release_expired,
+    transition_unit,
+    withdraw_live_offers,
+    withdraw_live_perpetrator_moves,
+)
 from placement.households import HouseholdNeeds, needs_of, unseal
 from placement.matching.service import MatchService
-from placement.models import Offer, Placement, Referral, Unit
+from placement.models import Offer, Placement, Referral, Scheme, Unit
 from placement.paging import Page, paginate
 from placement.scopes import booking_scope
 
@@ -94,7 +99,11 @@ class OfferService:
         return needs_of(unseal(self.cipher, referral.details_ciphertext), referral.risk_level)
 
     # -- transitions -------------------------------------------------------------------
-    async def make(self, referral_id: uuid.UUID, unit_id: uuid.UUID) -> Offer:
+    async def make(
+        self, referral_id: uuid.UUID, unit_id: uuid.UUID, *, now: datetime | None = None
+    ) -> Offer:
+        """Hold the unit for the household (`now`, here and in the other transitions, is
+        for recording history with `placement seed --history`; the API never sets it)."""
         if not self.principal.is_officer:
             raise Forbidden("only housing officers and integrations make offers")
         try:
@@ -114,8 +123,9 @@ class OfferService:
         # an offer that may be refused; and before this transaction writes anything, as
         # on SQLite the read audit's own writer would otherwise wait for this one's lock.
         household = await self.matcher.referrals.household(referral, purpose="offer_check")
-        await release_expired(self.session, unit_id=unit_id)
-        if broken := await self.matcher.rules_broken(case, household, unit):
+        now = now or datetime.now(UTC)
+        await release_expired(self.session, unit_id=unit_id, now=now)
+        if broken := await self.matcher.rules_broken(case, household, unit, now.date()):
             raise InvalidInput(
                 "unit_id",
                 "this unit cannot be offered to this household: " + explain_exclusion(broken),
@@ -126,13 +136,14 @@ class OfferService:
                 f"unit {unit_id} is {current}, not available: it cannot be offered",
                 unit_status=str(current),
             )
-        now = datetime.now(UTC)
         offer = Offer(
             referral_id=referral_id,
             unit_id=unit_id,
             status=OfferStatus.LIVE,
             expires_at=now + self.hold,
             made_by_key_id=self.principal.key_id,
+            created_at=now,
+            updated_at=now,
         )
         self.session.add(offer)
         await self.session.flush()
@@ -147,18 +158,36 @@ class OfferService:
         )
         return offer
 
-    async def accept(self, offer_id: uuid.UUID) -> tuple[Offer, Placement]:
+    async def accept(
+        self, offer_id: uuid.UUID, *, now: datetime | None = None
+    ) -> tuple[Offer, Placement]:
+        """Place the household: the referral's outcome is `placed`, in the unit's scheme's
+        accommodation type, and the unit is occupied."""
         if self.principal.role is not Role.PROVIDER:
             raise Forbidden("only the unit's provider can accept an offer")
+        now = now or datetime.now(UTC)
         referral_id = (await self.get(offer_id)).referral_id
+        scheme_type = (
+            select(Scheme.scheme_type)
+            .join(Unit, Unit.scheme_id == Scheme.id)
+            .join(Offer, Offer.unit_id == Unit.id)
+            .where(Offer.id == offer_id)
+            .scalar_subquery()
+        )
         # The household first (the lock order of closing a referral, so two acceptances
         # for one household cannot deadlock): it is placed once, through one offer.
         placed = await self.session.execute(
             update(Referral)
             .where(Referral.id == referral_id, Referral.status == ReferralStatus.OPEN)
-            .values(status=ReferralStatus.PLACED, updated_at=datetime.now(UTC))
+            .values(
+                status=ReferralStatus.PLACED,
+                outcome=ReferralOutcome.PLACED,
+                outcome_at=now,
+                outcome_scheme_type=scheme_type,
+                updated_at=now,
+            )
         )
-        offer = await self._decide(offer_id, Role.PROVIDER, OfferStatus.ACCEPTED)
+        offer = await self._decide(offer_id, Role.PROVIDER, OfferStatus.ACCEPTED, now=now)
         if not placed.rowcount:  # type: ignore[attr-defined]
             status = await self.session.scalar(
                 select(Referral.status).where(Referral.id == referral_id)
@@ -176,7 +205,9 @@ class OfferService:
             referral_id=offer.referral_id,
             unit_id=offer.unit_id,
             offer_id=offer.id,
-            moved_in_at=datetime.now(UTC),
+            moved_in_at=now,
+            created_at=now,
+            updated_at=now,
         )
         self.session.add(placement)
         await self.session.flush()
@@ -193,23 +224,44 @@ class OfferService:
             self.principal,
             offer.referral_id,
             f"the household was placed through offer {offer.id}",
+            now=now,
+        )
+        await withdraw_live_perpetrator_moves(
+            self.session,
+            self.principal,
+            offer.referral_id,
+            f"the household was placed through offer {offer.id}",
+            now=now,
         )
         return offer, placement
 
-    async def decline(self, offer_id: uuid.UUID, reason: str, note: str | None) -> Offer:
+    async def decline(
+        self, offer_id: uuid.UUID, reason: str, note: str | None, *, now: datetime | None = None
+    ) -> Offer:
         offer = await self._decide(
-            offer_id, Role.PROVIDER, OfferStatus.DECLINED, decline_reason=reason, decline_note=note
+            offer_id,
+            Role.PROVIDER,
+            OfferStatus.DECLINED,
+            now=now,
+            decline_reason=reason,
+            decline_note=note,
         )
         await transition_unit(self.session, offer.unit_id, UnitStatus.HELD, UnitStatus.AVAILABLE)
         return offer
 
-    async def withdraw(self, offer_id: uuid.UUID) -> Offer:
-        offer = await self._decide(offer_id, None, OfferStatus.WITHDRAWN)
+    async def withdraw(self, offer_id: uuid.UUID, *, now: datetime | None = None) -> Offer:
+        offer = await self._decide(offer_id, None, OfferStatus.WITHDRAWN, now=now)
         await transition_unit(self.session, offer.unit_id, UnitStatus.HELD, UnitStatus.AVAILABLE)
         return offer
 
     async def _decide(
-        self, offer_id: uuid.UUID, role: Role | None, outcome: OfferStatus, **values: Any
+        self,
+        offer_id: uuid.UUID,
+        role: Role | None,
+        outcome: OfferStatus,
+        *,
+        now: datetime | None = None,
+        **values: Any,
     ) -> Offer:
         """Move a live, unexpired offer to `outcome`; providers decide, officers withdraw."""
         if role is Role.PROVIDER and self.principal.role is not Role.PROVIDER:
@@ -217,7 +269,7 @@ class OfferService:
         if role is None and not self.principal.is_officer:
             raise Forbidden("only the referring authority's officers can withdraw an offer")
         offer = await self.get(offer_id)
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         if offer.status is not OfferStatus.LIVE:
             raise Conflict(
                 f"offer {offer_id} is {offer.status}; only a live offer can be {outcome}",

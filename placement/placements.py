@@ -9,15 +9,15 @@ Idempotency-Key gets the address again, audited as a read, not as another reveal
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import audit
-from placement.enums import UnitStatus
-from placement.errors import Conflict, Forbidden, NotFound
+from placement.enums import MoveOutReason, UnitStatus
+from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
 from placement.holds import transition_unit
 from placement.models import Placement, Scheme, Unit
 from placement.paging import Page, paginate
@@ -127,14 +127,21 @@ class PlacementService:
         assert location is not None
         return dict(self.cipher.decrypt_json(location))
 
-    async def move_out(self, placement_id: uuid.UUID, outcome: str) -> Placement:
-        """Record the move-on and free the unit (available again from today)."""
+    async def move_out(
+        self, placement_id: uuid.UUID, reason: MoveOutReason, *, now: datetime | None = None
+    ) -> Placement:
+        """Record why support ended and free the unit (available again from that day).
+
+        `now` is for recording history (`placement seed --history`); the API never sets it.
+        """
         placement = await self.get(placement_id)
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
+        if now < placement.moved_in_at:
+            raise InvalidInput("moved_out_at", "a household cannot move out before it moved in")
         result = await self.session.execute(
             update(Placement)
             .where(Placement.id == placement_id, Placement.moved_out_at.is_(None))
-            .values(moved_out_at=now, move_on_outcome=outcome, updated_at=now)
+            .values(moved_out_at=now, move_out_reason=reason, updated_at=now)
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             raise Conflict(f"placement {placement_id} has already ended")
@@ -143,7 +150,7 @@ class PlacementService:
             placement.unit_id,
             UnitStatus.OCCUPIED,
             UnitStatus.AVAILABLE,
-            available_from=date.today(),
+            available_from=now.date(),
         )
         audit.record(
             self.session,
@@ -151,7 +158,7 @@ class PlacementService:
             "move_out",
             self.record_type,
             placement_id,
-            outcome=outcome,
+            reason=str(reason),
         )
         await self.session.refresh(placement)
         return placement

@@ -18,10 +18,18 @@ from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy import ColumnElement, Row, Select, bindparam, select
 
 from placement import audit
-from placement.enums import OFFICER_ROLES, AllocationScope, ReferralStatus, RiskLevel
+from placement.characteristics import record_characteristics
+from placement.enums import (
+    OFFICER_ROLES,
+    AllocationScope,
+    ReferralOutcome,
+    ReferralStatus,
+    RiskLevel,
+    UnableReason,
+)
 from placement.errors import Conflict, Forbidden, InvalidInput, NotFound
 from placement.fields import sent_fields
-from placement.holds import withdraw_live_offers
+from placement.holds import withdraw_live_offers, withdraw_live_perpetrator_moves
 from placement.households import (
     Household,
     HouseholdChanges,
@@ -29,7 +37,8 @@ from placement.households import (
     seal,
     unseal,
 )
-from placement.models import Authority, Referral
+from placement.matching.snapshots import MATCH
+from placement.models import Authority, DecisionSnapshot, Referral
 from placement.paging import Page, paginate
 from placement.security import Principal
 
@@ -69,9 +78,12 @@ class ReferralUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class ReferralClose(msgspec.Struct, forbid_unknown_fields=True):
-    """Close a referral, saying why."""
+    """Close a referral, saying why. An open referral closes as unable to be supported,
+    with `unable_reason` from the fixed list (for `needs_not_met` the matcher's reasons
+    are taken from its latest match); a placed referral keeps its outcome, `placed`."""
 
     reason: Annotated[str, Meta(min_length=1, max_length=200)]
+    unable_reason: UnableReason | None = None
 
 
 def one_visible(*also: ColumnElement[Any]) -> Select[Any]:
@@ -187,8 +199,11 @@ class ReferralService:
         )
         return [unseal(self.cipher, r.details_ciphertext) for r in referrals]
 
-    async def create(self, data: ReferralCreate) -> Referral:
+    async def create(self, data: ReferralCreate, *, now: datetime | None = None) -> Referral:
+        """Register a referral with its household's characteristics (`now`: for
+        recording history, `placement seed --history`; the API never sets it)."""
         self.require_officer()
+        now = now or datetime.now(UTC)
         await self._check_household(data.household)
         taken = await self.session.scalar(
             self.visible(select(Referral.id)).where(Referral.reference == data.reference)
@@ -202,15 +217,18 @@ class ReferralService:
             reference=data.reference,
             risk_level=data.risk_level,
             marac=data.marac,
-            referred_on=data.referred_on or date.today(),
+            referred_on=data.referred_on or now.date(),
             perpetrator_ref=data.perpetrator_ref,
             authority_code=self.principal.authority_code,
             status=ReferralStatus.OPEN,
             details_ciphertext=seal(self.cipher, data.household),
             created_by_key_id=self.principal.key_id,
+            created_at=now,
+            updated_at=now,
         )
         self.session.add(referral)
         await self.session.flush()
+        await record_characteristics(self.session, referral.id, data.household)
         audit.record(self.session, self.principal, "create", self.record_type, referral.id)
         return referral
 
@@ -229,6 +247,7 @@ class ReferralService:
             household = changed(household, changes)
             await self._check_household(household)
             referral.details_ciphertext = seal(self.cipher, household)
+            await record_characteristics(self.session, referral.id, household)
         for name, value in fields.items():
             setattr(referral, name, value)
         await self.session.flush()
@@ -242,17 +261,67 @@ class ReferralService:
         )
         return referral, household
 
-    async def close(self, referral_id: uuid.UUID, reason: str) -> Referral:
+    async def close(
+        self,
+        referral_id: uuid.UUID,
+        reason: str,
+        unable_reason: UnableReason | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> Referral:
+        """End a referral with its outcome (`now`: for recording history only).
+
+        An open referral is one the service could not support: `unable_reason` says why
+        (422 naming it when missing). A placed one keeps `placed` and takes none.
+        """
         referral = await self.get(referral_id, for_update=True)
         if referral.status is ReferralStatus.CLOSED:
             raise Conflict(f"referral {referral_id} is already closed")
+        now = now or datetime.now(UTC)
+        if referral.status is ReferralStatus.PLACED:
+            if unable_reason is not None:
+                raise InvalidInput(
+                    "unable_reason",
+                    "this household was placed: its outcome is on record, and it takes no "
+                    "reason it could not be supported",
+                )
+        else:
+            if unable_reason is None:
+                raise InvalidInput(
+                    "unable_reason",
+                    "an open referral closes as unable to be supported: say why, from the "
+                    "fixed list (" + ", ".join(UnableReason) + ")",
+                )
+            codes = (
+                await unmet_reason_codes(self.session, referral)
+                if unable_reason is UnableReason.NEEDS_NOT_MET
+                else None
+            )
+            referral.outcome = ReferralOutcome.UNABLE_TO_SUPPORT
+            referral.outcome_at = now
+            referral.unable_reason = unable_reason
+            referral.unmet_reason_codes = codes
         referral.status = ReferralStatus.CLOSED
-        referral.closed_at = datetime.now(UTC)
+        referral.closed_at = now
         referral.closed_reason = reason
+        referral.updated_at = now
         await self.session.flush()
-        audit.record(self.session, self.principal, "close", self.record_type, referral.id)
-        # Units held for a closed case go back to everyone.
-        await withdraw_live_offers(self.session, self.principal, referral.id, "referral closed")
+        audit.record(
+            self.session,
+            self.principal,
+            "close",
+            self.record_type,
+            referral.id,
+            outcome=str(referral.outcome) if referral.outcome else None,
+            unable_reason=str(unable_reason) if unable_reason else None,
+        )
+        # Units and rehousing options held for a closed case go back to everyone.
+        await withdraw_live_offers(
+            self.session, self.principal, referral.id, "referral closed", now=now
+        )
+        await withdraw_live_perpetrator_moves(
+            self.session, self.principal, referral.id, "referral closed", now=now
+        )
         return referral
 
     async def _check_household(self, household: Household) -> None:
@@ -267,3 +336,33 @@ class ReferralService:
                     raise InvalidInput(
                         f"avoid_authorities[{index}]", f"no authority with code {code}"
                     )
+
+
+async def unmet_reason_codes(session: AsyncSession, referral: Referral) -> list[str]:
+    """The reason codes that ruled every unit out, from the referral's latest match.
+
+    "Needs could not be met" is a claim about the register, so it must rest on the
+    matcher's own record (`decision_snapshots`): 422 if there is no match on record,
+    or if the latest one found units that meet every rule.
+    """
+    latest = await session.scalar(
+        select(DecisionSnapshot)
+        .where(DecisionSnapshot.kind == MATCH, DecisionSnapshot.referral_id == referral.id)
+        .order_by(DecisionSnapshot.at.desc(), DecisionSnapshot.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        raise InvalidInput(
+            "unable_reason",
+            "needs_not_met rests on the matcher's reasons, and this referral has not "
+            "been matched: ask for its matches first",
+        )
+    feasible = int(latest.result.get("feasible", 0))
+    if feasible:
+        raise InvalidInput(
+            "unable_reason",
+            f"the latest match ({latest.at:%d %B %Y}) found {feasible} units that meet "
+            "every rule for this household: choose another reason, or match again",
+        )
+    excluded: dict[str, int] = latest.result.get("excluded", {})
+    return sorted(code for code, count in excluded.items() if count > 0)

@@ -13,13 +13,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import anyio
 from sqlalchemy import select
 
 import optimiser
+from optimiser.perpetrator import move_rules
 from placement import audit
 from placement.db import outside_transaction
 from placement.enums import AllocationScope, ReferralStatus
@@ -75,17 +76,21 @@ class MatchService:
         self.weights = runtime.weights
         self.reads = runtime.reads
 
-    async def matches(self, referral_id: uuid.UUID, limit: int) -> Matches:
+    async def matches(
+        self, referral_id: uuid.UUID, limit: int, *, now: datetime | None = None
+    ) -> Matches:
         """Every available unit checked for the household, the feasible ones ranked.
 
         Read-only, so it runs outside a transaction (the read audit has its own writer).
+        `now` decides as of that moment, for recording history (`placement seed
+        --history`); the API never sets it.
         """
         await outside_transaction(self.session)
         case = await self.case(referral_id)
         snapshot = case.snapshot
         linked = await self._linked(case)
         household = await self.referrals.household(case.referral, purpose="match")
-        today = date.today()
+        today = now.date() if now else date.today()
         result = optimiser.options_for_household(
             snapshot.table,
             convert.household(case.referral, household, today),
@@ -98,7 +103,15 @@ class MatchService:
         )
         self.reads.snapshot(
             snapshots.match_row(
-                self.principal, case.referral, snapshot, self.weights, today, limit, linked, result
+                self.principal,
+                case.referral,
+                snapshot,
+                self.weights,
+                today,
+                limit,
+                linked,
+                result,
+                at=now,
             )
         )
         return Matches(
@@ -125,7 +138,7 @@ class MatchService:
         return self.index.live_unit(str(unit_id))
 
     async def rules_broken(
-        self, case: Case, household: Household, unit: optimiser.Unit
+        self, case: Case, household: Household, unit: optimiser.Unit, today: date | None = None
     ) -> tuple[optimiser.Reason, ...]:
         """Why this household may not have this unit (empty: it may), before an offer.
 
@@ -133,23 +146,43 @@ class MatchService:
         query runs only when another case names the same perpetrator, as for matches.
         """
         linked = await self._linked(case)
+        today = today or date.today()
         return optimiser.rules_broken(
             unit,
-            convert.household(case.referral, household),
+            convert.household(case.referral, household, today),
             case.snapshot.protocols,
-            date.today(),
+            today,
             linked_schemes=linked,
         )
 
-    async def perpetrator_options(self, referral_id: uuid.UUID) -> PerpetratorOptions:
+    async def move_rules_broken(
+        self, referral: Referral, household: Household, option_id: uuid.UUID, today: date
+    ) -> tuple[optimiser.Reason, ...] | None:
+        """Why this option may not house this household's perpetrator (empty: it may),
+        before a perpetrator move holds it; None when the option is not available (the
+        registry snapshot holds only available options)."""
+        snapshot = await self.index.current(self.session)
+        key = str(option_id)
+        option = next((o for o in snapshot.rehousing if o.id == key), None)
+        if option is None:
+            return None
+        broken, _ = move_rules(
+            convert.household(referral, household, today), [option], self.weights, today
+        )
+        return tuple(reason for reason, mask in broken if mask[0])
+
+    async def perpetrator_options(
+        self, referral_id: uuid.UUID, *, today: date | None = None
+    ) -> PerpetratorOptions:
         """Rehousing options for the perpetrator, so the household can stay at home."""
         await outside_transaction(self.session)
+        today = today or date.today()
         referral = await self.referrals.get(referral_id)
         snapshot = await self.index.current(self.session)
         case = convert.household(
-            referral, await self.referrals.household(referral, purpose="match")
+            referral, await self.referrals.household(referral, purpose="match"), today
         )
-        result = optimiser.perpetrator_options(case, snapshot.rehousing, self.weights, date.today())
+        result = optimiser.perpetrator_options(case, snapshot.rehousing, self.weights, today)
         return PerpetratorOptions(
             referral_id=referral_id,
             checked=result.checked,

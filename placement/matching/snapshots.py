@@ -21,12 +21,14 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optimiser
-from placement.matching.index import Snapshot
 from placement.models import DecisionSnapshot, Referral
 from placement.security import Principal
+
+if TYPE_CHECKING:  # the index reads referrals, whose closing reads snapshots
+    from placement.matching.index import Snapshot
 
 MATCH = "match"
 ALLOCATION = "allocation"
@@ -81,10 +83,13 @@ def match_row(
     limit: int,
     linked_schemes: frozenset[str],
     result: optimiser.OptionsResult,
+    *,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
-    """A match's snapshot as a row for the read audit's batch (`ReadAudit.snapshot`)."""
+    """A match's snapshot as a row for the read audit's batch (`ReadAudit.snapshot`);
+    `at` only when recording history."""
     return {
-        "at": datetime.now(UTC),
+        "at": at or datetime.now(UTC),
         "kind": MATCH,
         "actor_key_id": principal.key_id,
         "authority_code": principal.authority_code,

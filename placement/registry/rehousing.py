@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from placement import geography
-from placement.enums import Role
-from placement.errors import Forbidden
-from placement.models import RehousingOption
+from placement.enums import PerpetratorMoveStatus, Role
+from placement.errors import Conflict, Forbidden
+from placement.models import PerpetratorMove, RehousingOption
 from placement.paging import Page
 from placement.registry.base import ProviderOwnedService, active_only
 from placement.registry.locations import check_location, split_location
@@ -64,6 +64,8 @@ class RehousingService(ProviderOwnedService[RehousingOption]):
 
     async def update(self, record_id: Any, changes: dict[str, Any]) -> RehousingOption:
         option = await self.get_for_write(record_id)
+        if "status" in changes and changes["status"] != option.status:
+            await self._require_no_live_move(option, "change its status")
         await self.validate(changes, option)
         location, rest = split_location(changes)
         if location or "authority_code" in rest:
@@ -88,6 +90,28 @@ class RehousingService(ProviderOwnedService[RehousingOption]):
         await self.session.flush()
         self.audit("update", record_id, fields=sorted(set(changed) | set(location)))
         return option
+
+    async def retire(self, record_id: Any) -> RehousingOption:
+        option = await self.get_for_write(record_id)
+        if option.retired_at is None:
+            await self._require_no_live_move(option, "be retired")
+        return await super().retire(record_id)
+
+    async def _require_no_live_move(self, option: RehousingOption, what: str) -> None:
+        """A held or accepted perpetrator move owns the option's status (409 otherwise)."""
+        live = await self.session.scalar(
+            select(PerpetratorMove.id).where(
+                PerpetratorMove.option_id == option.id,
+                PerpetratorMove.status.in_(
+                    (PerpetratorMoveStatus.HELD, PerpetratorMoveStatus.ACCEPTED)
+                ),
+            )
+        )
+        if live is not None:
+            raise Conflict(
+                f"rehousing option {option.id} is booked by perpetrator move {live}: it cannot "
+                f"{what} until the move is withdrawn or ended"
+            )
 
     async def validate(
         self, fields: dict[str, Any], existing: RehousingOption | None = None

@@ -66,7 +66,11 @@ def test_a_small_allocation_is_optimal_and_places_everyone(
     assert matched_units(actors, scarce["wheelchair_user"]) == [scarce["accessible"]]
     theirs = create_referral(actors, "integration")  # Stockport's: not in Manchester's run
     closed = create_referral(actors)
-    actors.post("officer", f"{API}/referrals/{closed['id']}/close", {"reason": "withdrew"})
+    actors.post(
+        "officer",
+        f"{API}/referrals/{closed['id']}/close",
+        {"reason": "withdrew", "unable_reason": "declined_or_withdrew"},
+    )
     units_before = {u: get_unit(actors, u) for u in (scarce["accessible"], scarce["other"])}
     booked_before = row_counts(actors.settings, "offers", "placements")
 
@@ -356,7 +360,11 @@ def test_a_referral_that_is_not_an_open_one_of_yours_is_422(
         other = create_referral(actors, "integration")["id"]
     elif which == "closed":
         other = create_referral(actors)["id"]
-        actors.post("officer", f"{API}/referrals/{other}/close", {"reason": "x"})
+        actors.post(
+            "officer",
+            f"{API}/referrals/{other}/close",
+            {"reason": "x", "unable_reason": "declined_or_withdrew"},
+        )
     else:
         other = "6f1d1d2e-0000-4000-8000-000000000000"
     before = row_counts(actors.settings, "audit_events", "offers")

@@ -35,7 +35,7 @@ WRITTEN = (
     "idempotency_records",
     "registry_changes",
 )
-MOVE_OUT = {"outcome": "settled_accommodation"}
+MOVE_OUT = {"reason": "settled_social"}
 DECLINE = {"reason": "needs_not_met", "note": "no lift to the second floor"}
 
 
@@ -95,10 +95,22 @@ def placement(shared_actors: Actors, referral: str, unit: str) -> str:
 @pytest.mark.usefixtures("live_offer")  # closing withdraws it: once, not on the retry
 def test_a_retried_close_gets_the_first_answer(shared_actors: Actors, referral: str) -> None:
     path = f"{API}/referrals/{referral}/close"
-    first = send(shared_actors, "officer", path, {"reason": "moved away"}, "close-1")
+    first = send(
+        shared_actors,
+        "officer",
+        path,
+        {"reason": "moved away", "unable_reason": "declined_or_withdrew"},
+        "close-1",
+    )
     before = written(shared_actors)
 
-    again = send(shared_actors, "officer", path, {"reason": "moved away"}, "close-1")
+    again = send(
+        shared_actors,
+        "officer",
+        path,
+        {"reason": "moved away", "unable_reason": "declined_or_withdrew"},
+        "close-1",
+    )
 
     assert first.status_code == 200
     assert_replay_of(first, again)
@@ -110,10 +122,25 @@ def test_a_close_key_reused_with_another_reason_is_a_conflict(
     shared_actors: Actors, referral: str
 ) -> None:
     path = f"{API}/referrals/{referral}/close"
-    assert send(shared_actors, "officer", path, {"reason": "moved"}, "close-2").status_code == 200
+    assert (
+        send(
+            shared_actors,
+            "officer",
+            path,
+            {"reason": "moved", "unable_reason": "declined_or_withdrew"},
+            "close-2",
+        ).status_code
+        == 200
+    )
     before = written(shared_actors)
 
-    reused = send(shared_actors, "officer", path, {"reason": "housed"}, "close-2")
+    reused = send(
+        shared_actors,
+        "officer",
+        path,
+        {"reason": "housed", "unable_reason": "declined_or_withdrew"},
+        "close-2",
+    )
 
     assert_key_reused(reused)
     assert written(shared_actors) == before
@@ -301,7 +328,7 @@ def test_a_retried_move_out_gets_the_first_answer(
     again = send(shared_actors, "officer", path, MOVE_OUT, "out-1")
 
     assert_replay_of(first, again)
-    assert again.json()["move_on_outcome"] == MOVE_OUT["outcome"]
+    assert again.json()["move_out_reason"] == MOVE_OUT["reason"]
     assert written(shared_actors) == before
     assert unit_status(shared_actors, unit) == "available"
 
@@ -313,7 +340,7 @@ def test_a_move_out_key_reused_with_another_outcome_is_a_conflict(
     assert send(shared_actors, "provider_a", path, MOVE_OUT, "out-2").status_code == 200
     before = written(shared_actors)
 
-    reused = send(shared_actors, "provider_a", path, {"outcome": "family_or_friends"}, "out-2")
+    reused = send(shared_actors, "provider_a", path, {"reason": "other"}, "out-2")
 
     assert_key_reused(reused)
     assert written(shared_actors) == before

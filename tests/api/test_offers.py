@@ -175,7 +175,11 @@ def test_a_closed_referral_cannot_be_offered_a_unit(
 ) -> None:
     actors = shared_actors
     referral = create_referral(actors)
-    closed = actors.post("officer", f"{API}/referrals/{referral['id']}/close", {"reason": "x"})
+    closed = actors.post(
+        "officer",
+        f"{API}/referrals/{referral['id']}/close",
+        {"reason": "x", "unable_reason": "declined_or_withdrew"},
+    )
     assert closed.status_code == 200
     unit = add_unit(actors, scheme["id"])
     assert_problem(offer(actors, referral["id"], unit["id"]), 409)
@@ -371,7 +375,14 @@ def test_accepting_one_offer_withdraws_the_households_other_offers(
 
 def test_closing_a_referral_withdraws_its_offers(held: Held) -> None:
     path = f"{API}/referrals/{held.referral['id']}/close"
-    assert held.actors.post("officer", path, {"reason": "moved in with family"}).status_code == 200
+    assert (
+        held.actors.post(
+            "officer",
+            path,
+            {"reason": "moved in with family", "unable_reason": "declined_or_withdrew"},
+        ).status_code
+        == 200
+    )
     assert held.state() == ("withdrawn", "available", "closed")
     problem = assert_problem(held.decide("accept"), 409)
     assert problem["offer_status"] == "withdrawn"

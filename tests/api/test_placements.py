@@ -24,7 +24,7 @@ from tests.placing import (
     place,
 )
 
-MOVE_OUT = {"outcome": "settled_accommodation"}
+MOVE_OUT = {"reason": "settled_social"}
 
 
 def test_the_whole_flow(actors: Actors, scheme_a: dict[str, Any], unit_a: dict[str, Any]) -> None:
@@ -92,7 +92,7 @@ def test_the_whole_flow(actors: Actors, scheme_a: dict[str, Any], unit_a: dict[s
     # Move-out frees the unit, and the next household's matches show it again.
     out = actors.post("provider_a", f"{path}/move-out", MOVE_OUT)
     assert out.status_code == 200, out.text
-    assert out.json()["moved_out_at"] and out.json()["move_on_outcome"] == MOVE_OUT["outcome"]
+    assert out.json()["moved_out_at"] and out.json()["move_out_reason"] == MOVE_OUT["reason"]
     assert get_unit(actors, unit_a["id"])["status"] == "available"
     next_household = create_referral(actors)
     assert matched_units(actors, next_household["id"]) == [unit_a["id"]]
@@ -147,13 +147,13 @@ def test_after_move_out_the_address_is_not_shown(
 @pytest.mark.parametrize("who", ["officer", "provider_a"])
 def test_move_out_is_recorded_once(shared_actors: Actors, placed: dict[str, Any], who: str) -> None:
     path = f"{API}/placements/{placed['id']}/move-out"
-    first = shared_actors.post(who, path, {"outcome": "another_safe_accommodation"})
+    first = shared_actors.post(who, path, {"reason": "other_safe_accommodation"})
     assert first.status_code == 200, first.text
-    assert first.json()["move_on_outcome"] == "another_safe_accommodation"
+    assert first.json()["move_out_reason"] == "other_safe_accommodation"
     assert get_unit(shared_actors, placed["unit_id"])["status"] == "available"
     assert_problem(shared_actors.post(who, path, MOVE_OUT), 409)
     after = shared_actors.get("officer", f"{API}/placements/{placed['id']}").json()
-    assert after["move_on_outcome"] == "another_safe_accommodation"
+    assert after["move_out_reason"] == "other_safe_accommodation"
 
 
 @pytest.mark.parametrize(
@@ -162,7 +162,7 @@ def test_move_out_is_recorded_once(shared_actors: Actors, placed: dict[str, Any]
         ("provider_b", MOVE_OUT, 404),
         ("integration", MOVE_OUT, 404),
         ("commissioner", MOVE_OUT, 403),
-        ("provider_a", {"outcome": "moved_abroad"}, 400),
+        ("provider_a", {"reason": "moved_abroad"}, 400),
         ("provider_a", {}, 400),
     ],
     ids=["other provider", "other authority", "commissioner", "unknown outcome", "no outcome"],

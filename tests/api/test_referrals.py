@@ -38,14 +38,25 @@ FULL_HOUSEHOLD: dict[str, Any] = {
             "gender": "female",
             "access_needs": ["step_free", "wheelchair"],
             "school": None,
+            "trans": False,
+            "disabled": True,
         },
         {
             "age": 12,
             "gender": "male",
             "access_needs": [],
             "school": {"latitude": 53.46, "longitude": -2.23, "district": "M14"},
+            "trans": None,
+            "disabled": None,
         },
-        {"age": 1, "gender": "female", "access_needs": [], "school": None},
+        {
+            "age": 1,
+            "gender": "female",
+            "access_needs": [],
+            "school": None,
+            "trans": None,
+            "disabled": False,
+        },
     ],
     "nrpf": True,
     "pets": True,
@@ -67,6 +78,8 @@ FULL_HOUSEHOLD: dict[str, Any] = {
     "perpetrator_conditions": ["dvpo"],
     "preferred_specialisms": ["by_and_for"],
     "needed_by": "2031-05-01",
+    "black_and_minoritised": True,
+    "lgbtq": None,
 }
 
 
@@ -115,8 +128,16 @@ def test_defaults_are_filled_in(shared_actors: Actors) -> None:
     )
     document = referral["household"]
     assert document["members"] == [
-        {"age": 40, "gender": "male", "access_needs": [], "school": None}
+        {
+            "age": 40,
+            "gender": "male",
+            "access_needs": [],
+            "school": None,
+            "trans": None,
+            "disabled": None,
+        }
     ]
+    assert document["black_and_minoritised"] is None and document["lgbtq"] is None
     assert document["perpetrator_locations"] == [] and document["nrpf"] is False
     assert referral["marac"] is False and referral["referred_on"]  # today
 
@@ -141,7 +162,14 @@ def test_patch_replaces_top_level_parts_of_the_household(shared_actors: Actors) 
     assert changed.status_code == 200, changed.text
     document = actors.get("officer", f"{API}/referrals/{referral['id']}").json()["household"]
     assert document["members"] == [
-        {"age": 50, "gender": "female", "access_needs": [], "school": None}
+        {
+            "age": 50,
+            "gender": "female",
+            "access_needs": [],
+            "school": None,
+            "trans": None,
+            "disabled": None,
+        }
     ]
     assert document["pets"] is True  # parts not sent are kept
     assert changed.json()["risk_level"] == "standard"
@@ -161,7 +189,11 @@ def test_a_closed_referral_cannot_change_or_close_again(shared_actors: Actors) -
     actors = shared_actors
     referral = create_referral(actors)
     path = f"{API}/referrals/{referral['id']}"
-    closed = actors.post("officer", f"{path}/close", {"reason": "rehoused by family"})
+    closed = actors.post(
+        "officer",
+        f"{path}/close",
+        {"reason": "rehoused by family", "unable_reason": "declined_or_withdrew"},
+    )
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "closed" and closed.json()["closed_reason"]
     before = written(actors)

@@ -139,7 +139,7 @@ def test_a_unit_with_a_current_placement_or_a_live_offer_cannot_be_retired(
         assert get_unit(actors, unit_id) == before
     # Once the household has moved on, the unit can go.
     moved = actors.post(
-        "provider_a", f"{API}/placements/{placed['id']}/move-out", {"outcome": "other"}
+        "provider_a", f"{API}/placements/{placed['id']}/move-out", {"reason": "other"}
     )
     assert moved.status_code == 200, moved.text
     retired = actors.delete("provider_a", f"{API}/units/{unit_a['id']}")
@@ -196,7 +196,7 @@ def test_a_provider_records_a_household_it_placed_itself(
     moved = actors.post(
         "provider_a",
         f"{API}/placements/{placement['id']}/move-out",
-        {"outcome": "settled_accommodation"},
+        {"reason": "settled_social"},
     )
     assert moved.status_code == 200, moved.text
     assert get_unit(actors, unit_a["id"])["status"] == "available"
