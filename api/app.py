@@ -48,6 +48,7 @@ from api.protocols import ProtocolController
 from api.providers import ProviderController
 from api.referrals import ReferralController
 from api.rehousing import RehousingController
+from api.reports import ReportController
 from api.schema_docs import DescribedStructs
 from api.schemes import SchemeController
 from api.strict import StrictRequest, check_query
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             PerpetratorMoveController,
             MatchController,
             AllocationController,
+            ReportController,
         ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),

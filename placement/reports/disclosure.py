@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
@@ -45,26 +46,34 @@ def is_small(count: int) -> bool:
     return 0 < count < SMALLEST_SHOWN
 
 
-def protect(counts: Mapping[Hashable, int], relations: Sequence[Relation]) -> frozenset[Hashable]:
+def protect(counts: Mapping[Any, int], relations: Sequence[Relation]) -> frozenset[Hashable]:
     """The cells to withhold: every small count, and enough others that none can be derived."""
     withheld = {key for key, count in counts.items() if is_small(count)}
-    while True:
-        extra = _one_more(counts, relations, withheld)
-        if extra is None:
-            return frozenset(withheld)
-        withheld.add(extra)
+    while _lone_cells(counts, relations, withheld) or _derivable_cells(counts, relations, withheld):
+        pass
+    return frozenset(withheld)
 
 
-def _one_more(
-    counts: Mapping[Hashable, int], relations: Sequence[Relation], withheld: set[Hashable]
-) -> Hashable | None:
-    """A cell whose withholding is needed now, or None when what is withheld is safe."""
+def _lone_cells(
+    counts: Mapping[Any, int], relations: Sequence[Relation], withheld: set[Hashable]
+) -> bool:
+    """Protect every withheld cell alone in a relation, or forced to 1 by one; whether any
+    cell was added (one pass over the relations)."""
+    added = False
     for relation in relations:
         hidden = [m for m in relation.members if m in withheld]
         if len(hidden) == 1 or _forced_to_ones(counts, relation, hidden):
             choice = _cheapest(counts, relation, withheld, avoid_ones=len(hidden) > 1)
             if choice is not None:
-                return choice
+                withheld.add(choice)
+                added = True
+    return added
+
+
+def _derivable_cells(
+    counts: Mapping[Any, int], relations: Sequence[Relation], withheld: set[Hashable]
+) -> bool:
+    """Protect one cell the relations pin down together; whether any cell was added."""
     for key, linked in _derivable(counts, relations, withheld):
         # Its own relations first, fewest withheld first; then any relation of its group.
         touching = sorted(
@@ -74,12 +83,13 @@ def _one_more(
         for relation in [*touching, *linked]:
             choice = _cheapest(counts, relation, withheld, avoid_ones=False)
             if choice is not None:
-                return choice
-    return None
+                withheld.add(choice)
+                return True
+    return False
 
 
 def _forced_to_ones(
-    counts: Mapping[Hashable, int], relation: Relation, hidden: Sequence[Hashable]
+    counts: Mapping[Any, int], relation: Relation, hidden: Sequence[Hashable]
 ) -> bool:
     """Whether the withheld parts of a shown total can only all be 1 (their known sum is
     their number, and each is at least 1)."""
@@ -89,7 +99,7 @@ def _forced_to_ones(
 
 
 def _cheapest(
-    counts: Mapping[Hashable, int],
+    counts: Mapping[Any, int],
     relation: Relation,
     withheld: set[Hashable],
     *,
@@ -108,7 +118,7 @@ def _cheapest(
 
 
 def _derivable(
-    counts: Mapping[Hashable, int], relations: Sequence[Relation], withheld: set[Hashable]
+    counts: Mapping[Any, int], relations: Sequence[Relation], withheld: set[Hashable]
 ) -> list[tuple[Hashable, list[Relation]]]:
     """Withheld cells a reader could work out exactly from what is shown, each with the
     relations of its group (where more cells can be withheld to protect it).

@@ -19,10 +19,12 @@ from scipy.optimize import linprog
 
 Relation = tuple[Hashable, Sequence[Hashable]]
 """(total, parts)."""
+Shown = int | tuple[int, int] | None
+"""A shown count, a range it is known to lie in (a rounded figure), or withheld."""
 
 
 def recovered(
-    shown: Mapping[Hashable, int | None],
+    shown: Mapping[Hashable, Shown],
     relations: Sequence[Relation],
     rounded: bool = False,
 ) -> dict[Hashable, float]:
@@ -33,15 +35,13 @@ def recovered(
     if not rounded:
         out.update(_peel(shown, relations))
     for key, (low, high) in bounds(shown, relations, rounded).items():
-        if high - low < 1 - 1e-6:
+        if shown[key] is None and high - low < 1 - 1e-6:
             out.setdefault(key, low)
     return out
 
 
-def _peel(
-    shown: Mapping[Hashable, int | None], relations: Sequence[Relation]
-) -> dict[Hashable, float]:
-    known: dict[Hashable, float] = {k: v for k, v in shown.items() if v is not None}
+def _peel(shown: Mapping[Hashable, Shown], relations: Sequence[Relation]) -> dict[Hashable, float]:
+    known: dict[Hashable, float] = {k: v for k, v in shown.items() if isinstance(v, int)}
     found: dict[Hashable, float] = {}
     progress = True
     while progress:
@@ -66,7 +66,7 @@ def _peel(
 
 
 def bounds(
-    shown: Mapping[Hashable, int | None],
+    shown: Mapping[Hashable, Shown],
     relations: Sequence[Relation],
     rounded: bool = False,
 ) -> dict[Hashable, tuple[float, float]]:
@@ -74,6 +74,7 @@ def bounds(
     cells = sorted(shown, key=str)
     index = {k: i for i, k in enumerate(cells)}
     hidden = [k for k in cells if shown[k] is None]
+    hidden += [k for k in cells if isinstance(shown[k], tuple)]
     if not hidden:
         return {}
     a_eq = np.zeros((len(relations), len(cells)))
@@ -81,11 +82,13 @@ def bounds(
         a_eq[row, index[total]] += 1
         for p in parts:
             a_eq[row, index[p]] -= 1
-    limits = []
+    limits: list[tuple[float, float | None]] = []
     for k in cells:
         value = shown[k]
         if value is None:
             limits.append((1, None))
+        elif isinstance(value, tuple):
+            limits.append(value)
         elif rounded:
             limits.append((max(value - 5, 0), value + 4))
         else:

@@ -24,9 +24,7 @@ def grid(cells: list[list[int]]) -> tuple[dict[object, int], list[Relation]]:
         counts[("total", c)] = sum(cells[r][c] for r in range(rows))
     counts[("total", "total")] = sum(map(sum, cells))
     relations = [Relation((r, "total"), tuple((r, c) for c in range(cols))) for r in range(rows)]
-    relations += [
-        Relation(("total", c), tuple((r, c) for r in range(rows))) for c in range(cols)
-    ]
+    relations += [Relation(("total", c), tuple((r, c) for r in range(rows))) for c in range(cols)]
     relations.append(Relation(("total", "total"), tuple(("total", c) for c in range(cols))))
     relations.append(Relation(("total", "total"), tuple((r, "total") for r in range(rows))))
     return counts, relations
