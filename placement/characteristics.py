@@ -28,12 +28,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from placement.crypto import Cipher
 from placement.enums import AccessFeature, Gender, Support
-from placement.households import Household, Member
-from placement.models import ReferralCharacteristics
+from placement.households import Household, Member, unseal
+from placement.models import Referral, ReferralCharacteristics
 
 ADULT_AGE = 18
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
@@ -100,3 +101,22 @@ async def record_characteristics(
             referral_id=referral_id, **characteristics_of(household)
         )
     )
+
+
+async def backfill(session: AsyncSession, cipher: Cipher) -> int:
+    """Derive the row of every referral that has none (those registered before
+    migration 0009, which could not decrypt households); returns how many."""
+    missing = await session.execute(
+        select(Referral.id, Referral.details_ciphertext).where(
+            ~select(ReferralCharacteristics.referral_id)
+            .where(ReferralCharacteristics.referral_id == Referral.id)
+            .exists()
+        )
+    )
+    rows = [
+        {"referral_id": referral_id, **characteristics_of(unseal(cipher, ciphertext))}
+        for referral_id, ciphertext in missing
+    ]
+    if rows:
+        await session.execute(insert(ReferralCharacteristics), rows)
+    return len(rows)

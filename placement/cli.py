@@ -90,13 +90,30 @@ def migrate_command() -> None:
     show_default=True,
     help="random seed; the same seed gives the same data",
 )
-def seed(scale: str, seed_value: int) -> None:
+@click.option(
+    "--history",
+    "months",
+    type=click.IntRange(1, 60),
+    default=None,
+    help="instead of a snapshot of today, seed the registry as of MONTHS months ago and "
+    "record every month since through the services: referrals, offers, declines, "
+    "placements, perpetrator moves, move-outs and closures",
+    metavar="MONTHS",
+)
+def seed(scale: str, seed_value: int, months: int | None) -> None:
     """Load realistic synthetic data on real English geography (migrates first); with
     `--scale reference`, only the real authorities."""
     from placement.db import migrate
 
     settings = Settings.from_env()
     migrate(settings.database_url)
+    if months is not None:
+        if scale == "reference":
+            raise click.UsageError("--history needs a scale with a registry, not reference")
+        from fixtures.history import seed_history
+
+        click.echo(str(asyncio.run(seed_history(settings, scale, months, seed_value))), err=True)
+        return
     if scale == "reference":
         added = _run(lambda: _load_reference(settings))
         click.echo(f"Loaded {added} authorities from the ONS list (no demo data).", err=True)
@@ -166,6 +183,23 @@ def _prepare_demo(settings: Settings) -> None:
         )
     elif key_file.exists():
         click.echo(f"Development admin key: see {key_file}", err=True)
+
+
+@main.command("backfill-characteristics")
+def backfill_characteristics() -> None:
+    """Derive the Part 4 characteristics of referrals registered before they were kept
+    (migration 0009); the service keeps them for every household it writes since."""
+    settings = Settings.from_env()
+    written = _run(lambda: _backfill(settings))
+    click.echo(f"Derived the characteristics of {written} referrals.", err=True)
+
+
+async def _backfill(settings: Settings) -> int:
+    from placement import characteristics
+    from placement.crypto import load_cipher
+
+    async with _session(settings) as session:
+        return await characteristics.backfill(session, load_cipher(settings))
 
 
 @main.group()

@@ -8,11 +8,22 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from alembic import command
 from sqlalchemy import Connection, bindparam, insert, text
+from sqlalchemy.exc import IntegrityError
 
 from placement.db import alembic_config, migrate
-from placement.models import Authority, Placement, Provider, Referral, Scheme, Unit
+from placement.models import (
+    Authority,
+    PerpetratorMove,
+    Placement,
+    Provider,
+    Referral,
+    RehousingOption,
+    Scheme,
+    Unit,
+)
 from tests.conftest import with_connection
 
 OLD_TO_NEW = {
@@ -142,3 +153,75 @@ def test_old_move_on_outcomes_and_placed_referrals_are_mapped(empty_database_url
 
     assert with_connection(empty_database_url, old_outcomes) == set(OLD_TO_NEW.values())
     migrate(empty_database_url)  # and up again
+
+
+def test_at_most_one_live_perpetrator_move_per_option_and_per_referral(
+    empty_database_url: str,
+) -> None:
+    migrate(empty_database_url)
+    now = datetime.now(UTC)
+    stamps = {"created_at": now, "updated_at": now}
+
+    def setup(conn: Connection) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+        conn.execute(
+            insert(Authority).values(code="E08000003", name="Manchester", region="North West")
+        )
+        options = [uuid.uuid4() for _ in range(2)]
+        for index, option_id in enumerate(options):
+            conn.execute(_option(option_id, f"O{index}", stamps))
+        referrals = [uuid.uuid4() for _ in range(3)]
+        for index, referral_id in enumerate(referrals):
+            conn.execute(_referral(referral_id, f"R{index}", "open", stamps))
+        conn.execute(_move(referrals[0], options[0], "withdrawn", stamps))
+        conn.execute(_move(referrals[1], options[0], "held", stamps))
+        return options, referrals
+
+    options, referrals = with_connection(empty_database_url, setup, commit=True)
+    # Another household for the held option; another option for the held household.
+    for referral_id, option_id in ((referrals[2], options[0]), (referrals[1], options[1])):
+
+        def second(conn: Connection, rid: uuid.UUID = referral_id, oid: Any = option_id) -> None:
+            conn.execute(_move(rid, oid, "accepted", stamps))
+
+        with pytest.raises(IntegrityError):
+            with_connection(empty_database_url, second, commit=True)
+    # A move that is over does not count: the first household may be held again.
+    with_connection(
+        empty_database_url,
+        lambda conn: conn.execute(_move(referrals[0], options[1], "held", stamps)),
+        commit=True,
+    )
+
+
+def _option(option_id: uuid.UUID, name: str, stamps: dict[str, Any]) -> Any:
+    return insert(RehousingOption).values(
+        id=option_id,
+        authority_code="E08000003",
+        name=name,
+        postcode_district="M13",
+        latitude=53.46,
+        longitude=-2.23,
+        address_ciphertext=b"sealed",
+        max_risk_level="high",
+        accepts_conditions=[],
+        bed_spaces=1,
+        status="occupied",
+        available_from=date.today(),
+        weekly_cost=0.0,
+        version=1,
+        **stamps,
+    )
+
+
+def _move(referral_id: uuid.UUID, option_id: uuid.UUID, status: str, stamps: dict[str, Any]) -> Any:
+    now = stamps["created_at"]
+    return insert(PerpetratorMove).values(
+        id=uuid.uuid4(),
+        referral_id=referral_id,
+        option_id=option_id,
+        status=status,
+        held_at=now,
+        accepted_at=now if status == "accepted" else None,
+        withdrawn_at=now if status == "withdrawn" else None,
+        **stamps,
+    )

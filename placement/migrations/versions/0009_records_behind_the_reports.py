@@ -14,7 +14,7 @@ returned_to_perpetrator and left_without_notice as they were, anything else -> o
 
 `referral_characteristics` rows are derived by the service from the (encrypted)
 household document; a migration cannot decrypt, so referrals registered before this
-revision get theirs from `placement characteristics backfill`.
+revision get theirs from `placement backfill-characteristics`.
 
 Revision ID: 0009
 Revises: 0006
