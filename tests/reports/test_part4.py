@@ -427,3 +427,10 @@ def test_protocol_ledger_counts_the_placements(world: World) -> None:
         assert answer.status_code == status, (who, answer.text)
     missing = world.actors.get("admin", f"{API}/protocols/{uuid.uuid4()}/ledger")
     assert_problem(missing, 404)
+
+
+@pytest.mark.parametrize("path", ["/referrals", "/offers", "/placements", "/audit"])
+def test_commissioners_get_no_person_level_record(world: World, path: str) -> None:
+    for who in ("commissioner_man", "commissioner"):
+        response = world.actors.get(who, f"{API}{path}")
+        assert response.status_code == 403, (who, path, response.text)
