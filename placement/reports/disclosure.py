@@ -49,7 +49,10 @@ def is_small(count: int) -> bool:
 def protect(counts: Mapping[Any, int], relations: Sequence[Relation]) -> frozenset[Hashable]:
     """The cells to withhold: every small count, and enough others that none can be derived."""
     withheld = {key for key, count in counts.items() if is_small(count)}
-    while _lone_cells(counts, relations, withheld) or _derivable_cells(counts, relations, withheld):
+    safe: set[frozenset[Hashable]] = set()
+    while _lone_cells(counts, relations, withheld) or _derivable_cells(
+        counts, relations, withheld, safe
+    ):
         pass
     return frozenset(withheld)
 
@@ -71,10 +74,13 @@ def _lone_cells(
 
 
 def _derivable_cells(
-    counts: Mapping[Any, int], relations: Sequence[Relation], withheld: set[Hashable]
+    counts: Mapping[Any, int],
+    relations: Sequence[Relation],
+    withheld: set[Hashable],
+    safe: set[frozenset[Hashable]],
 ) -> bool:
     """Protect one cell the relations pin down together; whether any cell was added."""
-    for key, linked in _derivable(counts, relations, withheld):
+    for key, linked in _derivable(counts, relations, withheld, safe):
         # Its own relations first, fewest withheld first; then any relation of its group.
         touching = sorted(
             (r for r in relations if key in r.members),
@@ -118,7 +124,10 @@ def _cheapest(
 
 
 def _derivable(
-    counts: Mapping[Any, int], relations: Sequence[Relation], withheld: set[Hashable]
+    counts: Mapping[Any, int],
+    relations: Sequence[Relation],
+    withheld: set[Hashable],
+    safe: set[frozenset[Hashable]],
 ) -> list[tuple[Hashable, list[Relation]]]:
     """Withheld cells a reader could work out exactly from what is shown, each with the
     relations of its group (where more cells can be withheld to protect it).
@@ -129,11 +138,14 @@ def _derivable(
     1 sits on the bound every reader knows (a `[c]` is at least 1), and bounds can pin a
     cell the equations leave free; so where a group holds a 1, each cell's least and
     greatest value under the equations and bounds are found by linear programming.
-    Solved per group of cells linked through relations, so the problems stay small.
+    Solved per group of cells linked through relations, so the problems stay small;
+    only the small counts' ranges are needed (the LP of each weighs every relation), and a
+    group found safe (`safe`, by its cells) is not solved again while it does not change.
     """
     found: list[tuple[Hashable, list[Relation]]] = []
     for cells, equations in _components(relations, withheld):
-        if not equations:
+        group = frozenset(cells)
+        if not equations or group in safe:
             continue
         index = {key: i for i, key in enumerate(cells)}
         matrix = np.zeros((len(equations), len(cells)))
@@ -147,20 +159,77 @@ def _derivable(
         null = _null_space(matrix)
         pinned = [k for k, i in index.items() if np.all(np.abs(null[i]) < 1e-9)]
         if not pinned and any(counts[k] == 1 for k in cells):
-            pinned = [k for k, i in index.items() if _range(matrix, known, i) < 1 - 1e-6]
-        found.extend((key, equations) for key in pinned)
+            values = np.array([counts[k] for k in cells], dtype=float)
+            moves = _line_moves(_sparse_null_space(matrix), values)
+            pinned = [
+                k
+                for k, i in index.items()
+                if is_small(counts[k])
+                and moves[i] < 1 - 1e-6
+                and not _moves_by_one(matrix, known, i, values[i])
+            ]
+        if pinned:
+            found.extend((key, equations) for key in pinned)
+        else:
+            safe.add(group)
     return sorted(found, key=lambda item: str(item[0]))
 
 
-def _range(matrix: np.ndarray, known: np.ndarray, cell: int) -> float:
-    """How far cell `cell` can move: its greatest minus least value, every cell >= 1."""
+def _moves_by_one(matrix: np.ndarray, known: np.ndarray, cell: int, value: float) -> bool:
+    """Whether cell `cell` (now `value`) can be 1 more or 1 less under the equations with
+    every withheld cell at least 1: the greatest value first (a withheld 1 cannot fall)."""
     objective = np.zeros(matrix.shape[1])
     objective[cell] = 1.0
-    low = linprog(objective, A_eq=matrix, b_eq=known, bounds=(1, None), method="highs")
     high = linprog(-objective, A_eq=matrix, b_eq=known, bounds=(1, None), method="highs")
-    if high.status == 3:  # unbounded above
-        return float("inf")
-    return float(-high.fun - low.fun)
+    if high.status == 3 or -high.fun >= value + 1 - 1e-6:  # unbounded, or room above
+        return True
+    low = linprog(objective, A_eq=matrix, b_eq=known, bounds=(1, None), method="highs")
+    return bool(-high.fun - low.fun >= 1 - 1e-6)
+
+
+def _line_moves(null: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each cell, how far it can move along one basis direction of the null space,
+    both ways, keeping every withheld cell at least 1: a lower bound on its range, cheap
+    to find, so that linear programs are solved only for cells it leaves in doubt."""
+    best = np.zeros(null.shape[0])
+    slack = values - 1.0
+    for direction in null.T:
+        falling, rising = direction < -1e-9, direction > 1e-9
+        forward = np.min(slack[falling] / -direction[falling]) if falling.any() else np.inf
+        backward = np.min(slack[rising] / direction[rising]) if rising.any() else np.inf
+        moved = np.abs(direction) > 1e-9
+        with np.errstate(invalid="ignore"):
+            reach = np.where(moved, np.abs(direction) * (forward + backward), 0.0)
+        best = np.maximum(best, reach)
+    return best
+
+
+def _sparse_null_space(matrix: np.ndarray) -> np.ndarray:
+    """A null-space basis from the reduced row echelon form: one vector per free cell,
+    sparse (for a table's totals, each is a cycle of cells), so few bounds block it."""
+    reduced = matrix.astype(float).copy()
+    rows, cols = reduced.shape
+    pivots: list[int] = []
+    row = 0
+    for col in range(cols):
+        if row == rows:
+            break
+        best = row + int(np.argmax(np.abs(reduced[row:, col])))
+        if abs(reduced[best, col]) < 1e-9:
+            continue
+        reduced[[row, best]] = reduced[[best, row]]
+        reduced[row] /= reduced[row, col]
+        others = [r for r in range(rows) if r != row]
+        reduced[others] -= np.outer(reduced[others, col], reduced[row])
+        pivots.append(col)
+        row += 1
+    free = [c for c in range(cols) if c not in pivots]
+    basis = np.zeros((cols, len(free)))
+    for j, f in enumerate(free):
+        basis[f, j] = 1.0
+        for r, p in enumerate(pivots):
+            basis[p, j] = -reduced[r, f]
+    return basis
 
 
 def _null_space(matrix: np.ndarray) -> np.ndarray:
