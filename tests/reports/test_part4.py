@@ -291,7 +291,7 @@ def test_no_withheld_figure_can_be_recovered_within_across_or_between_reports(
         attack_tables(whole), *(attack_tables(p) for p in parts), strict=True
     ):
         shown: dict[Any, Any] = {("all", k): v for k, v in cells.items()}
-        joint = [(("all", t), [("all", p) for p in ps]) for t, ps in relations]
+        joint: list[Any] = [(("all", t), [("all", p) for p in ps]) for t, ps in relations]
         for index, (_, q_cells, q_relations) in enumerate(quarters):
             shown |= {(index, k): v for k, v in q_cells.items()}
             joint += [((index, t), [(index, p) for p in ps]) for t, ps in q_relations]
@@ -312,7 +312,7 @@ def test_no_withheld_figure_can_be_recovered_within_across_or_between_reports(
         joint = [(("m", t), [("m", p) for p in ps]) for t, ps in m_rel]
         joint += [(("s", t), [("s", p) for p in ps]) for t, ps in s_rel]
         joint += [(("gm", k), [("m", k), ("s", k)]) for k in g_cells]
-        found = recovered(shown, joint)
+        found: dict[Any, float] = recovered(shown, joint)
         assert not [k for k in found if k[0] in ("m", "s")], (measure, found)
 
 
