@@ -55,6 +55,7 @@ from api.providers import ProviderController
 from api.rate_limit import counting
 from api.referrals import ReferralController
 from api.rehousing import RehousingController
+from api.reports import ReportController
 from api.schema_docs import DescribedStructs
 from api.schemes import SchemeController
 from api.strict import StrictRequest, check_query
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             MatchController,
             AllocationController,
             PerpetratorLinkController,
+            ReportController,
         ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),

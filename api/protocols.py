@@ -12,10 +12,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET, Meta, UnsetType
 
-from api.auth import ADMIN_ONLY, EVERYONE
+from api.auth import ADMIN_ONLY, EVERYONE, allow
 from api.common import IncludeRetired, Limit, Offset, Page, page_of, provide
 from api.examples import PROTOCOL, example_body
-from placement.enums import Funding, ProtocolKind
+from placement.enums import OFFICER_ROLES, Funding, ProtocolKind, Role
 from placement.fields import AuthorityCode, sent_fields
 from placement.models import Protocol
 from placement.registry.protocols import ProtocolService
@@ -33,6 +33,7 @@ Cap = Annotated[
     ),
 ]
 Period = Annotated[int, Meta(ge=1, le=3650)]
+LEDGER_READERS = allow(Role.ADMIN, Role.COMMISSIONER, *OFFICER_ROLES)
 
 
 class ProtocolCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -79,6 +80,31 @@ class ProtocolView(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     retired_at: datetime | None
+
+
+class LedgerLineView(msgspec.Struct):
+    """One member's standing under the protocol."""
+
+    authority_code: str
+    authority_name: Annotated[str, Meta(description="the member authority, in words")]
+    sent: Annotated[int, Meta(description="households it placed into other members")]
+    received: Annotated[int, Meta(description="households other members placed into it")]
+    balance: Annotated[int, Meta(description="sent minus received")]
+    cap: Annotated[int | None, Meta(description="the protocol's balance cap; null: no cap")]
+    headroom: Annotated[
+        int | None,
+        Meta(description="how many more it may send than it receives; null: no cap"),
+    ]
+
+
+class LedgerView(msgspec.Struct):
+    """What each member sent and received in the protocol's current balance period."""
+
+    protocol_id: Annotated[uuid.UUID, Meta(description="the protocol")]
+    name: str
+    since: Annotated[datetime, Meta(description="the start of the balance period (UTC)")]
+    until: Annotated[datetime, Meta(description="the end of the balance period: now (UTC)")]
+    lines: Annotated[list[LedgerLineView], Meta(description="one line per member")]
 
 
 def view(row: Protocol) -> ProtocolView:
@@ -128,6 +154,34 @@ class ProtocolController(Controller):
         self, service: NamedDependency[ProtocolService], protocol_id: FromPath[uuid.UUID]
     ) -> ProtocolView:
         return view(await service.get(protocol_id))
+
+    @get(
+        "/{protocol_id:uuid}/ledger",
+        guards=[LEDGER_READERS],
+        summary="A protocol's ledger: sent, received, balance, cap and headroom",
+    )
+    async def get_ledger(
+        self, service: NamedDependency[ProtocolService], protocol_id: FromPath[uuid.UUID]
+    ) -> LedgerView:
+        book = await service.ledger(protocol_id)
+        return LedgerView(
+            protocol_id=uuid.UUID(book.protocol_id),
+            name=book.name,
+            since=book.since,
+            until=book.until,
+            lines=[
+                LedgerLineView(
+                    authority_code=line.authority_code,
+                    authority_name=line.authority_name,
+                    sent=line.sent,
+                    received=line.received,
+                    balance=line.balance,
+                    cap=line.cap,
+                    headroom=line.headroom,
+                )
+                for line in book.lines
+            ],
+        )
 
     @post(guards=[ADMIN_ONLY], summary="Register a protocol")
     async def create_protocol(

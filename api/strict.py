@@ -131,7 +131,7 @@ def _query_fields(handler: HTTPRouteHandler) -> tuple[_QueryField, ...]:
             k for k in _alternatives(mi.type_info(field.type)) if not isinstance(k, mi.NoneType)
         ]
         literal = _LITERALS.get(type(kinds[0])) if len(kinds) == 1 else None
-        fields.append(_QueryField(kwarg.query or field.name, field.type, literal))
+        fields.append(_QueryField(kwarg.name or kwarg.query or field.name, field.type, literal))
     return tuple(fields)
 
 

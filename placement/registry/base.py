@@ -38,6 +38,7 @@ class RegistryService(Generic[M]):
         self.session = session
         self.principal = principal
         self.cipher = runtime.cipher
+        self.reads = runtime.reads
 
     # -- row filters -------------------------------------------------------------------
     def visible(self, stmt: Select[Any]) -> Select[Any]:

@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 
 from placement.enums import ProtocolKind
 from placement.errors import InvalidInput
+from placement.ledger import Ledger, readable_ledger
 from placement.models import Protocol, ProtocolMember
 from placement.paging import Page
 from placement.registry.base import RegistryService, active_only
@@ -35,6 +36,11 @@ class ProtocolService(RegistryService[Protocol]):
         if kind:
             stmt = stmt.where(Protocol.kind == kind)
         return await self.page(stmt.order_by(Protocol.name, Protocol.id), limit, offset)
+
+    async def ledger(self, record_id: Any) -> Ledger:
+        """The protocol's ledger now (see `placement.ledger`)."""
+        protocol = await self.get(record_id)
+        return await readable_ledger(self.session, self.principal, self.reads, protocol)
 
     async def create(self, fields: dict[str, Any]) -> Protocol:
         self.require_writer()

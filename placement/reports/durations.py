@@ -1,0 +1,76 @@
+"""How long things took: length of stay, and time from referral to placement (median and
+90th percentile, in days), over the whole period."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.models import Placement, Referral, ReferralCharacteristics, Scheme
+from placement.reports import categories as cat
+from placement.reports.activity import _placements, _rows, day_of
+from placement.reports.area import Area
+from placement.reports.period import Period
+from placement.reports.tables import Key, StatisticTable, quantile
+
+
+def _summary(
+    days: dict[str, list[float]], codes: tuple[str, ...]
+) -> dict[Key, tuple[float | None, int]]:
+    out: dict[Key, tuple[float | None, int]] = {}
+    for code in codes:
+        values = days.get(code, [])
+        out[(code, "median")] = (quantile(values, 0.5), len(values))
+        out[(code, "p90")] = (quantile(values, 0.9), len(values))
+    return out
+
+
+async def length_of_stay(session: AsyncSession, area: Area, period: Period) -> StatisticTable:
+    stmt = _placements(area, period, Placement.moved_out_at).with_only_columns(
+        Scheme.scheme_type, Placement.moved_in_at, Placement.moved_out_at
+    )
+    days: dict[str, list[float]] = {}
+    for kind, moved_in, moved_out in await _rows(session, stmt):
+        days.setdefault(str(kind), []).append((moved_out - moved_in).total_seconds() / 86400)
+    return StatisticTable(
+        "length_of_stay",
+        "Length of stay of households whose support ended, by accommodation type",
+        "days",
+        ("accommodation_type", "statistic"),
+        _summary(days, cat.ACCOMMODATION_TYPES),
+    )
+
+
+async def time_to_placement(session: AsyncSession, area: Area, period: Period) -> StatisticTable:
+    stmt = (
+        _placements(area, period, Placement.moved_in_at)
+        .join(Referral, Referral.id == Placement.referral_id)
+        .outerjoin(
+            ReferralCharacteristics, ReferralCharacteristics.referral_id == Placement.referral_id
+        )
+        .with_only_columns(Referral.referred_on, Placement.moved_in_at, ReferralCharacteristics)
+    )
+    days: dict[str, list[float]] = {}
+    for referred_on, moved_in, traits in await _rows(session, stmt):
+        waited = float((day_of(moved_in) - referred_on).days)
+        groups = ["all"]
+        if traits is not None:
+            groups += [
+                g
+                for g, member in (
+                    ("nrpf", traits.nrpf),
+                    ("wheelchair_user", traits.wheelchair_user),
+                    ("large_family", traits.children >= 4),
+                    ("boy_over_12", traits.boy_over_12),
+                )
+                if member
+            ]
+        for group in groups:
+            days.setdefault(group, []).append(waited)
+    return StatisticTable(
+        "time_to_placement",
+        "Days from referral to placement, for households that moved in",
+        "days",
+        ("household_group", "statistic"),
+        _summary(days, cat.PLACEMENT_GROUPS),
+        note="Counted from the day of the referral to the day of the move-in.",
+    )
