@@ -47,6 +47,8 @@ REPORT_PAGE_POLICY = (
 DOCS_PREFIX = "/schema"
 API_PREFIX = "/api/"
 STATIC_PREFIXES = ("/assets/", "/static/")
+REPORT_PAGE_PATHS = ("/commissioner/reports/",)
+"""The commissioner's report pages: the same page as the API's `format=html`."""
 
 
 async def security_headers(message: Message, scope: Scope) -> None:
@@ -57,16 +59,23 @@ async def security_headers(message: Message, scope: Scope) -> None:
     path: str = scope.get("path", "")
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
-    headers["Content-Security-Policy"] = _policy(path, headers.get("content-type", ""))
+    headers["Content-Security-Policy"] = _policy(
+        path, headers.get("content-type", ""), message["status"]
+    )
     if not path.startswith((*STATIC_PREFIXES, DOCS_PREFIX)):
         # Responses (API and pages) name households and addresses: no cache, shared or
         # private, keeps them.
         headers["Cache-Control"] = "no-store"
 
 
-def _policy(path: str, content_type: str) -> str:
+def _policy(path: str, content_type: str, status: int) -> str:
+    """The policy for a response: a report page's (inline styles, nothing else) only for
+    a report itself; an error page on a report's path is a page like any other."""
+    html = content_type.startswith("text/html")
     if path.startswith(API_PREFIX):
-        return REPORT_PAGE_POLICY if content_type.startswith("text/html") else API_POLICY
+        return REPORT_PAGE_POLICY if html else API_POLICY
+    if path.startswith(REPORT_PAGE_PATHS) and html and status == 200:
+        return REPORT_PAGE_POLICY
     if path.startswith(DOCS_PREFIX):
         return DOCS_POLICY
     return PAGES_POLICY

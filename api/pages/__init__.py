@@ -43,6 +43,7 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     home.home,
     admin.AdminPages,
     commissioner.landing,
+    commissioner.part4_report,
     provider.VacancyPages,
     provider.InboxPages,
     *officer.HANDLERS,

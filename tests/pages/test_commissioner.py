@@ -1,0 +1,68 @@
+"""The commissioner's pages in a real browser: the period picker leads to the Part 4
+report of their own area (the API's report: same figures, same audit), as a page with
+the report page's policy or as the CSV; others are refused; a bad period is named."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from api.headers import REPORT_PAGE_POLICY
+from tests.pages.conftest import Site, Visit
+from tests.pages.harness import check_page, needs_chromium, sign_in, sign_out
+
+pytestmark = needs_chromium
+REPORT = "/commissioner/reports/part4"
+
+
+def test_the_commissioner_picks_a_quarter_and_reads_their_areas_report(
+    site: Site, visit: Visit
+) -> None:
+    sign_in(visit.page, site.accounts["commissioner"])
+    before = len(site.audit("report"))
+    visit.page.goto("/commissioner")
+    check_page(visit.page, "commissioner-landing")
+    picker = visit.page.get_by_label("Period (whole quarters that have ended)")
+    single_quarter = picker.locator("option").nth(1)
+    value = single_quarter.get_attribute("value")
+    assert value is not None
+    picker.select_option(value=value)
+    with visit.page.expect_navigation() as navigation:
+        visit.page.get_by_role("button", name="Show the report").click()
+    response = navigation.value
+    assert response is not None and response.status == 200
+    assert response.headers["content-security-policy"] == REPORT_PAGE_POLICY
+    heading = visit.page.locator("h1").inner_text()
+    assert heading.endswith("Greater Manchester")
+    check_page(visit.page, "commissioner-part4")
+    start, end = value.split("/")
+    api = site.api(
+        "/api/v1/reports/part4", region="Greater Manchester", **{"from": start, "to": end}
+    ).json()
+    assert api["period_from"] == start and api["period_to"] == end
+    assert [t["title"] for t in api["tables"]] == visit.page.locator("h2").all_inner_texts()[
+        -len(api["tables"]) :
+    ]
+    assert len(site.audit("report")) == before + 2  # the page's read, then the test's own
+
+
+def test_the_csv_is_one_row_per_figure_of_the_same_report(site: Site, visit: Visit) -> None:
+    sign_in(visit.page, site.accounts["commissioner"])
+    answer = visit.page.request.get(f"{REPORT}?format=csv")
+    assert answer.status == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text())))
+    api = site.api("/api/v1/reports/part4", region="Greater Manchester", format="csv")
+    assert rows == list(csv.DictReader(io.StringIO(api.text)))
+    assert rows and {row["area"] for row in rows} == {"Greater Manchester"}
+
+
+def test_a_bad_period_is_named_and_other_roles_are_refused(site: Site, visit: Visit) -> None:
+    sign_in(visit.page, site.accounts["commissioner"])
+    bad = visit.page.goto(f"{REPORT}?period=2025-02-01/2025-03-31")
+    assert bad is not None and bad.status == 422
+    assert "first day of a quarter" in visit.page.content()
+    sign_out(visit.page)
+    sign_in(visit.page, site.accounts["officer"])
+    refused = visit.page.goto(REPORT)
+    assert refused is not None and refused.status == 403
