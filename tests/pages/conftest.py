@@ -13,6 +13,7 @@ import asyncio
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -164,8 +165,8 @@ def _note_console(message: ConsoleMessage, problems: list[str]) -> None:
         problems.append(f"console error: {message.text}")
 
 
-@pytest.fixture
-def visit(site: Site, browser: Browser) -> Iterator[Visit]:
+@contextmanager
+def _visiting(site: Site, browser: Browser) -> Iterator[Visit]:
     """A fresh browser context (no cookies) on the site; fails the test if its pages had
     script errors or Content-Security-Policy refusals."""
     context = browser.new_context(base_url=site.base_url, viewport={"width": 1024, "height": 768})
@@ -179,3 +180,17 @@ def visit(site: Site, browser: Browser) -> Iterator[Visit]:
     finally:
         context.close()
     assert not found.problems, found.problems
+
+
+@pytest.fixture
+def visit(site: Site, browser: Browser) -> Iterator[Visit]:
+    """One person's browser on the site (see `_visiting`)."""
+    with _visiting(site, browser) as found:
+        yield found
+
+
+@pytest.fixture
+def other_visit(site: Site, browser: Browser) -> Iterator[Visit]:
+    """A second person's browser beside `visit`'s, for journeys between two roles."""
+    with _visiting(site, browser) as found:
+        yield found

@@ -1,7 +1,8 @@
 """The housing officer's pages in a real browser against the live app: register a
 household through the form, see its matches and why a unit is ruled out, make an offer,
-and (once the provider accepts through the API) see the address once; bad input, another
-authority's officer and a CSRF-less post are all refused with nothing written or shown.
+and, once the provider accepts it in the inbox it reached without a reload, see the
+address once; bad input, another authority's officer and a CSRF-less post are all
+refused with nothing written or shown.
 Every page passes axe (0 critical or serious) and fits 320 px; screenshots in
 results/pages/."""
 
@@ -81,9 +82,13 @@ def register(page: Page, reference: str) -> None:
 
 
 def test_officer_registers_matches_offers_and_sees_the_address_once(
-    site: Site, visit: Visit, unit: dict[str, Any]
+    site: Site, visit: Visit, other_visit: Visit, unit: dict[str, Any]
 ) -> None:
     page = visit.page
+    inbox = other_visit.page  # the refuge's worker, on the offers inbox all along
+    sign_in(inbox, site.accounts["provider"])
+    inbox.goto("/provider/offers")
+    inbox.evaluate("() => { window.notReloaded = true }")
     sign_in(page, site.accounts["officer"])
     assert page.url.endswith("/officer")
     check_page(page, "officer-referrals")
@@ -121,7 +126,13 @@ def test_officer_registers_matches_offers_and_sees_the_address_once(
     ).click()
     expect(page.get_by_test_id("offers")).to_contain_text("Live")
     [offer] = api(site, "officer", "GET", f"/offers?referral_id={stored['id']}")["items"]
-    api(site, "provider_a", "POST", f"/offers/{offer['id']}/accept")
+    card = inbox.locator(f"[data-offer-id='{offer['id']}']")
+    expect(card).to_be_visible()  # the inbox's poll brings it: no reload
+    assert inbox.evaluate("() => window.notReloaded === true"), "the inbox was reloaded"
+    assert "Manchester" in card.inner_text() and reference not in card.inner_text()
+    card.get_by_role("button", name="Accept").click()
+    expect(inbox.get_by_text("You accepted the offer")).to_be_visible()
+    assert api(site, "officer", "GET", f"/offers/{offer['id']}")["status"] == "accepted"
 
     page.reload()
     page.get_by_role("link", name="See the address (shown once)").click()
