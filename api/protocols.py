@@ -156,7 +156,7 @@ class ProtocolController(Controller):
         return view(await service.get(protocol_id))
 
     @get(
-        "/{protocol_id:uuid}/ledger",
+        "/{protocol_id:str}/ledger",
         guards=[LEDGER_READERS],
         summary="A protocol's ledger: sent, received, balance, cap and headroom",
     )

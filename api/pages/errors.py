@@ -43,7 +43,7 @@ def to_sign_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Re
         back += "?" + request.url.query
     target = "/sign-in" if back == "/" else f"/sign-in?next={quote(back, safe='')}"
     if request.cookies.get(SESSION_COOKIE, "null") != "null":  # it had a session, now over
-        target += ("&" if "?" in target else "?") + "ended=1"
+        target += ("&" if "?" in target else "?") + "ended=true"
     if request.headers.get("hx-request"):
         return Response(content=None, status_code=204, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=303)

@@ -132,4 +132,4 @@ class SessionPages(Controller):
         record_sign_out(db_session, principal)
         await db_session.commit()
         request.clear_session()
-        return Redirect(path="/sign-in?signed_out=1", status_code=303)
+        return Redirect(path="/sign-in?signed_out=true", status_code=303)

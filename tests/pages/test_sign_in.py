@@ -30,7 +30,7 @@ def test_an_admin_signs_in_lands_on_their_page_and_signs_out(site: Site, visit: 
     assert "Administrator" in visit.page.get_by_test_id("signed-in-as").inner_text()
     check_page(visit.page, "admin-landing")
     sign_out(visit.page)
-    assert visit.page.url.endswith("/sign-in?signed_out=1")
+    assert visit.page.url.endswith("/sign-in?signed_out=true")
     assert visit.page.get_by_test_id("notice").inner_text() == "You have signed out."
     visit.page.goto("/admin")  # the session is gone: back to sign in
     assert visit.page.url.endswith("/sign-in?next=%2Fadmin")
@@ -114,7 +114,7 @@ def test_an_idle_session_ends(site: Site, visit: Visit) -> None:
 
     site.in_database(idle_past_expiry)
     visit.page.goto("/admin/users")
-    assert "/sign-in?next=%2Fadmin%2Fusers&ended=1" in visit.page.url
+    assert "/sign-in?next=%2Fadmin%2Fusers&ended=true" in visit.page.url
     assert "Your session has ended" in visit.page.get_by_test_id("notice").inner_text()
     assert cookie["value"] not in _sessions_of(site)
 
@@ -132,7 +132,7 @@ def test_a_session_older_than_the_limit_ends_however_used(site: Site, visit: Vis
 
     site.in_database(signed_in_long_ago)
     visit.page.goto("/admin")
-    assert "/sign-in" in visit.page.url and "ended=1" in visit.page.url
+    assert "/sign-in" in visit.page.url and "ended=true" in visit.page.url
 
 
 def test_a_new_session_id_at_sign_in(site: Site, visit: Visit) -> None:
