@@ -213,6 +213,14 @@ RULES = {
     optimiser.Reason.CONDITIONS: "the perpetrator's conditions not accepted",
     optimiser.Reason.TOO_CLOSE: "too close to the victim's home, schools or places",
 }
+
+
+def rule_words(code: str) -> str:
+    """A matcher rule's code in the few words of `RULES` (the code spelt out if unknown),
+    for callers that hold codes as text and may not import the optimiser (the pages)."""
+    return next((words for rule, words in RULES.items() if rule == code), code.replace("_", " "))
+
+
 """Each rule in a few words, for counts an officer reads in a sentence."""
 
 

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from optimiser import Reason
 from placement.enums import (
     AccessFeature,
     AllocationScope,
@@ -23,7 +22,7 @@ from placement.enums import (
     Specialism,
     Support,
 )
-from placement.matching.results import RULES
+from placement.matching.results import rule_words
 
 RISK: dict[str, str] = {
     RiskLevel.STANDARD: "Standard",
@@ -128,8 +127,8 @@ def part_name(part: str) -> str:
 
 
 def rules_in_words(reasons: Iterable[str]) -> list[str]:
-    """Matcher rule codes as the few words of `placement.matching.results.RULES`."""
-    return [RULES.get(Reason(r), r.replace("_", " ")) for r in reasons]
+    """Matcher rule codes in words (`placement.matching.results.rule_words`)."""
+    return [rule_words(r) for r in reasons]
 
 
 def days_waiting(referred_on: date, today: date | None = None) -> str:
