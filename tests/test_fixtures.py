@@ -150,8 +150,13 @@ def test_spaces_are_scarce(scale: str, request: pytest.FixtureRequest) -> None:
     assert_scarce(request.getfixturevalue(scale), by_region=False)
 
 
-def test_referrals_are_what_the_api_accepts(region: Dataset) -> None:
-    for referral in region.referrals:
+@pytest.mark.parametrize("scale", ["region", "national"])
+def test_referrals_are_what_the_api_accepts(scale: str, request: pytest.FixtureRequest) -> None:
+    """Every scale's households, waiting or already placed, are ones the API would take
+    (national ones reach the coast, where a place 40 km away can fall outside the UK's
+    bounds), so seeding can derive each one's characteristics through the same schema."""
+    dataset: Dataset = request.getfixturevalue(scale)
+    for referral in (*dataset.referrals, *dataset.residents):
         body = {
             "reference": referral.reference,
             "risk_level": referral.risk_level,
