@@ -55,7 +55,7 @@ from api.providers import ProviderController
 from api.rate_limit import counting
 from api.referrals import ReferralController
 from api.rehousing import RehousingController
-from api.reports import ReportController
+from api.reports import ReportController, document_report_formats
 from api.schema_docs import DescribedStructs
 from api.schemes import SchemeController
 from api.strict import StrictRequest, check_query
@@ -236,4 +236,5 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         ),
     )
     document_problems(app)
+    document_report_formats(app)
     return app

@@ -12,8 +12,9 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, get
+from litestar import Controller, Litestar, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 from litestar.params import QueryParameter
 from msgspec import Meta
 
@@ -158,3 +159,23 @@ class ReportController(Controller):
         if format is Format.HTML:
             return Response(html_output.render(report), media_type="text/html; charset=utf-8")
         return Response(view(report))
+
+
+def document_report_formats(app: Litestar) -> None:
+    """Say in the OpenAPI that the report's 200 also comes as CSV and as an HTML page.
+
+    Litestar documents one media type per response; `format=csv|html` answers in the
+    others, and a client (or the contract fuzz) must find them documented. The schema is
+    built once and kept, so this adds them to it after the routes are registered.
+    """
+    paths = app.openapi_schema.paths or {}
+    operation = paths[f"/api/v1{ReportController.path}/part4"].get
+    assert operation is not None and operation.responses is not None
+    ok = operation.responses["200"]
+    assert isinstance(ok, OpenAPIResponse) and ok.content is not None
+    ok.content["text/csv"] = OpenAPIMediaType(
+        schema=Schema(type=OpenAPIType.STRING, description="one tidy row per figure")
+    )
+    ok.content["text/html"] = OpenAPIMediaType(
+        schema=Schema(type=OpenAPIType.STRING, description="the report as a page")
+    )
