@@ -17,6 +17,7 @@ from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 
 from api.pages.auth import SESSION_COOKIE
+from api.pages.forms import INVALID, FormInvalid
 from api.pages.rendering import page
 from api.problems import CONVERSIONS, from_http, problem_for
 
@@ -50,12 +51,21 @@ def to_sign_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Re
 
 
 def as_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, FormInvalid):
+        return form_refused(request, exc)
     problem = problem_for(exc)
     status = problem.status_code
     title = TITLES.get(status, "Sorry, there is a problem with the service")
     shown = page(request, "error.html", status_code=status, title=title, detail=problem.detail)
     shown.headers.update(problem.headers or {})
     return shown
+
+
+def form_refused(request: Request[Any, Any, Any], exc: FormInvalid) -> Response[Any]:
+    """A posted button's form that a page does not show again (an offer's unit, say):
+    its rule in words, as a 422 page, and nothing written."""
+    detail = " ".join(error.message.rstrip(".") + "." for error in exc.errors)
+    return page(request, "error.html", status_code=INVALID, title=TITLES[INVALID], detail=detail)
 
 
 def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
@@ -71,6 +81,8 @@ MACHINE_PATHS = ("/api/", "/schema", "/docs/", "/health")
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     # Litestar picks a handler by the exception's class before the layer it is set on, so
     # every class the app's problem handlers name is named here too.
-    **dict.fromkeys([Exception, HTTPException, ProblemDetailsException, *CONVERSIONS], as_page),
+    **dict.fromkeys(
+        [Exception, HTTPException, ProblemDetailsException, FormInvalid, *CONVERSIONS], as_page
+    ),
     NotAuthorizedException: to_sign_in,
 }

@@ -261,3 +261,28 @@ def test_the_allocation_panel_proposes_and_an_offer_from_it_is_withdrawn(
     expect(page.get_by_test_id("offers")).to_contain_text("Withdrawn")
     [offer] = api(site, "officer", "GET", f"/offers?referral_id={made['id']}")["items"]
     assert offer["status"] == "withdrawn"
+
+
+def test_an_offer_posted_without_its_unit_is_refused_in_words(
+    site: Site, visit: Visit, unit: dict[str, Any]
+) -> None:
+    """A tampered or broken offer button (no unit, or not a unit's id) is the form's rule
+    as a 422 page, not a server error, and no offer is made."""
+    page = visit.page
+    sign_in(page, site.accounts["officer"])
+    reference = f"NOUNIT-{uuid.uuid4().hex[:6]}"
+    register(page, reference)
+    [stored] = referrals_of(site, reference)
+    page.get_by_role("button", name="See matches").click()
+    offer = page.get_by_test_id("match").filter(has_text="Officer Test House")
+    for tampered in ("", "room-7"):
+        offer.locator("input[name=unit_id]").evaluate("(input, v) => input.value = v", tampered)
+        with page.expect_response(f"**/officer/referrals/{stored['id']}/offers") as answer:
+            offer.get_by_role("button", name="Offer Room 7").click()
+        assert answer.value.status == 422
+        expect(page.get_by_test_id("error-detail")).to_contain_text(
+            "Choose a unit from the matches to offer it"
+        )
+        page.go_back()
+    assert api(site, "officer", "GET", f"/offers?referral_id={stored['id']}")["items"] == []
+    refused_as_expected(visit, 422)

@@ -9,7 +9,7 @@ as a page, in the API's words.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 
 from api.auth import OFFICERS
 from api.common import provide
-from api.pages.forms import read_form
+from api.pages.forms import FieldError, FormInvalid, read_form
 from api.pages.officer.referrals import crumbs
 from api.pages.rendering import page
 from placement.offers import OfferService
@@ -30,7 +30,7 @@ from placement.referrals import ReferralService
 class OfferForm(msgspec.Struct):
     unit_id: uuid.UUID
 
-    REQUIRED = {"unit_id": "Select the unit to offer"}
+    REQUIRED: ClassVar[dict[str, str]] = {"unit_id": "Choose a unit from the matches to offer it"}
 
 
 class OfficerBookingPages(Controller):
@@ -50,7 +50,10 @@ class OfficerBookingPages(Controller):
         offers: NamedDependency[OfferService],
         referral_id: FromPath[uuid.UUID],
     ) -> Redirect:
-        form = await read_form(request, OfferForm)
+        try:
+            form = await read_form(request, OfferForm, OfferForm.REQUIRED)
+        except FormInvalid as refused:  # the button's hidden unit id, broken or tampered
+            raise FormInvalid([FieldError("unit_id", OfferForm.REQUIRED["unit_id"])]) from refused
         await offers.make(referral_id, form.unit_id)
         await offers.session.commit()  # a redirect is not a 2xx: the plugin would not commit
         return Redirect(path=f"/officer/referrals/{referral_id}", status_code=303)
