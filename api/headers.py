@@ -37,18 +37,15 @@ PAGES_POLICY = (
     "form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-# A report page (`format=html` of /api/v1/reports) has inline SVG charts and one inline
-# style sheet (matplotlib's SVG styles its shapes inline too): styles inline, nothing
-# else at all, and never a script.
+# A report page (`format=html` of /api/v1/reports): the service's own stylesheets and
+# fonts, its charts as `data:` images, nothing inline and never a script.
 REPORT_PAGE_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 DOCS_PREFIX = "/schema"
 API_PREFIX = "/api/"
 STATIC_PREFIXES = ("/assets/", "/static/")
-REPORT_PAGE_PATHS = ("/commissioner/reports/",)
-"""The commissioner's report pages: the same page as the API's `format=html`."""
 
 
 async def security_headers(message: Message, scope: Scope) -> None:
@@ -59,23 +56,19 @@ async def security_headers(message: Message, scope: Scope) -> None:
     path: str = scope.get("path", "")
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
-    headers["Content-Security-Policy"] = _policy(
-        path, headers.get("content-type", ""), message["status"]
-    )
+    headers["Content-Security-Policy"] = _policy(path, headers.get("content-type", ""))
     if not path.startswith((*STATIC_PREFIXES, DOCS_PREFIX)):
         # Responses (API and pages) name households and addresses: no cache, shared or
         # private, keeps them.
         headers["Cache-Control"] = "no-store"
 
 
-def _policy(path: str, content_type: str, status: int) -> str:
-    """The policy for a response: a report page's (inline styles, nothing else) only for
-    a report itself; an error page on a report's path is a page like any other."""
+def _policy(path: str, content_type: str) -> str:
+    """The policy for a response: the API's, a report page's for the API's HTML, the
+    docs' and the pages'."""
     html = content_type.startswith("text/html")
     if path.startswith(API_PREFIX):
         return REPORT_PAGE_POLICY if html else API_POLICY
-    if path.startswith(REPORT_PAGE_PATHS) and html and status == 200:
-        return REPORT_PAGE_POLICY
     if path.startswith(DOCS_PREFIX):
         return DOCS_POLICY
     return PAGES_POLICY

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
@@ -25,7 +26,7 @@ from placement.reports.part4 import ReportService
 from placement.reports.period import Period, last_ended_quarter, quarter_start
 
 REPORT_PATH = "/commissioner/reports/part4"
-"""The report's page; its Content-Security-Policy is the report page's (api/headers.py)."""
+"""The report's page, in the pages' layout and under their Content-Security-Policy."""
 SINGLE_QUARTERS = 8
 """How many single ended quarters the period picker offers, besides the last four."""
 COMMISSIONERS = allow(Role.COMMISSIONER, Role.ADMIN)
@@ -75,10 +76,11 @@ async def landing(request: Request[Any, Any, Any]) -> Template:
     dependencies={"service": provide(ReportService)},
 )
 async def part4_report(
+    request: Request[Any, Any, Any],
     service: NamedDependency[ReportService],
     period: FromQuery[str] = "",
     format: FromQuery[str] = "html",
-) -> Response[str]:
+) -> Response[str] | Template:
     """The report of the person's own area (an admin's: England) as a page or a CSV.
 
     A period that is not `from/to` on the quarter grid is refused by the report's own
@@ -93,7 +95,14 @@ async def part4_report(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-    return Response(html_output.render(report), media_type="text/html; charset=utf-8")
+    return page(
+        request,
+        "commissioner/part4.html",
+        crumbs=[("Reports", "/commissioner")],
+        report=report,
+        body=html_output.body(report),
+        csv_path=f"{REPORT_PATH}?{urlencode({'period': period, 'format': 'csv'})}",
+    )
 
 
 def _period(value: str) -> tuple[date | None, date | None]:

@@ -1,8 +1,10 @@
 """The report as a readable page: each table beside its chart, the rules at the top.
 
-A template of its own (Jinja2, autoescaped), no JavaScript, no external resources: the
-charts are inline SVG and the styles one inline `<style>` element, which the report
-page's Content-Security-Policy allows (and nothing else: see `api/headers.py`).
+The report's content (`part4_body.html`, GOV.UK Frontend's classes) is shown inside the
+pages' layout on the commissioner's report page (`body`), and on a page of its own for
+the API's `format=html` (`render`). No JavaScript and nothing inline to allow: a chart is
+an image of its SVG (`placement.reports.charts`), the styles are the service's own
+stylesheets.
 """
 
 from __future__ import annotations
@@ -45,10 +47,8 @@ def _view(table: PublishedTable, names: dict[str, str]) -> View:
         shown = [(words(k[0], names), f) for k, f in figures.items() if k[0] != "total"]
         chart = None
         if any(f.value for _, f in shown):
-            chart = Markup(
-                bar_chart(
-                    table.title, [s for s, _ in shown], [f.value for _, f in shown], table.unit
-                )
+            chart = bar_chart(
+                table.title, [s for s, _ in shown], [f.value for _, f in shown], table.unit
             )
         return View(table, "list", rows, [table.breakdown[0].replace("_", " "), table.unit], chart)
     columns = list(dict.fromkeys(k[1] for k in figures))
@@ -69,6 +69,12 @@ def _view(table: PublishedTable, names: dict[str, str]) -> View:
     )
 
 
-def render(report: Report) -> str:
+def body(report: Report) -> Markup:
+    """The report's content, for a page's layout to hold."""
     views = [_view(t, report.names) for t in report.tables]
-    return _env.get_template("part4.html").render(report=report, views=views)
+    return Markup(_env.get_template("part4_body.html").render(report=report, views=views))
+
+
+def render(report: Report) -> str:
+    """The report as a page of its own."""
+    return _env.get_template("part4.html").render(report=report, body=body(report))

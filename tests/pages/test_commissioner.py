@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
-from api.headers import REPORT_PAGE_POLICY
+from api.headers import PAGES_POLICY
 from tests.pages.conftest import Site, Visit
 from tests.pages.harness import check_page, needs_chromium, sign_in, sign_out
 
@@ -31,7 +31,7 @@ def test_the_commissioner_picks_a_quarter_and_reads_their_areas_report(
         visit.page.get_by_role("button", name="Show the report").click()
     response = navigation.value
     assert response is not None and response.status == 200
-    assert response.headers["content-security-policy"] == REPORT_PAGE_POLICY
+    assert response.headers["content-security-policy"] == PAGES_POLICY
     heading = visit.page.locator("h1").inner_text()
     assert heading.endswith("Greater Manchester")
     check_page(visit.page, "commissioner-part4")

@@ -4,8 +4,10 @@ code), no withheld figure can be recovered, and only the right keys get a report
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import re
 import statistics
 import uuid
 from collections import Counter
@@ -357,9 +359,14 @@ def test_html_page_has_charts_beside_tables_and_no_script(world: World) -> None:
     assert response.headers["content-type"].startswith("text/html")
     policy = response.headers["content-security-policy"]
     assert "script-src" not in policy and "default-src 'none'" in policy
+    assert "unsafe-inline" not in policy
     page = response.text
-    assert page.count("<svg") >= 1 and "<script" not in page
-    assert page.count("<figure><svg") == page.count("<svg")
+    assert "<script" not in page and "<style" not in page and " style=" not in page
+    charts = re.findall(
+        r'<figure class="app-chart"><img src="data:image/svg\+xml;base64,([^"]+)"', page
+    )
+    assert charts and len(charts) == page.count("<img")
+    assert all(b"<svg" in base64.b64decode(chart) for chart in charts)
     assert "Manchester" in page and "How small counts are protected" in page
     assert "Household declined" in page  # words, not codes
 
