@@ -420,14 +420,15 @@ def _least_uses(
 
 
 def _solve_part(matrix: sparse.csc_matrix, gain: np.ndarray, limit: np.ndarray) -> float:
-    """One connected part of the blocked LP: the most priority its columns can place."""
+    """One connected part of the blocked LP: the most priority its columns can place
+    (HiGHS's interior point: on the demo year about half the dual simplex's time)."""
     used = np.flatnonzero(matrix.getnnz(axis=1))
     result = linprog(
         -gain,
         A_ub=matrix[used].tocsr(),
         b_ub=limit[used],
         bounds=(0, None),
-        method="highs",
+        method="highs-ipm",
     )
     if result.status != HIGHS_OPTIMAL:
         raise RuntimeError(f"the blocked bound's LP did not solve: {result.message}")
