@@ -438,15 +438,21 @@ def _solve_part(matrix: sparse.csc_matrix, gain: np.ndarray, limit: np.ndarray) 
 EXACT_CELLS = 20_000
 """Arrivals x units up to which :func:`reported_bound` solves the exact model (a test's or a
 small what-if's year); beyond it the exact model has millions of columns."""
+BLOCKED_CELLS = 20_000_000
+"""Arrivals x units up to which it solves the blocked LP (the demo year is 0.8 million,
+seconds; the national year, 380 million, needs gigabytes and many minutes)."""
 
 
 def reported_bound(
     world: World, arrivals: tuple[Arrival, ...], lives: Mapping[str, Life], days: int
 ) -> Hindsight:
     """The bound a run is measured against: the proven optimum where the exact model is
-    small enough, else :func:`blocked_bound` (the tightest that scales)."""
-    if len(arrivals) * len(world.units) <= EXACT_CELLS:
+    small enough, else :func:`blocked_bound` where that is, else :func:`capacity_bound`."""
+    cells = len(arrivals) * len(world.units)
+    if cells <= EXACT_CELLS:
         exact = exact_optimum(world, arrivals, lives, days, time_limit_s=60.0)
         if exact.exact:
             return exact
-    return blocked_bound(world, arrivals, lives, days)
+    if cells <= BLOCKED_CELLS:
+        return blocked_bound(world, arrivals, lives, days)
+    return capacity_bound(world, arrivals, lives, days)

@@ -199,7 +199,7 @@ def test_a_closed_unit_admits_no_one_in_the_blocked_bound() -> None:
     assert blocked_bound(w, arrivals, {"u1": Life(0, ())}, 10).weighted_placed > 0
 
 
-def test_a_run_reports_the_exact_optimum_when_small_else_the_blocked_bound(
+def test_a_run_reports_the_exact_optimum_when_small_else_the_tightest_bound_that_fits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     w = world((unit(), unit("u2")), (household(), household("h2", risk_level="high")))
@@ -211,3 +211,5 @@ def test_a_run_reports_the_exact_optimum_when_small_else_the_blocked_bound(
     reported = reported_bound(w, arrivals, lives, 30)
     assert reported == blocked_bound(w, arrivals, lives, 30)
     assert reported.weighted_placed >= exact.weighted_placed - 1e-6
+    monkeypatch.setattr(hindsight, "BLOCKED_CELLS", 0)
+    assert reported_bound(w, arrivals, lives, 30) == capacity_bound(w, arrivals, lives, 30)
