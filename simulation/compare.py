@@ -14,7 +14,7 @@ from typing import Any
 
 from simulation.arrivals import draw_arrivals
 from simulation.engine import Policy, Progress, run
-from simulation.hindsight import capacity_bound
+from simulation.hindsight import reported_bound
 from simulation.metrics import GROUPS, UNMET_REASONS, Metrics, measure
 from simulation.service import life
 from simulation.world import World
@@ -32,7 +32,7 @@ class SeedRun:
 def bound_for(world: World, seed: int, days: int) -> float:
     arrivals = draw_arrivals(world, seed, days)
     lives = {u.id: life(u, seed, days, world.rates.closures_per_unit_year) for u in world.units}
-    return capacity_bound(world, arrivals, lives, days).weighted_placed
+    return reported_bound(world, arrivals, lives, days).weighted_placed
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

@@ -98,6 +98,12 @@ class _Run:
         if policy.every_hours is not None:
             for hour in range(0, self.horizon, policy.every_hours):
                 self.push(hour, TICK, 0)
+        self.hopeful: set[int] = set()
+        """Waiting households that had something free they may have at the last decision."""
+        self.new_arrivals: list[int] = []
+        self.new_units: set[int] = set()
+        self.new_options: set[int] = set()
+        """What arrived or came free since the last decision (all anyone else may gain)."""
         self.by_id = {a.household.id: i for i, a in enumerate(self.arrivals)}
         self.templates = np.array([a.template for a in self.arrivals], dtype=np.int64)
         self.arrived = 0
@@ -135,44 +141,77 @@ class _Run:
         """Apply one event; whether it may have made a new placement possible."""
         if kind == ARRIVE:
             self.waiting[what] = None
+            self.new_arrivals.append(what)
             self.arrived = what + 1
         elif kind == LEAVE:
             self.waiting.pop(what, None)
             return False
         elif kind == UNIT_FREE:
             self.free[what] = True
+            self.new_units.add(what)
         elif kind == UNIT_CLOSE:
             self.closed[what] = True
             return False
         elif kind == UNIT_OPEN:
             self.closed[what] = False
+            self.new_units.add(what)
         elif kind == OPTION_FREE:
             self.option_free[what] = True
+            self.new_options.add(what)
         return True
 
     def decide(self, hour: int) -> None:
         placeable = np.flatnonzero(self.free & ~self.closed)
         free_options = np.flatnonzero(self.option_free)
-        if not self.waiting or (len(placeable) == 0 and len(free_options) == 0):
+        cases = self._cases(placeable, free_options)
+        self.new_arrivals, self.new_units, self.new_options = [], set(), set()
+        self.hopeful = set()
+        if len(cases) == 0:
             return
-        indices = np.fromiter(self.waiting, dtype=np.int64, count=len(self.waiting))
-        unit_fit, option_fit = self.fits.matrices(self.templates[indices], placeable, free_options)
-        some = np.flatnonzero(unit_fit.any(axis=1) | option_fit.any(axis=1))
-        waiting = [self.arrivals[int(i)] for i in indices[some]]
-        units = [placeable[unit_fit[k]] for k in some.tolist()]
-        options = [free_options[option_fit[k]] for k in some.tolist()]
-        if not waiting:
+        alike, of = np.unique(self.templates[cases], return_inverse=True)
+        unit_fit, option_fit = self.fits.matrices(alike, placeable, free_options)
+        fitting = np.asarray(unit_fit.any(axis=1) | option_fit.any(axis=1))
+        some = np.flatnonzero(fitting[of])
+        if len(some) == 0:
             return
+        kinds = np.unique(of[some]).tolist()
+        unit_rows = {k: placeable[unit_fit[k]] for k in kinds}
+        option_rows = {k: free_options[option_fit[k]] for k in kinds}
+        waiting = [self.arrivals[int(i)] for i in cases[some]]
+        self.hopeful = set(cases[some].tolist())
         moment = Moment(
             hour,
             self.world,
             tuple(waiting),
-            tuple(units),
-            tuple(options),
+            tuple(unit_rows[k] for k in of[some].tolist()),
+            tuple(option_rows[k] for k in of[some].tolist()),
             self.arrivals[: self.arrived],
         )
         for decision in self.policy.choose(moment):
             self.book(hour, decision)
+
+    def _cases(self, placeable: IntArray, free_options: IntArray) -> IntArray:
+        """Waiting households that may have something free now, in referral order.
+
+        A household that had nothing it may have at the last decision can since have
+        gained only what came free since; so only the new arrivals, the hopeful and those
+        that fit something new are asked of everything free (the event loop decides
+        thousands of times a year over thousands of waiting and free)."""
+        if not self.waiting or (len(placeable) == 0 and len(free_options) == 0):
+            return np.zeros(0, dtype=np.int64)
+        known = {i for i in self.hopeful if i in self.waiting}
+        known.update(i for i in self.new_arrivals if i in self.waiting)
+        rest = np.array([i for i in self.waiting if i not in known], dtype=np.int64)
+        units = np.array(sorted(r for r in self.new_units if self.free[r] and not self.closed[r]))
+        options = np.array(sorted(r for r in self.new_options if self.option_free[r]))
+        if len(rest) and (len(units) or len(options)):
+            alike, of = np.unique(self.templates[rest], return_inverse=True)
+            unit_fit, option_fit = self.fits.matrices(
+                alike, units.astype(np.int64), options.astype(np.int64)
+            )
+            fitting = np.asarray(unit_fit.any(axis=1) | option_fit.any(axis=1))
+            known.update(rest[fitting[of]].tolist())
+        return np.array(sorted(known), dtype=np.int64)
 
     def book(self, hour: int, d: Decision) -> None:
         i = self.by_id.get(d.household_id)

@@ -31,7 +31,8 @@ class Fits:
     ) -> tuple[BoolArray, BoolArray]:
         """Per template of ``templates`` (rows) and unit row of ``units`` (columns) whether
         the unit fits, and the same for rehousing options: for the event loop, which asks
-        of everyone waiting and everything free at once."""
+        of everyone waiting and everything free at once. Only the cells asked for are
+        copied: the mix has thousands of households and the registry thousands of units."""
         for template in np.unique(templates[~self._filled[templates]]).tolist():
             self._unit_matrix[template] = self.units(template)
             self._option_matrix[template] = self.options(template)

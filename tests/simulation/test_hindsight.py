@@ -1,17 +1,26 @@
 """The hindsight optimum is what brute force finds, bounds every policy, and is itself
-bounded by the capacity relaxation; adding a unit never lowers it."""
+bounded by the blocked relaxation, which the capacity relaxation bounds in turn; adding a
+unit never lowers it."""
 
 import itertools
 from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimiser.priority import priority_points
+from simulation import hindsight
 from simulation.arrivals import Arrival, draw_arrivals
 from simulation.engine import run
 from simulation.fits import Fits
-from simulation.hindsight import capacity_bound, exact_optimum, window
+from simulation.hindsight import (
+    blocked_bound,
+    capacity_bound,
+    exact_optimum,
+    reported_bound,
+    window,
+)
 from simulation.metrics import measure
 from simulation.policies import Batch, FirstComeFirstServed, HoldBack
 from simulation.service import HOURS, Life, life
@@ -100,7 +109,10 @@ def test_the_exact_model_finds_what_brute_force_finds(
     exact = exact_optimum(w, arrivals, lives, days)
     assert exact.exact
     assert exact.weighted_placed == brute_force(w, arrivals, lives, days)
-    assert capacity_bound(w, arrivals, lives, days).weighted_placed >= exact.weighted_placed - 1e-6
+    capacity = capacity_bound(w, arrivals, lives, days).weighted_placed
+    for block in (1, 2, 3, 7):
+        blocked = blocked_bound(w, arrivals, lives, days, block_days=block).weighted_placed
+        assert exact.weighted_placed - 1e-6 <= blocked <= capacity + 1e-6, block
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -113,6 +125,9 @@ def test_bound_at_least_exact_at_least_every_policy(w: World, seed: int) -> None
     relaxed = exact_optimum(w, arrivals, lives, DAYS, relax=True)
     assert bound.weighted_placed >= exact.weighted_placed - 1e-6
     assert relaxed.weighted_placed >= exact.weighted_placed - 1e-6
+    blocked = blocked_bound(w, arrivals, lives, DAYS, block_days=5)
+    assert exact.weighted_placed - 1e-6 <= blocked.weighted_placed
+    assert blocked.weighted_placed <= bound.weighted_placed + 1e-6
     for policy in (
         FirstComeFirstServed(),
         Batch(every_hours=12),
@@ -158,3 +173,43 @@ def test_one_unit_takes_the_higher_priority_of_two_at_once() -> None:
     result = exact_optimum(w, arrivals, {"u1": Life(0, ())}, 10)
     assert result.exact
     assert result.weighted_placed == priority_points(w.mix[0], w.weights) / 100
+
+
+def test_blocks_see_a_unit_taken_for_one_wave_that_the_capacity_bound_does_not() -> None:
+    """One unit, two households arriving together, each staying the whole run: only one
+    can be placed. The capacity bound lets each take half the unit-days left after its
+    last day; blocks know a move-in on day 0 or 1 takes the unit for the whole run."""
+    w = world((unit(),), (household(),))
+    two = (arrival(w.mix[0], 0, 48, 28), arrival(w.mix[0], 0, 48, 28))
+    arrivals = tuple(
+        replace(a, household=replace(a.household, id=f"a{n}")) for n, a in enumerate(two)
+    )
+    lives = {"u1": Life(0, ())}
+    one = priority_points(w.mix[0], w.weights) / 100
+    assert exact_optimum(w, arrivals, lives, 28).weighted_placed == one
+    assert capacity_bound(w, arrivals, lives, 28).weighted_placed > one
+    assert blocked_bound(w, arrivals, lives, 28, block_days=7).weighted_placed == one
+
+
+def test_a_closed_unit_admits_no_one_in_the_blocked_bound() -> None:
+    w = world((unit(),), (household(),))
+    arrivals = (arrival(w.mix[0], 0, 48),)
+    closed = {"u1": Life(0, ((0, 5 * HOURS),))}
+    assert blocked_bound(w, arrivals, closed, 10, block_days=1).weighted_placed == 0
+    assert blocked_bound(w, arrivals, {"u1": Life(0, ())}, 10).weighted_placed > 0
+
+
+def test_a_run_reports_the_exact_optimum_when_small_else_the_tightest_bound_that_fits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world((unit(), unit("u2")), (household(), household("h2", risk_level="high")))
+    arrivals = draw_arrivals(w, 3, 30)
+    lives = lives_of(w, 3, 30)
+    exact = exact_optimum(w, arrivals, lives, 30)
+    assert reported_bound(w, arrivals, lives, 30) == exact
+    monkeypatch.setattr(hindsight, "EXACT_CELLS", 0)
+    reported = reported_bound(w, arrivals, lives, 30)
+    assert reported == blocked_bound(w, arrivals, lives, 30)
+    assert reported.weighted_placed >= exact.weighted_placed - 1e-6
+    monkeypatch.setattr(hindsight, "BLOCKED_CELLS", 0)
+    assert reported_bound(w, arrivals, lives, 30) == capacity_bound(w, arrivals, lives, 30)
