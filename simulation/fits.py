@@ -37,8 +37,6 @@ class Fits:
             self._unit_matrix[template] = self.units(template)
             self._option_matrix[template] = self.options(template)
             self._filled[template] = True
-        # Only the waiting rows by the free columns are copied: the whole mix by every
-        # free unit would be most of a national run's time.
         return (
             self._unit_matrix[np.ix_(templates, units)],
             self._option_matrix[np.ix_(templates, options)],
