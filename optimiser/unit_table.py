@@ -169,9 +169,10 @@ class UnitTable:
             for name in self.__dataclass_fields__
             if isinstance(getattr(self, name), np.ndarray) and name != "id_rank"
         }
+        positions = picked.tolist()
         return UnitTable(
-            units=tuple(self.units[i] for i in picked.tolist()),
-            ids=tuple(self.ids[i] for i in picked.tolist()),
+            units=tuple(map(self.units.__getitem__, positions)),
+            ids=tuple(map(self.ids.__getitem__, positions)),
             id_rank=id_rank,
             authorities=self.authorities,
             authority_index=self.authority_index,

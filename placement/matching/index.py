@@ -20,6 +20,7 @@ from datetime import datetime
 
 import anyio
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,6 +99,10 @@ class RegistryIndex:
     snapshot: Snapshot | None = None
     _whole: optimiser.UnitTable | None = None
     _row: dict[str, int] = field(default_factory=dict)
+    _open: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    """Per row of `_whole`, whether the unit is available: kept in step with `available`
+    (flipped per booking), so handing out the open rows is one `flatnonzero`, not a walk
+    over every available unit's id."""
     _scheme_points: dict[tuple[str, datetime], optimiser.Point] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -136,19 +141,24 @@ class RegistryIndex:
             self.units, self.available, self.facts, self._scheme_points = {}, set(), {}, {}
             await self._load_units(session, None)
             reshaped = True
+            touched: set[str] = set()
         else:
-            reshaped = await self._reload_changed_units(session, changes)
+            reshaped, touched = await self._reload_changed_units(session, changes)
         if reshaped:
             units = sorted(self.units.values(), key=lambda u: u.id)
             # Encoding every unit is CPU work; off the event loop, other requests go on.
             self._whole = await anyio.to_thread.run_sync(optimiser.UnitTable.from_units, units)
             self._row = {unit.id: row for row, unit in enumerate(units)}
+            self._open = np.zeros(len(units), dtype=np.bool_)
+            self._open[[self._row[key] for key in self.available]] = True
+        else:
+            self._mark_open(touched)
         assert self._whole is not None
         previous = self.snapshot
         table = (
             previous.table
             if previous is not None and not full and not tables & UNIT_TABLES
-            else self._whole.take(np.sort(np.fromiter((self._row[u] for u in self.available), int)))
+            else self._whole.take(np.flatnonzero(self._open))
         )
         if previous is not None and not full and not tables & PROTOCOL_TABLES:
             protocols, protocols_digest = previous.protocols, previous.protocols_digest
@@ -181,10 +191,19 @@ class RegistryIndex:
             authority_names=names,
         )
 
+    def _mark_open(self, keys: set[str]) -> None:
+        """Bring `_open` in step with `available` for these units (rows of `_whole`; a
+        unit that is not live has no row)."""
+        for key in keys:
+            row = self._row.get(key)
+            if row is not None:
+                self._open[row] = key in self.available
+
     async def _reload_changed_units(
         self, session: AsyncSession, changes: list[tuple[str, str]]
-    ) -> bool:
-        """Reload the units these changes touch; True when one changed more than its status."""
+    ) -> tuple[bool, set[str]]:
+        """Reload the units these changes touch: whether one changed more than its status,
+        and the touched units' ids."""
         unit_ids = {_uuid(row) for table, row in changes if table == "units"}
         scheme_ids = {_uuid(row) for table, row in changes if table == "schemes"}
         provider_ids = {_uuid(row) for table, row in changes if table == "providers"}
@@ -197,7 +216,7 @@ class RegistryIndex:
                 await session.scalars(select(Unit.id).where(Unit.scheme_id.in_(scheme_ids)))
             )
         if not unit_ids:
-            return False
+            return False, set()
         before = {str(i): self.units.get(str(i)) for i in unit_ids}
         for key in before:
             self.units.pop(key, None)
@@ -211,8 +230,8 @@ class RegistryIndex:
             self.facts = {
                 key: fact for key, fact in self.facts.items() if key in self.units
             } | facts
-            return True
-        return False
+            return True, set(before)
+        return False, set(before)
 
     async def _load_units(
         self, session: AsyncSession, only: set[uuid.UUID] | None

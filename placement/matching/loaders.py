@@ -101,35 +101,59 @@ async def load_protocols(
     )
     if not protocols:
         return ()
-    longest = max(p.balance_period_days for p in protocols)
-    since = datetime.now(UTC) - timedelta(days=longest)
-    flows = (
-        await session.execute(
-            select(Referral.authority_code, Scheme.authority_code, Placement.moved_in_at)
-            .join(Referral, Referral.id == Placement.referral_id)
-            .join(Unit, Unit.id == Placement.unit_id)
-            .join(Scheme, Scheme.id == Unit.scheme_id)
-            .where(Placement.moved_in_at >= since, Referral.authority_code != Scheme.authority_code)
+    now = datetime.now(UTC)
+    members = {p.id: frozenset(m.authority_code for m in p.members) for p in protocols}
+    periods = {p.balance_period_days for p in protocols}
+    flows = {
+        days: await _cross_border_counts(
+            session,
+            now - timedelta(days=days),
+            frozenset().union(*(members[p.id] for p in protocols if p.balance_period_days == days)),
         )
-    ).all()
+        for days in sorted(periods)
+    }
     result = []
     for protocol in protocols:
-        members = frozenset(m.authority_code for m in protocol.members)
-        start = datetime.now(UTC) - timedelta(days=protocol.balance_period_days)
+        inside = members[protocol.id]
         balances: dict[str, int] = defaultdict(int)
-        for sender, receiver, moved_in in flows:
-            if sender in members and receiver in members and moved_in >= start:
-                balances[sender] += 1
-                balances[receiver] -= 1
+        for sender, receiver, count in flows[protocol.balance_period_days]:
+            if sender in inside and receiver in inside:
+                balances[sender] += count
+                balances[receiver] -= count
         result.append(
             optimiser.Protocol(
                 id=str(protocol.id),
-                members=members,
+                members=inside,
                 balance_cap=protocol.balance_cap,
                 balances=dict(balances),
             )
         )
     return tuple(sorted(result, key=lambda p: p.id))
+
+
+async def _cross_border_counts(
+    session: AsyncSession, since: datetime, members: frozenset[str]
+) -> list[tuple[str, str, int]]:
+    """Placements since `since` from one of `members` into another, counted per (sender,
+    receiver) in the database: a protocol change or placement reloads the balances, so
+    this runs after every booking, and at national scale the placements themselves are
+    thousands of rows where the pairs are tens."""
+    sender, receiver = Referral.authority_code, Scheme.authority_code
+    rows = await session.execute(
+        select(sender, receiver, func.count())
+        .select_from(Placement)
+        .join(Referral, Referral.id == Placement.referral_id)
+        .join(Unit, Unit.id == Placement.unit_id)
+        .join(Scheme, Scheme.id == Unit.scheme_id)
+        .where(
+            Placement.moved_in_at >= since,
+            sender != receiver,
+            sender.in_(members),
+            receiver.in_(members),
+        )
+        .group_by(sender, receiver)
+    )
+    return [(str(s), str(r), int(n)) for s, r, n in rows]
 
 
 async def load_rehousing(session: AsyncSession) -> tuple[optimiser.RehousingOption, ...]:
