@@ -89,6 +89,16 @@ class Candidates:
         return int(best.sum()) + 1
 
 
+def unit_classes(units: tuple[Unit, ...], problem: Problem) -> dict[Unit, list[str]]:
+    """Interchangeable units, keyed by a representative without id: any date up to
+    ``as_of`` counts as ``as_of`` (the simulation classes a year's register this way)."""
+    classes: dict[Unit, list[str]] = defaultdict(list)
+    for unit in units:
+        key = replace(unit, id="", available_from=max(unit.available_from, problem.as_of))
+        classes[key].append(unit.id)
+    return classes
+
+
 def timely_classes(problem: Problem) -> dict[Unit, list[str]]:
     """Interchangeable units, keyed by a representative without id.
 
