@@ -130,7 +130,7 @@ def allocate(
             key=lambda pairs: int(value[pairs].sum()),
         )
         if engine == "mip" and len(c.household) > PRICED_PAIRS:
-            outcome = solve_priced(c, scale, chosen, deadline)
+            outcome = solve_priced(c, scale, chosen, np.array(relaxed), deadline)
         elif engine == "mip":
             outcome = solve_lexicographic(c, scale, deadline)
         else:

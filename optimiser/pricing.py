@@ -158,11 +158,13 @@ def maximise(
 
 
 def solve_priced(
-    c: Candidates, scale: int, incumbent: list[int], deadline: float
+    c: Candidates, scale: int, incumbent: list[int], hint: IntArray, deadline: float
 ) -> SolverOutcome | None:
     """:func:`optimiser.mip.solve_lexicographic` by pricing; ``incumbent`` is a feasible
-    allocation (the allocator's fallback). ``None`` when even the first LP ran out of
-    time; the caller then keeps its own allocation.
+    allocation (the allocator's fallback) and ``hint`` pairs worth starting from (the
+    transportation relaxation's: near the LP's optimum, they save pricing rounds).
+    ``None`` when even the first LP ran out of time; the caller then keeps its own
+    allocation.
 
     The first phase's LP goes to dual simplex, the second's to the interior-point method:
     measured at national scale, simplex is twice as quick on the first (a household's
@@ -173,6 +175,7 @@ def solve_priced(
     priority = c.priority[c.household]
     start = np.zeros(len(c.household), dtype=np.bool_)
     start[best_pairs(c, START_PAIRS)] = True
+    start[hint] = True
     first = maximise(
         a, limits, priority, c.household, start, np.array(incumbent, dtype=np.int64), deadline
     )

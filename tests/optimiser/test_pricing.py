@@ -10,6 +10,7 @@ from optimiser import allocate, allocation, pricing
 from optimiser.bench_instances import instance
 from optimiser.candidates import build_candidates
 from optimiser.couplings import is_feasible
+from optimiser.flow import solve_flow
 from optimiser.greedy import greedy
 from optimiser.mip import coupling_matrix, solve_lexicographic
 from optimiser.pricing import solve_priced
@@ -24,7 +25,8 @@ def test_priced_equals_the_full_model_on_a_regional_instance() -> None:
     scale = c.dominance_scale
     value = c.value(scale)
     full = solve_lexicographic(c, scale, time.monotonic() + 60)
-    priced = solve_priced(c, scale, greedy(problem, c), time.monotonic() + 60)
+    hint = solve_flow(c, scale)
+    priced = solve_priced(c, scale, greedy(problem, c), hint, time.monotonic() + 60)
     assert full is not None and full.proven
     assert priced is not None and priced.proven
     assert is_feasible(c, priced.chosen)
