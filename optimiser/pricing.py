@@ -9,7 +9,7 @@ column generation, and stays exact:
 2. every pair priced with that LP's duals: no allocation exceeds the LP's value by more
    than the households' best positive reduced costs, so that sum gives a bound for the
    full problem; the best few per household join the set until the bound's whole part
-   stops falling;
+   stops falling or the LP stalls;
 3. the MIP on the restricted set; meeting that bound proves it optimal for the full one;
 4. otherwise, since any allocation's value is at most the LP's value plus the reduced
    costs of the pairs it uses, one better than the incumbent uses only pairs whose
@@ -33,6 +33,10 @@ START_PAIRS = 8
 """Pairs per household in the first restricted set."""
 ADDED_PAIRS = 4
 """Pairs with a positive reduced cost added per household and round."""
+STALLED = 1.0
+"""Pricing stops once a round raises the LP by less than this, the least step between
+integral objectives: the duals are degenerate by then (many households' pairs are alike)
+and rounds add pairs that change nothing; the bound keeps the remaining reduced costs."""
 PRICE_TOLERANCE = 1e-6
 """Reduced costs above this count as positive (the rest is LP round-off)."""
 
@@ -126,19 +130,27 @@ def maximise(
     method: str = "highs-ds",
 ) -> Phase | None:
     """Maximise ``gain @ x`` subject to ``a @ x <= b`` over binary pairs, from a feasible
-    ``incumbent``; ``None`` when the LP did not finish before ``deadline``. ``method`` is
+    ``incumbent``; ``None`` when the first LP did not finish before ``deadline``. ``method`` is
     HiGHS's LP method (see :func:`solve_priced` for which suits which phase)."""
     keep = start.copy()
     keep[incumbent] = True
+    value = -np.inf
     while True:
         lp = _lp(a, b, gain, keep, deadline, method)
+        if lp is None and np.isfinite(value):
+            break  # out of time: the last round's duals still bound every pair
         if lp is None:
             return None
+        risen = lp[1] - value
         duals, value = lp
         reduced = gain - a.T @ duals
         slack = _slack(reduced, household)
         bound = int(np.floor(value + slack + 1e-6))
-        if bound == int(np.floor(value + 1e-6)) or not _add_priced(reduced, household, keep):
+        if (
+            bound == int(np.floor(value + 1e-6))
+            or risen < STALLED
+            or not _add_priced(reduced, household, keep)
+        ):
             break
     best = incumbent
     chosen, _, proven = _mip(a, b, gain, keep, deadline)
