@@ -17,9 +17,10 @@ How it runs, and why each step cannot cost optimality:
    answer.
 3. otherwise a feasible incumbent, the better of first-come-first-served and the mended
    relaxation, and the engine (HiGHS by default, :mod:`optimiser.mip`; CP-SAT on
-   request, :mod:`optimiser.cpsat`) within the time limit. The result is the better of
-   the engine's answer and the incumbent, so it never resolves fewer priority-weighted
-   cases than first-come-first-served.
+   request, :mod:`optimiser.cpsat`) within the time limit; above :data:`PRICED_PAIRS`
+   HiGHS works on a priced restricted set of pairs (:mod:`optimiser.pricing`). The
+   result is the better of the engine's answer and the incumbent, so it never resolves
+   fewer priority-weighted cases than first-come-first-served.
 The status is ``optimal`` when the objective meets the bound, else ``feasible`` (best
 found in time). ``infeasible`` cannot happen: leaving everyone unplaced is feasible.
 """
@@ -41,6 +42,10 @@ from optimiser.problem import Problem
 from optimiser.validation import validate_problem
 
 ENGINES = ("mip", "cpsat")
+PRICED_PAIRS = 500_000
+"""Above this many candidate pairs HiGHS solves on a priced restricted set
+(:mod:`optimiser.pricing`), exact as the full model but far smaller; below it the full
+model is quicker than the pricing rounds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +111,7 @@ def allocate(
     from optimiser.cpsat import solve_joint
     from optimiser.flow import solve_flow
     from optimiser.mip import solve_lexicographic
+    from optimiser.pricing import solve_priced
 
     start = time.monotonic()
     validate_problem(problem)
@@ -123,7 +129,9 @@ def allocate(
             repaired(c, np.array(relaxed), value),
             key=lambda pairs: int(value[pairs].sum()),
         )
-        if engine == "mip":
+        if engine == "mip" and len(c.household) > PRICED_PAIRS:
+            outcome = solve_priced(c, scale, chosen, np.array(relaxed), deadline)
+        elif engine == "mip":
             outcome = solve_lexicographic(c, scale, deadline)
         else:
             outcome = solve_joint(c, value, chosen, deadline, workers)

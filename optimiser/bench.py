@@ -11,6 +11,7 @@ run it by hand, on a quiet machine, and quote it.
 
 import argparse
 import json
+import resource
 import statistics
 import time
 from collections.abc import Iterator
@@ -29,6 +30,12 @@ from optimiser.protocols import CheckedProtocols
 from optimiser.unit_table import UnitTable
 
 OPTION_REQUESTS = 200
+
+
+def peak_rss_mb() -> int:
+    """The process's peak resident memory so far (Linux reports kilobytes): per size only
+    when each size runs in its own process, since a peak never falls."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def allocation_row(name: str, seed: int, time_limit_s: float, engine: str) -> dict[str, Any]:
@@ -57,7 +64,11 @@ def allocation_row(name: str, seed: int, time_limit_s: float, engine: str) -> di
         "engine": engine,
         "seconds": round(result.seconds, 3),
         "status": result.status,
+        "objective": result.objective,
+        "bound": result.bound,
         "gap": result.gap,
+        "peak_rss_mb": peak_rss_mb(),
+        "candidate_pairs": len(c.household),
         "weighted_placed": result.weighted_placed,
         "weighted_placed_bound": result.weighted_placed_bound,
         "placed": result.placed,
@@ -111,7 +122,8 @@ def describe(row: dict[str, Any]) -> str:
     return (
         f"{row['instance']}: {row['households']} households x {row['units']} units "
         f"({row['households_with_suitable_units']} with a suitable unit, "
-        f"{row['suitable_units']} suitable units)\n"
+        f"{row['suitable_units']} suitable units, {row['candidate_pairs']} candidate pairs, "
+        f"peak {row['peak_rss_mb']} MB)\n"
         f"  {row['engine']:<9} {row['seconds']:>7.2f} s  {row['status']:<8} "
         f"gap {row['gap']:.4%}  weighted {row['weighted_placed']:>8.2f}  "
         f"placed {row['placed']} ({row['perpetrator_moves']} perpetrator moves)\n"

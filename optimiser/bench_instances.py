@@ -47,7 +47,11 @@ SIZES = {
     "small": Size("small", 50, 500, 1, 6, 5, None, 0.1, 0.02),
     "regional": Size("regional", 300, 2_000, 1, 10, 15, 2, 0.1, 0.07),
     "national": Size("national", 2_000, 10_000, 15, 10, 60, 2, 0.1, 0.07),
+    "national_x2.5": Size("national_x2.5", 5_000, 25_000, 15, 10, 150, 2, 0.1, 0.07),
+    "national_x5": Size("national_x5", 10_000, 50_000, 15, 10, 300, 2, 0.1, 0.07),
 }
+"""The national sizes scale households, units and rehousing options together on the same
+geography (15 regions of 10 authorities): a national panel the batch policy may face."""
 
 LANGUAGES = ("ur", "pa", "bn", "pl", "ar", "so", "ro", "bsl")
 

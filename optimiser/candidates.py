@@ -2,7 +2,7 @@
 
 A target is a CLASS of interchangeable units or one perpetrator-rehousing option. Units
 that differ only in id (same scheme, location, rooms, features, policy and cost, and the
-same effective availability: any date up to ``as_of`` counts as ``as_of``) form one class
+same effective availability, the first household deadline it is free by) form one class
 with a capacity, since which of them a household gets changes neither feasibility, score
 nor any side constraint. Aggregating them loses no optimality, and it turns a refuge of
 eight identical rooms from eight variables per household into one.
@@ -11,6 +11,7 @@ Every pair here meets every hard rule except the two that couple cases, balance 
 keep-apart; those are kept as constraint rows over pairs, and only the rows that can bind.
 """
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
@@ -89,7 +90,8 @@ class Candidates:
 
 
 def unit_classes(units: tuple[Unit, ...], problem: Problem) -> dict[Unit, list[str]]:
-    """Interchangeable units, keyed by a representative without id."""
+    """Interchangeable units, keyed by a representative without id: any date up to
+    ``as_of`` counts as ``as_of`` (the simulation classes a year's register this way)."""
     classes: dict[Unit, list[str]] = defaultdict(list)
     for unit in units:
         key = replace(unit, id="", available_from=max(unit.available_from, problem.as_of))
@@ -97,8 +99,27 @@ def unit_classes(units: tuple[Unit, ...], problem: Problem) -> dict[Unit, list[s
     return classes
 
 
+def timely_classes(problem: Problem) -> dict[Unit, list[str]]:
+    """Interchangeable units, keyed by a representative without id.
+
+    A unit's date matters only against the households' deadlines (``max(needed_by,
+    as_of)``, see :func:`optimiser.rules.not_available_yet`), so it is read as the first
+    deadline it meets: units free on different days before the same deadline are one
+    class. A unit free after every deadline suits no household now and gets no target,
+    which keeps most of a busy register (free in weeks or months) out of every
+    household's table.
+    """
+    deadlines = sorted({max(h.needed_by, problem.as_of) for h in problem.households})
+    classes: dict[Unit, list[str]] = defaultdict(list)
+    for unit in problem.units:
+        first = bisect_left(deadlines, unit.available_from)
+        if first < len(deadlines):
+            classes[replace(unit, id="", available_from=deadlines[first])].append(unit.id)
+    return classes
+
+
 def build_candidates(problem: Problem) -> Candidates:
-    classes = unit_classes(problem.units, problem)
+    classes = timely_classes(problem)
     representatives = [replace(key, id=f"class-{i}") for i, key in enumerate(classes)]
     targets = [Target(tuple(sorted(ids)), None, key.scheme_id) for key, ids in classes.items()]
     table = UnitTable.from_units(representatives)

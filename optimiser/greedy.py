@@ -23,6 +23,15 @@ def pairs_by_household(c: Candidates) -> list[IntArray]:
     return [order[bounds[i] : bounds[i + 1]] for i in range(len(c.priority))]
 
 
+def best_pairs(c: Candidates, k: int) -> IntArray:
+    """Each household's ``k`` best-scoring pairs (ties by target order): where a
+    restricted model starts (see :mod:`optimiser.pricing`)."""
+    order = np.lexsort((c.target, -c.quality, c.household))
+    owners = c.household[order]
+    rank = np.arange(len(order)) - np.searchsorted(owners, owners)
+    return np.sort(order[rank < k])
+
+
 def fill(account: Account, households: Iterable[int], pairs: list[IntArray]) -> None:
     for h in households:
         for p in pairs[h]:

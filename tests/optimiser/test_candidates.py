@@ -14,8 +14,24 @@ def test_identical_units_form_one_class_and_past_dates_count_as_today() -> None:
         unit(id="d", cots=1),
     )
     c = build_candidates(Problem(households=(household(),), units=units, as_of=AS_OF))
-    assert sorted(t.unit_ids for t in c.targets) == [("a", "b"), ("c",), ("d",)]
-    assert sorted(c.capacity.tolist()) == [1, 1, 2]
+    assert sorted(t.unit_ids for t in c.targets) == [("a", "b"), ("d",)], "c is never in time"
+    assert sorted(c.capacity.tolist()) == [1, 2]
+
+
+def test_units_free_by_the_same_deadline_are_one_class() -> None:
+    later = household(id="h2", needed_by=AS_OF + timedelta(days=5))
+    units = (
+        unit(id="a"),
+        unit(id="b", available_from=AS_OF + timedelta(days=2)),
+        unit(id="c", available_from=AS_OF + timedelta(days=5)),
+        unit(id="d", available_from=AS_OF + timedelta(days=6)),
+    )
+    c = build_candidates(Problem(households=(household(), later), units=units, as_of=AS_OF))
+    assert sorted(t.unit_ids for t in c.targets) == [("a",), ("b", "c")]
+    pairs = {
+        (int(h), c.targets[int(t)].unit_ids) for h, t in zip(c.household, c.target, strict=True)
+    }
+    assert pairs == {(0, ("a",)), (1, ("a",)), (1, ("b", "c"))}
 
 
 def test_only_feasible_pairs_get_a_variable() -> None:

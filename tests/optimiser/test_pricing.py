@@ -1,0 +1,69 @@
+"""Pricing solves on a restricted set of pairs and still proves the full problem's optimum."""
+
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from optimiser import allocate, allocation, pricing
+from optimiser.bench_instances import instance
+from optimiser.candidates import build_candidates
+from optimiser.couplings import is_feasible
+from optimiser.flow import solve_flow
+from optimiser.greedy import greedy
+from optimiser.mip import coupling_matrix, solve_lexicographic
+from optimiser.pricing import solve_priced
+from optimiser.problem import Problem
+from tests.optimiser import strategies
+from tests.optimiser.checker import check_allocation
+
+
+def test_priced_equals_the_full_model_on_a_regional_instance() -> None:
+    problem = instance("regional", seed=2)
+    c = build_candidates(problem)
+    scale = c.dominance_scale
+    value = c.value(scale)
+    full = solve_lexicographic(c, scale, time.monotonic() + 60)
+    hint = solve_flow(c, scale)
+    priced = solve_priced(c, scale, greedy(problem, c), hint, time.monotonic() + 60)
+    assert full is not None and full.proven
+    assert priced is not None and priced.proven
+    assert is_feasible(c, priced.chosen)
+    assert value[priced.chosen].sum() == value[full.chosen].sum() == priced.bound
+
+
+def test_pricing_adds_pairs_beyond_the_start() -> None:
+    problem = instance("regional", seed=2)
+    c = build_candidates(problem)
+    matrix, limits = coupling_matrix(c)
+    start = np.zeros(len(c.household), dtype=np.bool_)
+    phase = pricing.maximise(
+        matrix.tocsc(),
+        limits,
+        c.priority[c.household],
+        c.household,
+        start,
+        np.array(greedy(problem, c), dtype=np.int64),
+        time.monotonic() + 60,
+    )
+    assert phase is not None and phase.proven
+    assert phase.restricted.sum() > len(greedy(problem, c)), "priced pairs joined the set"
+    assert phase.restricted.sum() < len(c.household), "yet far from every pair"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strategies.problems())
+def test_priced_allocations_pass_the_checker_and_match_the_full_model(problem: Problem) -> None:
+    full = allocate(problem, time_limit_s=10)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(allocation, "PRICED_PAIRS", 0)
+        patch.setattr(pricing, "START_PAIRS", 1)
+        patch.setattr(pricing, "ADDED_PAIRS", 1)
+        priced = allocate(problem, time_limit_s=10)
+    check_allocation(problem, priced)
+    assert priced.status == full.status == "optimal"
+    assert priced.objective == full.objective == priced.bound
+    c = build_candidates(problem)
+    fcfs = c.priority[c.household[greedy(problem, c)]].sum()
+    assert priced.weighted_placed * 100 >= fcfs - 1e-6, "never below first come, first served"
