@@ -2,8 +2,10 @@
 
 Referrals, unmet need and offers belong to the referring authority (its households);
 placements, their households and why support ended belong to the authority where the
-accommodation is (the provision it commissions). One query a measure, portable SQL:
-each returns rows of (day, category codes, weight) that `tables` counts per quarter.
+accommodation is (the provision it commissions). One query a measure, portable SQL,
+counted in the database: each groups its records by quarter (`quarter_of`) and category
+codes and returns only the sums, which `tables` puts in the quarters' tables; a national
+year is some hundred thousand records, and loading them row by row cost seconds.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Boolean, ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import optimiser
@@ -32,6 +34,8 @@ from placement.reports.period import Period
 from placement.reports.tables import CountTable, Key, Shape, count_table
 
 Event = tuple[date, Key, int]
+Count = tuple[int, Key, int]
+"""A sum counted in the database: (index of the quarter, category codes, weight)."""
 
 
 def by_quarter(period: Period, events: Iterable[Event]) -> list[list[tuple[Key, int]]]:
@@ -42,12 +46,45 @@ def by_quarter(period: Period, events: Iterable[Event]) -> list[list[tuple[Key, 
     return quarters
 
 
+def in_quarters(period: Period, counts: Iterable[Count]) -> list[list[tuple[Key, int]]]:
+    """Sums counted per quarter in the database, sorted into the period's quarters."""
+    quarters: list[list[tuple[Key, int]]] = [[] for _ in period.quarters]
+    for quarter, key, weight in counts:
+        quarters[quarter].append((key, weight))
+    return quarters
+
+
 def day_of(moment: datetime | date) -> date:
     return moment.date() if isinstance(moment, datetime) else moment
 
 
+def quarter_of(period: Period, column: Any, *, timed: bool = True) -> ColumnElement[int]:
+    """The index of the period's quarter that `column` (a time, or a day if not `timed`)
+    falls in, worked out by the database. Compared with the quarters' bounds in UTC, as
+    `Period.quarter_of` places a record's UTC day; the query keeps to the period."""
+    quarters = period.quarters
+    bounds = [(column < q.until) if timed else (column <= q.end) for q in quarters]
+    return case(*((bound, i) for i, bound in enumerate(bounds)), else_=len(quarters) - 1)
+
+
+def flag(column: Any) -> ColumnElement[int]:
+    """A yes/no column as 1 or 0, to be summed (PostgreSQL does not sum booleans)."""
+    return case((column, 1), else_=0)
+
+
 async def _rows(session: AsyncSession, stmt: Select[Any]) -> Sequence[Any]:
     return (await session.execute(stmt)).all()
+
+
+async def _sums(session: AsyncSession, stmt: Select[Any], keys: int) -> Sequence[Any]:
+    """`stmt`'s rows (a quarter, `keys` category columns, then numbers) summed in the
+    database by quarter and categories: (quarter, *categories, rows, *sums of the numbers).
+    Grouped over a subquery so PostgreSQL sees one quarter expression, not two copies
+    with their own parameters."""
+    rows = stmt.subquery()
+    groups = list(rows.c)[: 1 + keys]
+    sums = [func.sum(c) for c in list(rows.c)[1 + keys :]]
+    return await _rows(session, select(*groups, func.count(), *sums).group_by(*groups))
 
 
 def _placements(area: Area, period: Period, column: Any) -> Select[Any]:
@@ -65,127 +102,131 @@ def _placements(area: Area, period: Period, column: Any) -> Select[Any]:
 
 
 async def referrals_received(session: AsyncSession, area: Area, period: Period) -> CountTable:
-    rows = await _rows(
-        session,
-        select(Referral.referred_on, Referral.risk_level).where(
-            Referral.authority_code.in_(area.authorities),
-            Referral.referred_on >= period.start,
-            Referral.referred_on <= period.end,
-        ),
+    stmt = select(quarter_of(period, Referral.referred_on, timed=False), Referral.risk_level).where(
+        Referral.authority_code.in_(area.authorities),
+        Referral.referred_on >= period.start,
+        Referral.referred_on <= period.end,
     )
-    events = ((day, (str(risk),), 1) for day, risk in rows)
+    counts = ((q, (str(risk),), n) for q, risk, n in await _sums(session, stmt, 1))
     return count_table(
         "referrals_received",
         "Referrals received, by risk level",
         "households",
         Shape(("risk_level",), (cat.RISK_LEVELS,)),
-        by_quarter(period, events),
+        in_quarters(period, counts),
         note="Referrals the area's authorities made in the period.",
     )
 
 
 async def households_supported(session: AsyncSession, area: Area, period: Period) -> CountTable:
     stmt = _placements(area, period, Placement.moved_in_at).with_only_columns(
-        Placement.moved_in_at, Scheme.scheme_type
+        quarter_of(period, Placement.moved_in_at), Scheme.scheme_type
     )
-    events = ((day_of(at), (str(kind),), 1) for at, kind in await _rows(session, stmt))
+    counts = ((q, (str(kind),), n) for q, kind, n in await _sums(session, stmt, 1))
     return count_table(
         "households_supported",
         "Households that began support, by accommodation type",
         "households",
         Shape(("accommodation_type",), (cat.ACCOMMODATION_TYPES,)),
-        by_quarter(period, events),
+        in_quarters(period, counts),
         note="Households that moved into the area's safe accommodation in the period.",
     )
 
 
-def _characteristics(area: Area, period: Period) -> Select[Any]:
-    return (
+async def _characteristics(
+    session: AsyncSession, area: Area, period: Period, traits: Sequence[str]
+) -> list[tuple[int, str, dict[str, int]]]:
+    """Per quarter and accommodation type, the sum of each of `traits` (a count of
+    people, or a yes/no flag counted as households) over the households that moved in."""
+    columns = [getattr(ReferralCharacteristics, t) for t in traits]
+    stmt = (
         _placements(area, period, Placement.moved_in_at)
         .join(ReferralCharacteristics, ReferralCharacteristics.referral_id == Placement.referral_id)
-        .with_only_columns(Placement.moved_in_at, Scheme.scheme_type, ReferralCharacteristics)
+        .with_only_columns(
+            quarter_of(period, Placement.moved_in_at),
+            Scheme.scheme_type,
+            *(flag(c) if isinstance(c.type, Boolean) else c for c in columns),
+        )
     )
+    return [
+        (q, str(kind), dict(zip(traits, sums, strict=True)))
+        for q, kind, _, *sums in await _sums(session, stmt, 1)
+    ]
 
 
 async def individuals_supported(session: AsyncSession, area: Area, period: Period) -> CountTable:
-    rows = await _rows(session, _characteristics(area, period))
-    events = (
-        (day_of(at), (str(kind), group), getattr(traits, group))
-        for at, kind, traits in rows
-        for group in cat.GROUPS
-    )
+    sums = await _characteristics(session, area, period, cat.GROUPS)
+    counts = ((q, (kind, group), s[group]) for q, kind, s in sums for group in cat.GROUPS)
     return count_table(
         "individuals_supported",
         "Individuals who began support, by accommodation type and group",
         "individuals",
         Shape(("accommodation_type", "group"), (cat.ACCOMMODATION_TYPES, cat.GROUPS)),
-        by_quarter(period, events),
+        in_quarters(period, counts),
         note="Everyone in the households that moved in: adults by gender, and children.",
     )
 
 
 async def age_bands(session: AsyncSession, area: Area, period: Period) -> CountTable:
-    rows = await _rows(session, _characteristics(area, period))
-    events = (
-        (day_of(at), (band,), getattr(traits, band))
-        for at, _, traits in rows
-        for band in cat.AGE_BANDS
-    )
+    sums = await _characteristics(session, area, period, cat.AGE_BANDS)
+    counts = ((q, (band,), s[band]) for q, _, s in sums for band in cat.AGE_BANDS)
     return count_table(
         "individuals_by_age",
         "Individuals who began support, by age",
         "individuals",
         Shape(("age_band",), (cat.AGE_BANDS,)),
-        by_quarter(period, events),
+        in_quarters(period, counts),
     )
 
 
 async def characteristics(session: AsyncSession, area: Area, period: Period) -> CountTable:
-    rows = await _rows(session, _characteristics(area, period))
-    events = (
-        (day_of(at), (trait,), int(getattr(traits, trait)))
-        for at, _, traits in rows
-        for trait in cat.CHARACTERISTICS
-    )
+    sums = await _characteristics(session, area, period, cat.CHARACTERISTICS)
+    counts = ((q, (trait,), s[trait]) for q, _, s in sums for trait in cat.CHARACTERISTICS)
     return count_table(
         "specialist_characteristics",
         "Households who began support with each specialist characteristic",
         "households",
         Shape(("characteristic",), (cat.CHARACTERISTICS,), margins=False),
-        by_quarter(period, events),
+        in_quarters(period, counts),
         note="A household may have several, so there is no total; disabled counts members.",
     )
 
 
-def _outcomes(area: Area, period: Period) -> Select[Any]:
-    return select(Referral.outcome_at, Referral.unable_reason, Referral.unmet_reason_codes).where(
+def _unable(area: Area, period: Period) -> list[ColumnElement[bool]]:
+    """Referrals of the area closed in the period without support."""
+    return [
         Referral.authority_code.in_(area.authorities),
         Referral.outcome == ReferralOutcome.UNABLE_TO_SUPPORT,
         Referral.outcome_at >= period.since,
         Referral.outcome_at < period.until,
-    )
+    ]
 
 
 async def unable_to_support(session: AsyncSession, area: Area, period: Period) -> CountTable:
-    rows = await _rows(session, _outcomes(area, period))
-    events = ((day_of(at), (str(reason),), 1) for at, reason, _ in rows)
+    stmt = select(quarter_of(period, Referral.outcome_at), Referral.unable_reason).where(
+        *_unable(area, period)
+    )
+    counts = ((q, (str(reason),), n) for q, reason, n in await _sums(session, stmt, 1))
     return count_table(
         "unable_to_support",
         "Households unable to be supported, by reason",
         "households",
         Shape(("reason",), (cat.UNABLE_REASONS,)),
-        by_quarter(period, events),
+        in_quarters(period, counts),
         note="Referrals of the area closed in the period without support.",
     )
 
 
 async def needs_not_met(session: AsyncSession, area: Area, period: Period) -> CountTable:
-    rows = await _rows(session, _outcomes(area, period))
+    """Row by row (each a list of rules, which SQL does not group portably), but only the
+    referrals closed because needs were not met."""
+    stmt = select(quarter_of(period, Referral.outcome_at), Referral.unmet_reason_codes).where(
+        *_unable(area, period), Referral.unable_reason == UnableReason.NEEDS_NOT_MET
+    )
     codes = tuple(r.value for r in optimiser.Reason)
-    events = (
-        (day_of(at), (str(code),), 1)
-        for at, reason, reason_codes in rows
-        if reason == UnableReason.NEEDS_NOT_MET
+    counts = (
+        (q, (str(code),), 1)
+        for q, reason_codes in await _rows(session, stmt)
         for code in sorted(set(reason_codes or ()))
     )
     return count_table(
@@ -193,53 +234,49 @@ async def needs_not_met(session: AsyncSession, area: Area, period: Period) -> Co
         "Needs could not be met: the rules that ruled out every unit",
         "households",
         Shape(("matcher_reason",), (codes,), margins=False),
-        by_quarter(period, events),
+        in_quarters(period, counts),
         note="The unmet-need table. A household may be ruled out by several rules.",
     )
 
 
 async def offers_declined(session: AsyncSession, area: Area, period: Period) -> CountTable:
-    rows = await _rows(
-        session,
-        select(Offer.decided_at, Offer.decline_reason)
+    stmt = (
+        select(quarter_of(period, Offer.decided_at), Offer.decline_reason)
         .join(Referral, Referral.id == Offer.referral_id)
         .where(
             Referral.authority_code.in_(area.authorities),
             Offer.status == OfferStatus.DECLINED,
             Offer.decided_at >= period.since,
             Offer.decided_at < period.until,
-        ),
+        )
     )
-    events = ((day_of(at), (str(reason),), 1) for at, reason in rows)
+    counts = ((q, (str(reason),), n) for q, reason, n in await _sums(session, stmt, 1))
     return count_table(
         "offers_declined",
         "Offers declined, by reason",
         "offers",
         Shape(("reason",), (cat.DECLINE_REASONS,)),
-        by_quarter(period, events),
+        in_quarters(period, counts),
     )
 
 
 async def support_ended(session: AsyncSession, area: Area, period: Period) -> CountTable:
     stmt = _placements(area, period, Placement.moved_out_at).with_only_columns(
-        Placement.moved_out_at, Placement.move_out_reason
+        quarter_of(period, Placement.moved_out_at), Placement.move_out_reason
     )
-    events = (
-        (day_of(at), (str(reason or "other"),), 1) for at, reason in await _rows(session, stmt)
-    )
+    counts = ((q, (str(reason or "other"),), n) for q, reason, n in await _sums(session, stmt, 1))
     return count_table(
         "support_ended",
         "Households whose support ended, by reason",
         "households",
         Shape(("reason",), (cat.MOVE_OUT_REASONS,)),
-        by_quarter(period, events),
+        in_quarters(period, counts),
     )
 
 
 async def perpetrator_moves(session: AsyncSession, area: Area, period: Period) -> CountTable:
-    rows = await _rows(
-        session,
-        select(PerpetratorMove.accepted_at)
+    stmt = (
+        select(quarter_of(period, PerpetratorMove.accepted_at))
         .join(Referral, Referral.id == PerpetratorMove.referral_id)
         .where(
             Referral.authority_code.in_(area.authorities),
@@ -248,13 +285,13 @@ async def perpetrator_moves(session: AsyncSession, area: Area, period: Period) -
             ),
             PerpetratorMove.accepted_at >= period.since,
             PerpetratorMove.accepted_at < period.until,
-        ),
+        )
     )
-    events = ((day_of(at), ("moved",), 1) for (at,) in rows)
+    counts = ((q, ("moved",), n) for q, n in await _sums(session, stmt, 0))
     return count_table(
         "perpetrator_moves",
         "Perpetrators rehoused so the household could stay at home",
         "households",
         Shape(("outcome",), (("moved",),), margins=False),
-        by_quarter(period, events),
+        in_quarters(period, counts),
     )

@@ -19,8 +19,8 @@ Secondary cells are chosen cheapest first: the smallest count, a part before a t
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,12 +46,26 @@ def is_small(count: int) -> bool:
     return 0 < count < SMALLEST_SHOWN
 
 
+@dataclass(slots=True)
+class _Known:
+    """What one `protect` has already worked out about groups of withheld cells, by the
+    group's cells (which decide its equations: a relation touching two groups would have
+    made them one): the groups found safe, whether each cell is pinned once that needed
+    the bounds, and the values of the group's cells that the linear programs found
+    possible. So a group is solved again only when its cells change, and a cell that one
+    of those solutions moves by 1 is not solved for at all."""
+
+    safe: set[frozenset[Hashable]] = field(default_factory=set)
+    pinned: dict[tuple[frozenset[Hashable], Hashable], bool] = field(default_factory=dict)
+    points: dict[frozenset[Hashable], list[np.ndarray]] = field(default_factory=dict)
+
+
 def protect(counts: Mapping[Any, int], relations: Sequence[Relation]) -> frozenset[Hashable]:
     """The cells to withhold: every small count, and enough others that none can be derived."""
     withheld = {key for key, count in counts.items() if is_small(count)}
-    safe: set[frozenset[Hashable]] = set()
+    known = _Known()
     while _lone_cells(counts, relations, withheld) or _derivable_cells(
-        counts, relations, withheld, safe
+        counts, relations, withheld, known
     ):
         pass
     return frozenset(withheld)
@@ -77,10 +91,10 @@ def _derivable_cells(
     counts: Mapping[Any, int],
     relations: Sequence[Relation],
     withheld: set[Hashable],
-    safe: set[frozenset[Hashable]],
+    known: _Known,
 ) -> bool:
     """Protect one cell the relations pin down together; whether any cell was added."""
-    for key, linked in _derivable(counts, relations, withheld, safe):
+    for key, linked in _derivable(counts, relations, withheld, known):
         # Its own relations first, fewest withheld first; then any relation of its group.
         touching = sorted(
             (r for r in relations if key in r.members),
@@ -127,63 +141,98 @@ def _derivable(
     counts: Mapping[Any, int],
     relations: Sequence[Relation],
     withheld: set[Hashable],
-    safe: set[frozenset[Hashable]],
-) -> list[tuple[Hashable, list[Relation]]]:
+    known: _Known,
+) -> Iterator[tuple[Hashable, list[Relation]]]:
     """Withheld cells a reader could work out exactly from what is shown, each with the
-    relations of its group (where more cells can be withheld to protect it).
+    relations of its group (where more cells can be withheld to protect it), in the order
+    of their names; lazily, as the caller protects the first it can and asks again.
 
     Each relation is a linear equation in the withheld cells (the shown ones are known
     numbers). A cell is pinned by the equations alone when every solution of the
     homogeneous system leaves it unchanged: its row of the null space is zero. A withheld
     1 sits on the bound every reader knows (a `[c]` is at least 1), and bounds can pin a
-    cell the equations leave free; so where a group holds a 1, each cell's least and
-    greatest value under the equations and bounds are found by linear programming.
-    Solved per group of cells linked through relations, so the problems stay small;
-    only the small counts' ranges are needed (the LP of each weighs every relation), and a
-    group found safe (`safe`, by its cells) is not solved again while it does not change.
+    cell the equations leave free; so where a group holds a 1, each small count that a
+    cheap move along the null space cannot shift by 1 is a candidate, and whether it can
+    move at all is found by linear programming, only when the candidate's turn comes.
+    Solved per group of cells linked through relations, so the problems stay small.
     """
-    found: list[tuple[Hashable, list[Relation]]] = []
+    candidates: list[tuple[str, Hashable, list[Relation], frozenset[Hashable] | None]] = []
+    problems: dict[frozenset[Hashable], tuple[np.ndarray, np.ndarray, dict[Hashable, int]]] = {}
     for cells, equations in _components(relations, withheld):
         group = frozenset(cells)
-        if not equations or group in safe:
+        if not equations or group in known.safe:
             continue
         index = {key: i for i, key in enumerate(cells)}
-        matrix = np.zeros((len(equations), len(cells)))
-        known = np.zeros(len(equations))
-        for row, relation in enumerate(equations):
-            for member, sign in ((relation.total, 1.0), *((p, -1.0) for p in relation.parts)):
-                if member in index:
-                    matrix[row, index[member]] += sign
-                else:
-                    known[row] -= sign * counts[member]
+        matrix, constants = _equations(counts, equations, index)
         null = _null_space(matrix)
         pinned = [k for k, i in index.items() if np.all(np.abs(null[i]) < 1e-9)]
+        doubtful: list[Hashable] = []
         if not pinned and any(counts[k] == 1 for k in cells):
             values = np.array([counts[k] for k in cells], dtype=float)
             moves = _line_moves(_sparse_null_space(matrix), values)
-            pinned = [
-                k
-                for k, i in index.items()
-                if is_small(counts[k])
-                and moves[i] < 1 - 1e-6
-                and not _moves_by_one(matrix, known, i, values[i])
-            ]
-        if pinned:
-            found.extend((key, equations) for key in pinned)
-        else:
-            safe.add(group)
-    return sorted(found, key=lambda item: str(item[0]))
+            doubtful = [k for k, i in index.items() if is_small(counts[k]) and moves[i] < 1 - 1e-6]
+            doubtful = [k for k in doubtful if known.pinned.get((group, k), True)]
+            problems[group] = (matrix, constants, index)
+        candidates += [(str(k), k, equations, None) for k in pinned]
+        candidates += [(str(k), k, equations, group) for k in doubtful]
+        if not pinned and not doubtful:
+            known.safe.add(group)
+    for _, key, equations, bounded in sorted(candidates, key=lambda c: c[0]):
+        if bounded is None or _pinned_by_bounds(counts, known, problems[bounded], bounded, key):
+            yield key, equations
 
 
-def _moves_by_one(matrix: np.ndarray, known: np.ndarray, cell: int, value: float) -> bool:
+def _equations(
+    counts: Mapping[Any, int], equations: Sequence[Relation], index: Mapping[Hashable, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The relations as `matrix @ withheld = constants` (the shown members moved right)."""
+    matrix = np.zeros((len(equations), len(index)))
+    constants = np.zeros(len(equations))
+    for row, relation in enumerate(equations):
+        for member, sign in ((relation.total, 1.0), *((p, -1.0) for p in relation.parts)):
+            if member in index:
+                matrix[row, index[member]] += sign
+            else:
+                constants[row] -= sign * counts[member]
+    return matrix, constants
+
+
+def _pinned_by_bounds(
+    counts: Mapping[Any, int],
+    known: _Known,
+    problem: tuple[np.ndarray, np.ndarray, dict[Hashable, int]],
+    group: frozenset[Hashable],
+    key: Hashable,
+) -> bool:
+    """Whether the equations with every withheld cell at least 1 pin `key` (remembered)."""
+    if (group, key) not in known.pinned:
+        matrix, constants, index = problem
+        cell, value = index[key], float(counts[key])
+        points = known.points.setdefault(group, [])
+        moves = any(abs(point[cell] - value) >= 1 - 1e-6 for point in points)
+        known.pinned[(group, key)] = not (
+            moves or _moves_by_one(matrix, constants, cell, value, points)
+        )
+    return known.pinned[(group, key)]
+
+
+def _moves_by_one(
+    matrix: np.ndarray, known: np.ndarray, cell: int, value: float, points: list[np.ndarray]
+) -> bool:
     """Whether cell `cell` (now `value`) can be 1 more or 1 less under the equations with
-    every withheld cell at least 1: the greatest value first (a withheld 1 cannot fall)."""
+    every withheld cell at least 1: the greatest value first (a withheld 1 cannot fall).
+    Each solution is added to `points`: values of every cell that a reader cannot rule
+    out, which may show other cells moving without a program of their own."""
     objective = np.zeros(matrix.shape[1])
     objective[cell] = 1.0
     high = linprog(-objective, A_eq=matrix, b_eq=known, bounds=(1, None), method="highs")
-    if high.status == 3 or -high.fun >= value + 1 - 1e-6:  # unbounded, or room above
+    if high.status == 3:  # unbounded
+        return True
+    points.append(high.x)
+    if -high.fun >= value + 1 - 1e-6:  # room above
         return True
     low = linprog(objective, A_eq=matrix, b_eq=known, bounds=(1, None), method="highs")
+    points.append(low.x)
     return bool(-high.fun - low.fun >= 1 - 1e-6)
 
 

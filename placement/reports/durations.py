@@ -41,26 +41,35 @@ async def length_of_stay(session: AsyncSession, area: Area, period: Period) -> S
 
 
 async def time_to_placement(session: AsyncSession, area: Area, period: Period) -> StatisticTable:
+    """Row by row (a quantile needs every value), but only the columns it needs: loading
+    each household's characteristics as a record cost most of the national report (and
+    even its id, as a UUID, half a second)."""
+    traits = ReferralCharacteristics
     stmt = (
         _placements(area, period, Placement.moved_in_at)
         .join(Referral, Referral.id == Placement.referral_id)
-        .outerjoin(
-            ReferralCharacteristics, ReferralCharacteristics.referral_id == Placement.referral_id
+        .outerjoin(traits, traits.referral_id == Placement.referral_id)
+        .with_only_columns(
+            Referral.referred_on,
+            Placement.moved_in_at,
+            traits.nrpf,
+            traits.wheelchair_user,
+            traits.children,
+            traits.boy_over_12,
         )
-        .with_only_columns(Referral.referred_on, Placement.moved_in_at, ReferralCharacteristics)
     )
     days: dict[str, list[float]] = {}
-    for referred_on, moved_in, traits in await _rows(session, stmt):
+    for referred_on, moved_in, nrpf, wheelchair, children, boy in await _rows(session, stmt):
         waited = float((day_of(moved_in) - referred_on).days)
         groups = ["all"]
-        if traits is not None:
+        if children is not None:  # never null in a household's characteristics
             groups += [
                 g
                 for g, member in (
-                    ("nrpf", traits.nrpf),
-                    ("wheelchair_user", traits.wheelchair_user),
-                    ("large_family", traits.children >= 4),
-                    ("boy_over_12", traits.boy_over_12),
+                    ("nrpf", nrpf),
+                    ("wheelchair_user", wheelchair),
+                    ("large_family", children >= 4),
+                    ("boy_over_12", boy),
                 )
                 if member
             ]
