@@ -534,3 +534,29 @@ def test_matches_against_the_demo_registry(demo: Actors) -> None:
             assert unit["authority_code"] == option["area"]["authority_code"]
     # The household registered here (Manchester, no special needs) has options.
     assert found["feasible"] > 0 and uuid.UUID(found["referral_id"])
+
+
+def test_a_match_request_runs_nothing_in_a_worker_thread(
+    actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guards, the query check and the limiters' key check are coroutines or run inline:
+    a sync callable Litestar is not told otherwise about runs in the loop's executor, a
+    thread hop per request. The control (a sync callable sent to the executor) is counted."""
+    referral = create_referral(actors)
+    matches(actors, referral["id"])
+    sent: list[Any] = []
+    run_in_executor = asyncio.BaseEventLoop.run_in_executor
+
+    def counting(loop: Any, executor: Any, func: Any, *args: Any) -> Any:
+        sent.append(func)
+        return run_in_executor(loop, executor, func, *args)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "run_in_executor", counting)
+    assert matches(actors, referral["id"])["checked"] >= 0
+    assert sent == []
+
+    async def hop() -> None:
+        await asyncio.get_running_loop().run_in_executor(None, len, "x")
+
+    actors.client.blocking_portal.call(hop)
+    assert len(sent) == 1
