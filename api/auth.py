@@ -66,13 +66,15 @@ def rate_limit_identity(request: Request[Any, Any, Any]) -> str:
     return f"address:{get_remote_address(request)}"
 
 
-def key_unchecked(request: Request[Any, Any, Any]) -> bool:
+async def key_unchecked(request: Request[Any, Any, Any]) -> bool:
     """Whether checking this request's key would cost a database lookup.
 
     The limiter before authentication counts only these, per client address, so
     invented keys cannot hammer the key table; a key this worker checked recently is
     in its cache and costs nothing. (With PLACEMENT_KEY_CACHE_SECONDS=0 every request
     counts.) Requests without a key are refused without a lookup and are not counted.
+    A coroutine, as every hook on a request's path is: Litestar runs a plain function in
+    a worker thread, a hop per request.
     """
     key = _presented_key(request)
     if not key:
@@ -82,11 +84,11 @@ def key_unchecked(request: Request[Any, Any, Any]) -> bool:
 
 
 def allow(*roles: Role) -> Guard:
-    """A guard admitting only the given roles."""
+    """A guard admitting only the given roles (a coroutine: see `key_unchecked`)."""
     allowed = frozenset(roles)
     names = ", ".join(sorted(allowed))
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if connection.scope.get("method") == "OPTIONS":
             return  # it names a path's methods, nothing more; it needs no key (nor role)
         principal: Principal = connection.user

@@ -6,7 +6,9 @@ responses no handler made: 401 from the key check, 404 for unknown paths, 405, 4
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
+from collections.abc import Mapping
+from typing import Any
+
 from litestar.types import Message, Scope
 
 # The API returns JSON only: nothing may load, run or frame it.
@@ -46,21 +48,35 @@ REPORT_PAGE_POLICY = (
 DOCS_PREFIX = "/schema"
 API_PREFIX = "/api/"
 STATIC_PREFIXES = ("/assets/", "/static/")
+ALWAYS = {b"x-content-type-options": b"nosniff", b"referrer-policy": b"no-referrer"}
+NO_STORE = {b"cache-control": b"no-store"}
 
 
 async def security_headers(message: Message, scope: Scope) -> None:
     """Add the headers to the start of every HTTP response."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
     path: str = scope.get("path", "")
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "no-referrer"
-    headers["Content-Security-Policy"] = _policy(path, headers.get("content-type", ""))
+    content_type = next(
+        (value for name, value in message.get("headers", ()) if name.lower() == b"content-type"),
+        b"",
+    )
+    policy = _policy(path, content_type.decode("latin-1"))
+    values = ALWAYS | {b"content-security-policy": policy.encode()}
     if not path.startswith((*STATIC_PREFIXES, DOCS_PREFIX)):
         # Responses (API and pages) name households and addresses: no cache, shared or
         # private, keeps them.
-        headers["Cache-Control"] = "no-store"
+        values |= NO_STORE
+    set_headers(message, values)
+
+
+def set_headers(message: Message, values: Mapping[bytes, bytes]) -> None:
+    """Set headers (lower-case names) on a response's start, replacing any of the same
+    names, in one pass over the ones it has: Litestar's `MutableScopeHeaders` scans them
+    all, decoding every name, for each header set, several times on every response."""
+    start: Any = message
+    kept = [(name, value) for name, value in start.get("headers", ()) if name.lower() not in values]
+    start["headers"] = [*kept, *values.items()]
 
 
 def _policy(path: str, content_type: str) -> str:

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import TooManyRequestsException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig, RateLimitMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.headers import set_headers
 
 PRUNE_AFTER = 10_000
 """Windows kept before the ended ones are dropped (clients come and go); if most are
@@ -86,11 +87,11 @@ class CountingRateLimitMiddleware(RateLimitMiddleware):
     def with_headers(self, send: Send, extra: dict[str, str]) -> Send:
         """`send`, adding the headers as of the request's own count to its response."""
 
+        encoded = {name.lower().encode(): value.encode() for name, value in extra.items()}
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in extra.items():
-                    headers[name] = value
+                set_headers(message, encoded)
             await send(message)
 
         return send_with_headers

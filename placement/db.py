@@ -21,6 +21,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -91,6 +93,31 @@ async def outside_transaction(session: AsyncSession) -> None:
     """
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+class OpenTransactionsSQLiteDialect(SQLiteDialect_aiosqlite):
+    """aiosqlite, ending a connection's transaction only when one is open.
+
+    A session that only read opened none (Python's sqlite3 begins one only before a
+    write), yet SQLAlchemy still ends it: COMMIT or ROLLBACK from the session, ROLLBACK
+    again as the pool takes the connection back. sqlite3 would then do nothing, but each
+    call is first a hop to the connection's thread and back: two or three per read-only
+    request. Whether a transaction is open is SQLite's own flag, read without a hop, so
+    what SQLite does is unchanged; only the empty round trips go.
+    """
+
+    supports_statement_cache = True  # as its base: SQLAlchemy asks each subclass to say
+
+    def do_commit(self, dbapi_connection: Any) -> None:
+        if dbapi_connection.driver_connection.in_transaction:
+            super().do_commit(dbapi_connection)
+
+    def do_rollback(self, dbapi_connection: Any) -> None:
+        if dbapi_connection.driver_connection.in_transaction:
+            super().do_rollback(dbapi_connection)
+
+
+registry.register("sqlite.aiosqlite", __name__, OpenTransactionsSQLiteDialect.__name__)
 
 
 def _sqlite_pragmas(busy_seconds: float) -> Callable[[Any, Any], None]:

@@ -9,10 +9,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from placement.db import engine_options, install_sqlite_pragmas
 
@@ -117,3 +118,61 @@ def test_a_failed_statement_cannot_freeze_the_event_loop_while_a_write_waits(
         assert check.execute("SELECT id FROM t ORDER BY id").fetchall() == [(1,), (2,)]
     finally:
         check.close()
+
+
+def test_sqlite_transactions_are_ended_only_when_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session that only read sends the driver no COMMIT or ROLLBACK (each would be a
+    hop to the connection's thread for nothing); a write is still committed, or rolled
+    back, once. Counted at the driver, and the written rows read back."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ends.db'}"
+    ended: list[str] = []
+    for name in ("commit", "rollback"):
+        end = getattr(aiosqlite.Connection, name)
+
+        async def counted(
+            connection: aiosqlite.Connection, _end: Any = end, _name: str = name
+        ) -> None:
+            ended.append(_name)
+            await _end(connection)
+
+        monkeypatch.setattr(aiosqlite.Connection, name, counted)
+
+    async def ends(*statements: str, commit: bool) -> list[str]:
+        ended.clear()
+        async with AsyncSession(engine) as session:
+            for statement in statements:
+                await session.execute(text(statement))
+            await (session.commit() if commit else session.rollback())
+        return list(ended)
+
+    async def run() -> dict[str, Any]:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        try:
+            return {
+                "read, committed": await ends("SELECT count(*) FROM t", commit=True),
+                "read, rolled back": await ends("SELECT count(*) FROM t", commit=False),
+                "write, committed": await ends("INSERT INTO t VALUES (1)", commit=True),
+                "write, rolled back": await ends("INSERT INTO t VALUES (2)", commit=False),
+                "rows": list(await _rows(engine)),
+            }
+        finally:
+            await engine.dispose()
+
+    engine = create_async_engine(url, **engine_options(url))
+    install_sqlite_pragmas(engine)
+    outcome = asyncio.run(run())
+    assert outcome == {
+        "read, committed": [],
+        "read, rolled back": [],
+        "write, committed": ["commit"],
+        "write, rolled back": ["rollback"],
+        "rows": [(1,)],
+    }
+
+
+async def _rows(engine: Any) -> list[tuple[Any, ...]]:
+    async with engine.connect() as conn:
+        return [tuple(row) for row in await conn.execute(text("SELECT id FROM t"))]

@@ -534,3 +534,45 @@ def test_matches_against_the_demo_registry(demo: Actors) -> None:
             assert unit["authority_code"] == option["area"]["authority_code"]
     # The household registered here (Manchester, no special needs) has options.
     assert found["feasible"] > 0 and uuid.UUID(found["referral_id"])
+
+
+def test_a_match_request_runs_nothing_in_a_worker_thread_nor_another_task(
+    actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guards, the query check and the limiters' key check are coroutines or run inline:
+    a sync callable Litestar is not told otherwise about runs in the loop's executor, a
+    thread hop per request. Nor does resolving the match's dependencies start tasks (as
+    Litestar does for two of one level): a match starts no more tasks than /health (whose
+    own are the test client's). The control (a sync callable sent to the executor) is
+    counted."""
+    referral = create_referral(actors)
+    matches(actors, referral["id"])
+    sent: list[Any] = []
+    tasks: list[Any] = []
+    run_in_executor = asyncio.BaseEventLoop.run_in_executor
+    create_task = asyncio.BaseEventLoop.create_task
+
+    def counting(loop: Any, executor: Any, func: Any, *args: Any) -> Any:
+        sent.append(func)
+        return run_in_executor(loop, executor, func, *args)
+
+    def counting_tasks(loop: Any, coro: Any, **kwargs: Any) -> Any:
+        # SQLAlchemy closes a session left by `async with` in a task of its own (shielded
+        # from cancellation): /health's, and the read-audit writer's whenever it writes.
+        if coro.__qualname__ != "AsyncSession.close":
+            tasks.append(coro.__qualname__)
+        return create_task(loop, coro, **kwargs)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "run_in_executor", counting)
+    monkeypatch.setattr(asyncio.BaseEventLoop, "create_task", counting_tasks)
+    assert actors.client.get("/health").status_code == 200
+    health_tasks, tasks[:] = len(tasks), []
+    assert matches(actors, referral["id"])["checked"] >= 0
+    assert sent == []
+    assert len(tasks) <= health_tasks, tasks
+
+    async def hop() -> None:
+        await asyncio.get_running_loop().run_in_executor(None, len, "x")
+
+    actors.client.blocking_portal.call(hop)
+    assert len(sent) == 1

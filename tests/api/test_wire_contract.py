@@ -14,6 +14,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import text
 
+from api.headers import set_headers
 from placement.config import Settings
 from placement.enums import Role
 from tests.conftest import (
@@ -309,8 +310,10 @@ def assert_secure(response: Any, *, api: bool) -> None:
     assert headers["referrer-policy"] == "no-referrer", where
     assert "frame-ancestors 'none'" in headers["content-security-policy"], where
     assert "server" not in headers, where
+    for name in ("x-content-type-options", "referrer-policy", "content-security-policy"):
+        assert len(headers.get_list(name)) == 1, (name, where)
     if api:
-        assert headers["cache-control"] == "no-store", where
+        assert headers.get_list("cache-control") == ["no-store"], where
         assert headers["content-security-policy"].startswith(API_POLICY), where
 
 
@@ -331,6 +334,25 @@ def test_every_response_carries_the_security_headers(shared_actors: Actors) -> N
         assert_secure(client.get(path), api=False)
     docs = client.get("/schema").headers["content-security-policy"]
     assert "default-src 'none'" in docs and "script-src 'self'" in docs
+
+
+def test_a_header_set_on_a_response_replaces_any_of_its_name() -> None:
+    """Whatever the case of the name already there, once, with the new value, the other
+    headers kept."""
+    message: Any = {
+        "type": "http.response.start",
+        "headers": [
+            (b"Cache-Control", b"max-age=60"),
+            (b"content-type", b"x"),
+            (b"cache-control", b"a"),
+        ],
+    }
+    set_headers(message, {b"cache-control": b"no-store", b"referrer-policy": b"no-referrer"})
+    assert message["headers"] == [
+        (b"content-type", b"x"),
+        (b"cache-control", b"no-store"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
 
 
 def test_429_says_when_to_retry(migrated_settings: Settings) -> None:
