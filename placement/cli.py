@@ -640,6 +640,18 @@ def what_if_command(
         click.echo(json.dumps({"scale": scale, **row}) if as_json else _what_if_words(row))
 
 
+@main.command("worker")
+@click.option("--name", default="placement-worker", show_default=True, help="in the logs")
+def worker_command(name: str) -> None:
+    """Run jobs (what-ifs, group and region allocations) from the PostgreSQL queue; as
+    many as wanted, on any host that reaches the database. Stops on SIGINT or SIGTERM."""
+    from placement.jobs.worker import work
+
+    settings = Settings.from_env()
+    click.echo(f"worker {name} taking jobs from {_safe_url(settings)}", err=True)
+    asyncio.run(work(settings, name))
+
+
 def _choose(value: str, vocabulary: type[StrEnum], option: str) -> None:
     if value not in vocabulary._value2member_map_:
         raise click.BadParameter(

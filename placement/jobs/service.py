@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement import audit
-from placement.errors import NotFound
+from placement.errors import Forbidden, NotFound
 from placement.models import Job
 from placement.runtime import Runtime
 from placement.security import Principal
@@ -61,6 +61,10 @@ class JobService:
             await enqueue(self.session, job.id)
         audit.record(self.session, self.principal, "create", "job", job.id, kind=kind)
         return job
+
+    def principal_must_be_officer(self) -> None:
+        if not self.principal.is_officer:
+            raise Forbidden("only housing officers and integrations allocate")
 
     async def get(self, job_id: uuid.UUID) -> Job:
         job = await self.session.scalar(self._visible(select(Job)).where(Job.id == job_id))

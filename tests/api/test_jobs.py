@@ -4,15 +4,9 @@ process running them (the service on SQLite, `placement worker` on PostgreSQL)."
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +26,6 @@ from simulation.whatif import what_if
 from tests.conftest import (
     API,
     MANCHESTER,
-    TEST_SECRET,
     WESTMINSTER,
     Actors,
     app_client,
@@ -41,43 +34,10 @@ from tests.conftest import (
     with_connection,
 )
 from tests.job_gate import create_gate_job
+from tests.jobs_support import fast, job, runner, until_status, wait_for, worker
 from tests.placing import add_scheme, add_unit, create_referral
 
 ROOT = Path(__file__).resolve().parents[2]
-POLL_SECONDS, STALE_SECONDS = 0.1, 1.0
-
-
-def fast(settings: Settings, in_process: bool | None = None) -> Settings:
-    return dataclasses.replace(
-        settings,
-        jobs_in_process_setting=in_process,
-        job_poll_seconds=POLL_SECONDS,
-        job_stale_seconds=STALE_SECONDS,
-    )
-
-
-def wait_for(check: Callable[[], Any], what: str, tries: int = 1200) -> Any:
-    """Poll until `check()` is truthy (a bound on tries, never on time)."""
-    for _ in range(tries):
-        if value := check():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"never saw {what}")
-
-
-def job(actors: Actors, job_id: object, who: str = "admin") -> dict[str, Any]:
-    response = actors.get(who, f"{API}/jobs/{job_id}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def until_status(actors: Actors, job_id: object, *statuses: str) -> dict[str, Any]:
-    def seen() -> dict[str, Any] | None:
-        body = job(actors, job_id)
-        return body if body["status"] in statuses else None
-
-    return dict(wait_for(seen, f"job {job_id} {statuses}"))
 
 
 def furnish(actors: Actors) -> None:
@@ -95,40 +55,6 @@ WHAT_IF: dict[str, Any] = {
     "days": 60,
     "seeds": 2,
 }
-
-
-@contextmanager
-def worker(settings: Settings, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A `placement worker` process (with the test gate kind) on the test's database."""
-    env = {
-        **os.environ,
-        "PLACEMENT_DATABASE_URL": settings.database_url,
-        "PLACEMENT_SECRET_KEY": TEST_SECRET,
-        "PLACEMENT_DATA_DIR": str(tmp_path / "worker-data"),
-        "PLACEMENT_JOB_POLL_SECONDS": str(POLL_SECONDS),
-        "PLACEMENT_JOB_STALE_SECONDS": str(STALE_SECONDS),
-    }
-    process = subprocess.Popen([sys.executable, "-m", "tests.job_gate"], cwd=ROOT, env=env)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-@contextmanager
-def runner(settings: Settings, tmp_path: Path) -> Iterator[None]:
-    """Whatever runs jobs besides the app: a worker on PostgreSQL, nothing on SQLite."""
-    if settings.is_sqlite:
-        yield
-        return
-    with worker(settings, tmp_path):
-        yield
 
 
 @pytest.fixture
@@ -152,7 +78,7 @@ def test_a_what_if_job_gives_what_the_simulation_gives_on_the_same_world(
     body = response.json()
     assert response.headers["location"] == f"{API}/jobs/{body['id']}" == body["links"]["self"]
     assert body["status"] == "queued" and body["kind"] == "what_if"
-    with runner(job_actors.settings, tmp_path):
+    with runner(job_actors.settings):
         done = until_status(job_actors, body["id"], "succeeded", "failed")
     assert done["status"] == "succeeded", done["error"]
     assert done["progress"] == 1.0 and done["attempts"] == 1
@@ -296,7 +222,7 @@ def test_a_worker_started_after_the_job_was_queued_runs_it(
     furnish(job_actors)
     created = job_actors.post("commissioner", f"{API}/what-if", WHAT_IF).json()
     assert job(job_actors, created["id"])["status"] == "queued"
-    with worker(job_actors.settings, tmp_path):
+    with worker(job_actors.settings):
         done = until_status(job_actors, created["id"], "succeeded", "failed")
     assert done["status"] == "succeeded", done["error"]
 
@@ -307,13 +233,13 @@ def test_a_job_of_a_killed_worker_is_retried_by_another(job_actors: Actors, tmp_
     gate = tmp_path / "gate"
     gate.touch()
     job_id = create_gate_job(job_actors.settings, gate)
-    with worker(job_actors.settings, tmp_path) as first:
+    with worker(job_actors.settings) as first:
         until_status(job_actors, job_id, "running")
         first.send_signal(signal.SIGKILL)
         first.wait()
     assert job(job_actors, job_id)["status"] == "running"  # nobody knows it died
     gate.unlink()
-    with worker(job_actors.settings, tmp_path):
+    with worker(job_actors.settings):
         done = until_status(job_actors, job_id, "succeeded", "failed")
     assert done["status"] == "succeeded" and done["attempts"] == 2
 
@@ -322,7 +248,7 @@ def test_a_running_job_can_be_cancelled(job_actors: Actors, tmp_path: Path) -> N
     gate = tmp_path / "gate"
     gate.touch()
     job_id = create_gate_job(job_actors.settings, gate)
-    with runner(job_actors.settings, tmp_path):
+    with runner(job_actors.settings):
         until_status(job_actors, job_id, "running")
         response = job_actors.post("admin", f"{API}/jobs/{job_id}/cancel")
         assert response.status_code == 200, response.text
@@ -341,7 +267,7 @@ def test_a_queued_job_cancelled_never_runs(job_actors: Actors, tmp_path: Path) -
     response = job_actors.post("admin", f"{API}/jobs/{job_id}/cancel")
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
-    with worker(job_actors.settings, tmp_path):
+    with worker(job_actors.settings):
         wait_for(lambda: queue_entry_done(job_actors.settings, job_id), "the queue entry taken")
     assert job(job_actors, job_id)["status"] == "cancelled"
     assert job(job_actors, job_id)["attempts"] == 0
