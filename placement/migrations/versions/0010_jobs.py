@@ -3,8 +3,8 @@
 A job is a resource (status, progress, result) that survives a restart of the service
 and of its workers. On PostgreSQL the queue that hands jobs to `placement worker`
 processes is procrastinate's; its schema is applied here, once, so a fresh `placement
-serve` or `placement worker` finds it. It is procrastinate's own SQL and stays in place on
-downgrade (it belongs to the queue, and an upgrade after a downgrade finds it there).
+serve` or `placement worker` finds it. Downgrading drops it again: every table, function
+and type named `procrastinate_*`, as the catalogue lists them.
 
 Revision ID: 0010
 Revises: 0009
@@ -75,6 +75,31 @@ def _apply_procrastinate_schema() -> None:
     await_only(raw.execute(SchemaManager.get_schema()))
 
 
+PROCRASTINATE_OBJECTS = {
+    "TABLE": "SELECT quote_ident(tablename) FROM pg_tables "
+    "WHERE schemaname = current_schema() AND tablename LIKE 'procrastinate%'",
+    "FUNCTION": "SELECT p.oid::regprocedure::text FROM pg_proc p "
+    "JOIN pg_namespace n ON n.oid = p.pronamespace "
+    "WHERE n.nspname = current_schema() AND p.proname LIKE 'procrastinate%'",
+    "TYPE": "SELECT quote_ident(t.typname) FROM pg_type t "
+    "JOIN pg_namespace n ON n.oid = t.typnamespace "
+    "WHERE n.nspname = current_schema() AND t.typname LIKE 'procrastinate%' "
+    "AND t.typtype IN ('e', 'c')",
+}
+"""procrastinate's objects, by kind, in an order that drops each once: the tables (and
+with them their triggers and row types), then the functions, then the enum and
+composite types left."""
+
+
+def _drop_procrastinate_schema() -> None:
+    bind = op.get_bind()
+    for kind, names in PROCRASTINATE_OBJECTS.items():
+        for name in bind.scalars(sa.text(names)).all():
+            op.execute(f"DROP {kind} IF EXISTS {name} CASCADE")
+
+
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        _drop_procrastinate_schema()
     op.drop_index("ix_jobs_status_created", table_name="jobs")
     op.drop_table("jobs")
