@@ -20,6 +20,7 @@ from api.auth import allow
 from api.common import provide
 from api.idempotency import Idempotency, provide_idempotency
 from api.jobs import JobView, accepted, job_view
+from api.openapi import problem_response
 from placement.enums import AccessFeature, GenderPolicy, Role, SchemeType
 from placement.idempotency import First
 from placement.jobs.service import JobService
@@ -63,7 +64,11 @@ class WhatIfController(Controller):
     guards = [allow(Role.COMMISSIONER, Role.ADMIN)]
     dependencies = {"jobs": provide(JobService), "idempotency": provide_idempotency}
 
-    @post(status_code=202, summary="Ask what a change to the registry would do (a job)")
+    @post(
+        status_code=202,
+        summary="Ask what a change to the registry would do (a job)",
+        responses={404: problem_response(404)},
+    )
     async def what_if(
         self,
         jobs: NamedDependency[JobService],
