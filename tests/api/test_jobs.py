@@ -4,6 +4,7 @@ process running them (the service on SQLite, `placement worker` on PostgreSQL)."
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import uuid
 from collections.abc import Iterator
@@ -11,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from placement.cli import main
 from placement.config import Settings
 from placement.crypto import load_cipher
 from placement.db import create_engine
@@ -83,6 +86,11 @@ def test_a_what_if_job_gives_what_the_simulation_gives_on_the_same_world(
     assert done["status"] == "succeeded", done["error"]
     assert done["progress"] == 1.0 and done["attempts"] == 1
     assert done["result"] == direct_what_if(job_actors.settings, done["parameters"])
+    # The command line shows the same job (after its progress bar, on stderr).
+    env = {"PLACEMENT_DATABASE_URL": job_actors.settings.database_url}
+    shown = CliRunner().invoke(main, ["job", body["id"], "--wait"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["result"] == done["result"]
     # More units can only have been compared against the same arrivals: the baseline's
     # figures are the same on both sides of a change that adds nothing in that time.
     assert done["result"]["seeds"] == 2
