@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from msgspec import Meta
 
 from api.auth import EVERYONE
@@ -25,8 +26,10 @@ API = "/api/v1"
 
 
 class JobLinks(msgspec.Struct):
-    self: str
-    cancel: str
+    """Where to read the job and where to cancel it."""
+
+    self: Annotated[str, Meta(description="the job's URL (as `Location` gave it)")]
+    cancel: Annotated[str, Meta(description="POST here to cancel the job")]
 
 
 class JobView(msgspec.Struct):
@@ -39,16 +42,21 @@ class JobView(msgspec.Struct):
         str, Meta(description="`queued`, `running`, `succeeded`, `failed` or `cancelled`")
     ]
     parameters: Annotated[dict[str, Any], Meta(description="what was asked for")]
-    progress: Annotated[float, Meta(ge=0, le=1)]
-    message: str | None
-    result: dict[str, Any] | None
-    error: str | None
+    progress: Annotated[float, Meta(ge=0, le=1, description="how far the run is, 0 to 1")]
+    message: Annotated[str | None, Meta(description="what the run is doing now")]
+    result: Annotated[
+        dict[str, Any] | None,
+        Meta(description="once succeeded: a what-if's figures, or an allocation"),
+    ]
+    error: Annotated[str | None, Meta(description="once failed: why, in words")]
     attempts: Annotated[int, Meta(description="runs started (a run cut short is run again)")]
-    cancel_requested: bool
+    cancel_requested: Annotated[
+        bool, Meta(description="a cancel was asked for; a running job stops at its next step")
+    ]
     created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    links: JobLinks
+    started_at: Annotated[datetime | None, Meta(description="when its latest run started")]
+    finished_at: Annotated[datetime | None, Meta(description="when it ended")]
+    links: Annotated[JobLinks, Meta(description="the job's own URLs")]
 
 
 def job_view(job: Job) -> JobView:
@@ -83,12 +91,16 @@ class JobController(Controller):
     guards = [EVERYONE]
     dependencies = {"jobs": provide(JobService)}
 
-    @get("/{job_id:uuid}", summary="A job's status, progress and result")
-    async def get_job(self, jobs: NamedDependency[JobService], job_id: uuid.UUID) -> JobView:
+    @get("/{job_id:str}", summary="A job's status, progress and result")
+    async def get_job(
+        self, jobs: NamedDependency[JobService], job_id: FromPath[uuid.UUID]
+    ) -> JobView:
         return job_view(await jobs.get(job_id))
 
-    @post("/{job_id:uuid}/cancel", status_code=200, summary="Cancel a job")
-    async def cancel_job(self, jobs: NamedDependency[JobService], job_id: uuid.UUID) -> JobView:
+    @post("/{job_id:str}/cancel", status_code=200, summary="Cancel a job")
+    async def cancel_job(
+        self, jobs: NamedDependency[JobService], job_id: FromPath[uuid.UUID]
+    ) -> JobView:
         """A queued job is cancelled at once; a running one stops at its next heartbeat
         (`cancel_requested` is true until then); a finished job is left as it is."""
         return job_view(await jobs.cancel(job_id))

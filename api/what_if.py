@@ -38,7 +38,10 @@ class UnitChange(msgspec.Struct, forbid_unknown_fields=True):
     count: Annotated[int, Meta(ge=1, le=200)]
     authority_code: AuthorityCode
     scheme_type: SchemeType = SchemeType.REFUGE
-    features: Annotated[list[AccessFeature], Meta(max_length=len(AccessFeature))] = []
+    features: Annotated[
+        list[AccessFeature],
+        Meta(max_length=len(AccessFeature), description="access features of the units"),
+    ] = []
     bedrooms: Annotated[int, Meta(ge=1, le=8)] = 1
     bed_spaces: Annotated[int, Meta(ge=1, le=16)] = 3
     gender_policy: GenderPolicy = GenderPolicy.WOMEN_ONLY
@@ -49,13 +52,18 @@ class WhatIfRequest(msgspec.Struct, forbid_unknown_fields=True):
     """A what-if over your area's year (an admin names the area: an authority, or a
     region or group, or neither for England)."""
 
-    change: UnitChange
+    change: Annotated[UnitChange, Meta(description="the change to the registry")]
     authority_code: AuthorityCode | None = None
     region: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
-    policy: Literal["fcfs", "batch", "batch+perp"] = "batch"
-    days: Annotated[int, Meta(ge=1, le=730)] = 365
+    policy: Annotated[
+        Literal["fcfs", "batch", "batch+perp"],
+        Meta(description="how households are placed in the simulated year"),
+    ] = "batch"
+    days: Annotated[int, Meta(ge=1, le=730, description="days simulated")] = 365
     seeds: Annotated[int, Meta(ge=1, le=10, description="paired years run (seeds 1..K)")] = 3
-    batch_hours: Annotated[int, Meta(ge=1, le=24 * 28)] = 24
+    batch_hours: Annotated[
+        int, Meta(ge=1, le=24 * 28, description="hours between the batch policies' runs")
+    ] = 24
 
 
 class WhatIfController(Controller):
