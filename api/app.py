@@ -37,6 +37,7 @@ from api.cors import cors_middleware
 from api.docs_assets import docs_asset_routers, docs_render_plugins
 from api.headers import security_headers
 from api.health import health
+from api.jobs import JobController
 from api.keys import KeyController
 from api.matches import MatchController
 from api.offers import OfferController
@@ -60,11 +61,14 @@ from api.schema_docs import DescribedStructs
 from api.schemes import SchemeController
 from api.strict import StrictRequest, check_query
 from api.units import UnitController
+from api.what_if import WhatIfController
 from placement.audit import ReadAudit
 from placement.config import Settings
 from placement.crypto import load_cipher
 from placement.db import create_engine
 from placement.housekeeping import run_forever
+from placement.jobs import kinds, queue
+from placement.jobs.runners import Deps
 from placement.matching.index import RegistryIndex
 from placement.runtime import Runtime
 from placement.security import PrincipalCache
@@ -97,6 +101,12 @@ def background(
 def _write_read_audit(app: Litestar) -> Coroutine[Any, Any, None]:
     """Batches of read audit events (see `placement.audit.ReadAudit`)."""
     return app.state.runtime.reads.run()  # type: ignore[no-any-return]
+
+
+def _run_jobs(app: Litestar) -> Coroutine[Any, Any, None]:
+    """Jobs in this process (SQLite's default; see `placement.jobs.queue`)."""
+    kinds.register()
+    return queue.run_forever(Deps(app.state.sessions, app.state.runtime))
 
 
 def _housekeeping(app: Litestar) -> Coroutine[Any, Any, None]:
@@ -171,6 +181,8 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             AllocationController,
             PerpetratorLinkController,
             ReportController,
+            JobController,
+            WhatIfController,
         ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
@@ -199,6 +211,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             background(_write_read_audit),
             *([warm_up] if serving else []),
             background(_housekeeping),
+            *([background(_run_jobs)] if settings.jobs_in_process else []),
         ],
         on_shutdown=[dispose_engine],
         request_max_body_size=settings.max_body_bytes,

@@ -49,7 +49,7 @@ EXAMPLE = Example(
 )
 LOCATION = ResponseHeader(
     name="Location",
-    description="the path of the record just created",
+    description="the path of the record just created (a 202: of the job)",
     documentation_only=True,
 )
 
@@ -84,7 +84,8 @@ def problem_response(status: int) -> ResponseSpec:
 
 
 def document_problems(app: Litestar) -> None:
-    """Give every `/api/v1` operation its problem responses (and a 201 its Location)."""
+    """Give every `/api/v1` operation its problem responses (and a 201 or 202 its
+    Location)."""
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or not route.path.startswith(API_PREFIX):
             continue
@@ -93,5 +94,5 @@ def document_problems(app: Litestar) -> None:
                 continue
             documented = {code: problem_response(code) for code in statuses(route, handler)}
             handler.responses = {**documented, **(handler.responses or {})}
-            if handler.status_code == 201:
+            if handler.status_code in (201, 202):
                 handler.response_headers = [*(handler.response_headers or []), LOCATION]

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -638,6 +639,57 @@ def what_if_command(
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
         click.echo(json.dumps({"scale": scale, **row}) if as_json else _what_if_words(row))
+
+
+@main.command("worker")
+@click.option("--name", default="placement-worker", show_default=True, help="in the logs")
+def worker_command(name: str) -> None:
+    """Run jobs (what-ifs, group and region allocations) from the PostgreSQL queue; as
+    many as wanted, on any host that reaches the database. Stops on SIGINT or SIGTERM."""
+    from placement.jobs.worker import work
+
+    settings = Settings.from_env()
+    click.echo(f"worker {name} taking jobs from {_safe_url(settings)}", err=True)
+    asyncio.run(work(settings, name))
+
+
+@main.command("job")
+@click.argument("job_id", type=click.UUID)
+@click.option("--wait", is_flag=True, help="show a progress bar until the job has ended")
+def job_command(job_id: uuid.UUID, wait: bool) -> None:
+    """A job's status and progress (and once it has ended, its result or error) as JSON;
+    with --wait, a progress bar on stderr first, until it has ended."""
+    from placement.jobs.service import FINAL
+    from placement.models import Job
+
+    settings = Settings.from_env()
+
+    async def read() -> Job:
+        async with _session(settings) as session:
+            job = await session.get(Job, job_id)
+        if job is None:
+            raise NotFound("job", job_id)
+        return job
+
+    job = _run(read)
+    if wait and job.status not in FINAL:
+        with _progress(f"job {job.kind}") as progress:
+            while job.status not in FINAL:
+                progress(job.progress)
+                time.sleep(settings.job_poll_seconds)
+                job = _run(read)
+            progress(job.progress)
+    view = {
+        "id": str(job.id),
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+        "attempts": job.attempts,
+        "result": job.result,
+        "error": job.error,
+    }
+    click.echo(json.dumps(view))
 
 
 def _choose(value: str, vocabulary: type[StrEnum], option: str) -> None:

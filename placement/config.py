@@ -42,6 +42,18 @@ def _list_env(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
 
+def _flag_env(name: str) -> bool | None:
+    """1/true or 0/false; None when unset."""
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return None
+    if raw in ("1", "true"):
+        return True
+    if raw in ("0", "false"):
+        return False
+    raise SystemExit(f"{name} must be 1 or 0, got {raw!r}")
+
+
 def _seconds_env(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -112,6 +124,9 @@ class Settings:
     | PLACEMENT_SIGN_IN_WINDOW_SECONDS | 900 | the window failed sign-ins are counted in |
     | PLACEMENT_LOCKOUT_SECONDS | 900 | how long a locked account stays locked |
     | PLACEMENT_INSECURE_COOKIES | 0 | 1: page cookies without `Secure`, for plain-http dev only |
+    | PLACEMENT_JOBS_IN_PROCESS | 1 SQLite, 0 PostgreSQL | 1: the service runs jobs itself |
+    | PLACEMENT_JOB_POLL_SECONDS | 1 | how often a job runner looks for work and heartbeats |
+    | PLACEMENT_JOB_STALE_SECONDS | 30 | a running job silent this long is run again |
     """
 
     data_dir: Path
@@ -143,6 +158,18 @@ class Settings:
     # Browsers keep `Secure` cookies only over https (and on localhost); this drops the
     # flag for a plain-http development server reached by another name. Never in production.
     insecure_cookies: bool = False
+    jobs_in_process_setting: bool | None = None
+    """None: in-process on SQLite, on `placement worker` processes on PostgreSQL."""
+    job_poll_seconds: float = 1.0
+    job_stale_seconds: float = 30.0
+
+    @property
+    def jobs_in_process(self) -> bool:
+        """Whether the service runs jobs itself (SQLite's default) or leaves them to
+        `placement worker` processes over procrastinate's queue (PostgreSQL's)."""
+        if self.jobs_in_process_setting is None:
+            return self.is_sqlite
+        return self.jobs_in_process_setting
 
     def match_weights(self) -> optimiser.Weights:
         """The matcher's weights: documented defaults, overridden field by field.
@@ -216,6 +243,9 @@ class Settings:
             sign_in_window_seconds=_int_env("PLACEMENT_SIGN_IN_WINDOW_SECONDS", 900),
             lockout_seconds=_int_env("PLACEMENT_LOCKOUT_SECONDS", 900),
             insecure_cookies=os.environ.get("PLACEMENT_INSECURE_COOKIES", "") == "1",
+            jobs_in_process_setting=_flag_env("PLACEMENT_JOBS_IN_PROCESS"),
+            job_poll_seconds=_seconds_env("PLACEMENT_JOB_POLL_SECONDS", 1.0),
+            job_stale_seconds=_seconds_env("PLACEMENT_JOB_STALE_SECONDS", 30.0),
         )
 
 

@@ -677,3 +677,37 @@ class DecisionSnapshot(DefaultBase):
     weights: Mapped[dict[str, Any]] = mapped_column(JsonB)
     inputs: Mapped[dict[str, Any]] = mapped_column(JsonB)
     result: Mapped[dict[str, Any]] = mapped_column(JsonB)
+
+
+class Job(DefaultBase):
+    """A long run (a what-if, a region's allocation) as a resource that outlives any one
+    process: queued, running with progress and a heartbeat, then its result or error.
+
+    Who asked and for which area are kept, so the same row filter as the reports applies
+    to reading it. `cancel_requested` is how a cancel reaches a run on another host: the
+    runner reads it with each heartbeat.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    requested_by_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    requested_by_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    requested_by_label: Mapped[str] = mapped_column(String(200))
+    requester_role: Mapped[str] = mapped_column(String(30))
+    scope_authority_code: Mapped[str | None] = mapped_column(String(9))
+    scope_region: Mapped[str | None] = mapped_column(String(100))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str | None] = mapped_column(String(200))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))

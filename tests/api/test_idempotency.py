@@ -490,6 +490,7 @@ IDEMPOTENT = (
     "/api/v1/placements/{placement_id}/address",
     "/api/v1/placements/{placement_id}/move-out",
     "/api/v1/allocations",
+    "/api/v1/what-if",
 )
 
 

@@ -22,6 +22,7 @@ from tests.conftest import (
     assert_problem,
     audit_events,
 )
+from tests.jobs_support import run_to_the_end
 from tests.placing import (
     add_scheme,
     add_unit,
@@ -74,9 +75,11 @@ def two_cases(actors: Actors) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def allocate_group(actors: Actors) -> dict[str, Any]:
+    """A group run: a job, whose result is the allocation."""
     response = actors.post("officer", f"{API}/allocations", {"time_limit_s": 10, "scope": "group"})
-    assert response.status_code == 200, response.text
-    return dict(response.json())
+    done = run_to_the_end(actors, response)
+    assert done["status"] == "succeeded", done["error"]
+    return dict(done["result"])
 
 
 def test_only_a_confirmed_link_keeps_households_apart_in_a_match(

@@ -1,0 +1,16 @@
+"""The kinds of job there are, each with the function that runs it."""
+
+from __future__ import annotations
+
+WHAT_IF = "what_if"
+ALLOCATION = "allocation"
+
+
+def register() -> None:
+    """Fill `runners.RUNNERS` (imported late: the simulation loads numpy)."""
+    from placement.jobs.allocation import run_allocation
+    from placement.jobs.runners import RUNNERS
+    from placement.jobs.whatif import run_what_if
+
+    RUNNERS.setdefault(WHAT_IF, run_what_if)
+    RUNNERS.setdefault(ALLOCATION, run_allocation)

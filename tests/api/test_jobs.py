@@ -1,0 +1,293 @@
+"""Long runs as jobs: a what-if's result, who may see it, and jobs that outlive the
+process running them (the service on SQLite, `placement worker` on PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from placement.cli import main
+from placement.config import Settings
+from placement.crypto import load_cipher
+from placement.db import create_engine
+from placement.jobs.whatif import prepare
+from placement.matching.index import RegistryIndex
+from placement.models import Job
+from placement.roles import Role
+from simulation.policies import policy_named
+from simulation.whatif import what_if
+from tests.conftest import (
+    API,
+    MANCHESTER,
+    WESTMINSTER,
+    Actors,
+    app_client,
+    assert_problem,
+    populate,
+    with_connection,
+)
+from tests.job_gate import create_gate_job
+from tests.jobs_support import fast, job, runner, until_status, wait_for, worker
+from tests.placing import add_scheme, add_unit, create_referral
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def furnish(actors: Actors) -> None:
+    """Two Manchester units and three households referred there."""
+    scheme = add_scheme(actors)
+    add_unit(actors, scheme["id"])
+    add_unit(actors, scheme["id"], bedrooms=2, bed_spaces=4)
+    for _ in range(3):
+        create_referral(actors)
+
+
+CHANGE: dict[str, Any] = {"action": "add", "count": 2, "authority_code": MANCHESTER[0]}
+WHAT_IF: dict[str, Any] = {
+    "change": CHANGE,
+    "days": 60,
+    "seeds": 2,
+}
+
+
+@pytest.fixture
+def job_actors(migrated_settings: Settings) -> Iterator[Actors]:
+    """Actors on an app that polls fast; in-process on SQLite, queued on PostgreSQL."""
+    with app_client(fast(migrated_settings)) as client:
+        actors = populate(client, fast(migrated_settings))
+        actors.keys["london"] = actors.new_key(Role.COMMISSIONER, region="Greater London")
+        yield actors
+
+
+# -- a what-if as a job ---------------------------------------------------------------
+
+
+def test_a_what_if_job_gives_what_the_simulation_gives_on_the_same_world(
+    job_actors: Actors, tmp_path: Path
+) -> None:
+    furnish(job_actors)
+    response = job_actors.post("commissioner", f"{API}/what-if", WHAT_IF)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert response.headers["location"] == f"{API}/jobs/{body['id']}" == body["links"]["self"]
+    assert body["status"] == "queued" and body["kind"] == "what_if"
+    with runner(job_actors.settings):
+        done = until_status(job_actors, body["id"], "succeeded", "failed")
+    assert done["status"] == "succeeded", done["error"]
+    assert done["progress"] == 1.0 and done["attempts"] == 1
+    assert done["result"] == direct_what_if(job_actors.settings, done["parameters"])
+    # The command line shows the same job (after its progress bar, on stderr).
+    env = {"PLACEMENT_DATABASE_URL": job_actors.settings.database_url}
+    shown = CliRunner().invoke(main, ["job", body["id"], "--wait"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["result"] == done["result"]
+    # More units can only have been compared against the same arrivals: the baseline's
+    # figures are the same on both sides of a change that adds nothing in that time.
+    assert done["result"]["seeds"] == 2
+
+
+def direct_what_if(settings: Settings, parameters: dict[str, Any]) -> dict[str, Any]:
+    """`simulation.whatif` run directly on the world the job's parameters name."""
+
+    async def run() -> dict[str, Any]:
+        engine = create_engine(settings, connections=1)
+        cipher = load_cipher(settings)
+        index = RegistryIndex(cipher, settings.self_contained_types())
+        try:
+            async with async_sessionmaker(engine)() as session:
+                world, change = await prepare(
+                    session, cipher, index, parameters, settings.match_weights()
+                )
+        finally:
+            await engine.dispose()
+        policy = policy_named(parameters["policy"], parameters["batch_hours"])
+        seeds = range(1, parameters["seeds"] + 1)
+        return what_if(world, change, policy, seeds, parameters["days"])
+
+    return asyncio.run(run())
+
+
+def test_a_what_if_is_for_commissioners_of_their_own_area(job_actors: Actors) -> None:
+    assert_problem(job_actors.post("officer", f"{API}/what-if", WHAT_IF), 403)
+    # Another region's commissioner asking for Greater Manchester: as if it did not exist.
+    other = job_actors.post("london", f"{API}/what-if", {**WHAT_IF, "region": "Greater Manchester"})
+    assert_problem(other, 404)
+    # Units added outside the commissioner's area.
+    elsewhere = {**WHAT_IF, "change": {**CHANGE, "authority_code": WESTMINSTER[0]}}
+    assert_problem(
+        job_actors.post("commissioner", f"{API}/what-if", elsewhere), 422, "change.authority_code"
+    )
+    created = job_actors.post("commissioner", f"{API}/what-if", WHAT_IF).json()
+    # The job is seen by its area's commissioner and an admin, by nobody else.
+    assert job(job_actors, created["id"], "commissioner")["id"] == created["id"]
+    assert_problem(job_actors.get("london", f"{API}/jobs/{created['id']}"), 404)
+    assert_problem(job_actors.get("officer", f"{API}/jobs/{created['id']}"), 404)
+    assert_problem(job_actors.post("london", f"{API}/jobs/{created['id']}/cancel"), 404)
+    assert_problem(job_actors.get("admin", f"{API}/jobs/{uuid.uuid4()}"), 404)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"days": 30}, "change"),
+        ({**WHAT_IF, "change": {**CHANGE, "count": 0}}, "change.count"),
+        ({**WHAT_IF, "seeds": 11}, "seeds"),
+        (
+            {**WHAT_IF, "change": {**CHANGE, "scheme_type": "hotel"}},
+            "change.scheme_type",
+        ),
+        ({**WHAT_IF, "surprise": 1}, "surprise"),
+    ],
+)
+def test_a_bad_what_if_is_refused_naming_the_field(
+    job_actors: Actors, body: dict[str, Any], field: str
+) -> None:
+    problem = assert_problem(job_actors.post("commissioner", f"{API}/what-if", body), 400)
+    assert field in problem["detail"] or field in str(problem.get("errors"))
+
+
+def test_a_retried_what_if_is_one_job(job_actors: Actors) -> None:
+    key = {"Idempotency-Key": "what-if-1"}
+    first = job_actors.post("commissioner", f"{API}/what-if", WHAT_IF, headers=key)
+    again = job_actors.post("commissioner", f"{API}/what-if", WHAT_IF, headers=key)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    assert again.headers["location"] == first.headers["location"]
+
+
+# -- jobs outlive the process running them --------------------------------------------
+
+
+def test_a_job_cut_short_by_a_service_restart_runs_after_it(
+    migrated_settings: Settings, tmp_path: Path
+) -> None:
+    settings = fast(migrated_settings, in_process=True)
+    gate = tmp_path / "gate"
+    gate.touch()
+    with app_client(settings) as client:
+        actors = populate(client, settings)
+        job_id = create_gate_job(settings, gate)
+        until_status(actors, job_id, "running")
+    # Stopped mid-run, the service put the job back in the queue.
+    with app_client(settings) as client:
+        actors.client = client
+        assert job(actors, job_id)["status"] in ("queued", "running")
+        gate.unlink()
+        done = until_status(actors, job_id, "succeeded", "failed")
+    assert done["status"] == "succeeded" and done["result"] == {"through": True}
+    assert done["attempts"] == 2
+
+
+def test_a_job_whose_process_died_is_run_again(migrated_settings: Settings, tmp_path: Path) -> None:
+    """A run whose heartbeat stopped (its process killed) is taken up by the next runner."""
+    settings = fast(migrated_settings, in_process=True)
+    job_id = create_gate_job(settings, tmp_path / "no-gate")
+    mark_running_and_silent(settings, job_id)
+    with app_client(settings) as client:
+        actors = populate(client, settings)
+        done = until_status(actors, job_id, "succeeded", "failed")
+    assert done["status"] == "succeeded" and done["attempts"] == 2
+
+
+def mark_running_and_silent(settings: Settings, job_id: uuid.UUID) -> None:
+    """The row a process killed mid-run leaves: running, a heartbeat an hour old."""
+
+    async def run() -> None:
+        engine = create_engine(settings, connections=1)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    update(Job)
+                    .where(Job.id == job_id)
+                    .values(
+                        status="running",
+                        attempts=1,
+                        heartbeat_at=Job.created_at,
+                        started_at=Job.created_at,
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_a_worker_started_after_the_job_was_queued_runs_it(
+    job_actors: Actors, tmp_path: Path
+) -> None:
+    if job_actors.settings.is_sqlite:
+        pytest.skip("workers are PostgreSQL's; SQLite runs jobs in the service")
+    furnish(job_actors)
+    created = job_actors.post("commissioner", f"{API}/what-if", WHAT_IF).json()
+    assert job(job_actors, created["id"])["status"] == "queued"
+    with worker(job_actors.settings):
+        done = until_status(job_actors, created["id"], "succeeded", "failed")
+    assert done["status"] == "succeeded", done["error"]
+
+
+def test_a_job_of_a_killed_worker_is_retried_by_another(job_actors: Actors, tmp_path: Path) -> None:
+    if job_actors.settings.is_sqlite:
+        pytest.skip("workers are PostgreSQL's; SQLite runs jobs in the service")
+    gate = tmp_path / "gate"
+    gate.touch()
+    job_id = create_gate_job(job_actors.settings, gate)
+    with worker(job_actors.settings) as first:
+        until_status(job_actors, job_id, "running")
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    assert job(job_actors, job_id)["status"] == "running"  # nobody knows it died
+    gate.unlink()
+    with worker(job_actors.settings):
+        done = until_status(job_actors, job_id, "succeeded", "failed")
+    assert done["status"] == "succeeded" and done["attempts"] == 2
+
+
+def test_a_running_job_can_be_cancelled(job_actors: Actors, tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+    gate.touch()
+    job_id = create_gate_job(job_actors.settings, gate)
+    with runner(job_actors.settings):
+        until_status(job_actors, job_id, "running")
+        response = job_actors.post("admin", f"{API}/jobs/{job_id}/cancel")
+        assert response.status_code == 200, response.text
+        assert response.json()["cancel_requested"] is True
+        done = until_status(job_actors, job_id, "cancelled", "succeeded", "failed")
+    assert done["status"] == "cancelled" and done["result"] is None
+    assert gate.exists()  # it was stopped, not let through
+
+
+def test_a_queued_job_cancelled_never_runs(job_actors: Actors, tmp_path: Path) -> None:
+    if job_actors.settings.is_sqlite:
+        pytest.skip("on SQLite the service takes a job at once: no job stays queued")
+    gate = tmp_path / "gate"
+    gate.touch()
+    job_id = create_gate_job(job_actors.settings, gate)
+    response = job_actors.post("admin", f"{API}/jobs/{job_id}/cancel")
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    with worker(job_actors.settings):
+        wait_for(lambda: queue_entry_done(job_actors.settings, job_id), "the queue entry taken")
+    assert job(job_actors, job_id)["status"] == "cancelled"
+    assert job(job_actors, job_id)["attempts"] == 0
+
+
+def queue_entry_done(settings: Settings, job_id: uuid.UUID) -> bool:
+    """Whether a worker has taken and finished the job's procrastinate queue entry."""
+
+    def status(conn: Any) -> Any:
+        return conn.execute(
+            text("SELECT status FROM procrastinate_jobs WHERE args->>'job_id' = :id"),
+            {"id": str(job_id)},
+        ).scalar_one()
+
+    return bool(with_connection(settings.database_url, status) == "succeeded")
