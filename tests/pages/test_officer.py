@@ -269,16 +269,19 @@ def test_an_offer_posted_without_its_unit_is_refused_in_words(
     """A tampered or broken offer button (no unit, or not a unit's id) is the form's rule
     as a 422 page, not a server error, and no offer is made."""
     page = visit.page
+    label = f"Room {uuid.uuid4().hex[:4]}"  # its own unit: the module's others get booked
+    api(site, "provider_a", "POST", "/units", unit_body(unit["scheme_id"], label=label))
     sign_in(page, site.accounts["officer"])
     reference = f"NOUNIT-{uuid.uuid4().hex[:6]}"
     register(page, reference)
     [stored] = referrals_of(site, reference)
     page.get_by_role("button", name="See matches").click()
-    offer = page.get_by_test_id("match").filter(has_text="Officer Test House")
+    button = page.get_by_role("button", name=f"Offer {label} at Officer Test House")
+    offer = page.get_by_test_id("match").filter(has=button)
     for tampered in ("", "room-7"):
         offer.locator("input[name=unit_id]").evaluate("(input, v) => input.value = v", tampered)
         with page.expect_response(f"**/officer/referrals/{stored['id']}/offers") as answer:
-            offer.get_by_role("button", name="Offer Room 7").click()
+            button.click()
         assert answer.value.status == 422
         expect(page.get_by_test_id("error-detail")).to_contain_text(
             "Choose a unit from the matches to offer it"
