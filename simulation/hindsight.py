@@ -255,16 +255,9 @@ def _solve(
     n = len(row)
     once = sparse.csr_matrix((np.ones(n), (r, np.arange(n))), shape=(len(groups), n))
     room = sparse.csr_matrix((weight, (c, np.arange(n))), shape=(len(targets), n))
-    result = linprog(
-        -gain[row],
-        A_ub=sparse.vstack([once, room]).tocsr(),
-        b_ub=np.concatenate([count[groups], capacity[targets]]),
-        bounds=(0, None),
-        method="highs-ds",
-    )
-    if result.status != HIGHS_OPTIMAL:
-        raise RuntimeError(f"the capacity bound's LP did not solve: {result.message}")
-    return float(-result.fun)
+    matrix = sparse.vstack([once, room]).tocsr()
+    limit = np.concatenate([count[groups], capacity[targets]])
+    return _most_priority(gain[row], matrix, limit, method="highs-ds", bound="capacity")
 
 
 BLOCK_DAYS = 14
@@ -423,15 +416,19 @@ def _solve_part(matrix: sparse.csc_matrix, gain: np.ndarray, limit: np.ndarray) 
     """One connected part of the blocked LP: the most priority its columns can place
     (HiGHS's interior point: on the demo year about half the dual simplex's time)."""
     used = np.flatnonzero(matrix.getnnz(axis=1))
-    result = linprog(
-        -gain,
-        A_ub=matrix[used].tocsr(),
-        b_ub=limit[used],
-        bounds=(0, None),
-        method="highs-ipm",
+    return _most_priority(
+        gain, matrix[used].tocsr(), limit[used], method="highs-ipm", bound="blocked"
     )
+
+
+def _most_priority(
+    gain: np.ndarray, matrix: sparse.csr_matrix, limit: np.ndarray, *, method: str, bound: str
+) -> float:
+    """The most priority ``gain @ x`` placing can reach with ``matrix @ x <= limit``,
+    ``x >= 0``: every bound here is such an LP, told apart by its rows."""
+    result = linprog(-gain, A_ub=matrix, b_ub=limit, bounds=(0, None), method=method)
     if result.status != HIGHS_OPTIMAL:
-        raise RuntimeError(f"the blocked bound's LP did not solve: {result.message}")
+        raise RuntimeError(f"the {bound} bound's LP did not solve: {result.message}")
     return float(-result.fun)
 
 
