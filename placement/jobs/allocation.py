@@ -18,13 +18,16 @@ from placement.models import Authority, Job
 
 
 async def ask_allocation(jobs: JobService, scope: AllocationScope, time_limit_s: float) -> Job:
-    """Queue a group's or region's run for the asking officer; an authority in no group
-    is told at once, not by a failed job."""
+    """Queue a group's or region's run for the asking officer; an authority in no group,
+    or an area with more open referrals than a run takes, is told at once, not by a
+    failed job."""
     jobs.principal_must_be_officer()
     mine = await jobs.session.get(Authority, jobs.principal.authority_code)
     if scope is AllocationScope.GROUP and (mine is None or mine.group_name is None):
         name = mine.name if mine is not None else jobs.principal.authority_code
         raise InvalidInput("scope", f"{name} is not in a group of authorities")
+    matcher = MatchService(jobs.session, jobs.principal, jobs.runtime)
+    await matcher.cases_of_run(None, scope)
     return await jobs.create(ALLOCATION, {"scope": str(scope), "time_limit_s": time_limit_s})
 
 

@@ -206,10 +206,7 @@ class MatchService:
         The solver runs in a worker thread, so a long run does not hold up other requests.
         Only the caller's own cases leave as proposals; partners' as counts.
         """
-        referrals = await self._cases(referral_ids, scope)
-        if len(referrals) > MAX_ALLOCATION_CASES:
-            field = "referral_ids" if referral_ids is not None else "scope"
-            raise InvalidInput(field, f"at most {MAX_ALLOCATION_CASES} cases a run")
+        referrals = await self.cases_of_run(referral_ids, scope)
         documents = await self.referrals.households(referrals, purpose="allocate")
         # Only now the run's first write: on SQLite it takes the write lock, which the
         # read audit's own writer (awaited just above) would otherwise wait for in vain.
@@ -291,6 +288,17 @@ class MatchService:
         if not case.has_linked:
             return frozenset()
         return await linked_schemes(self.session, case.referral)
+
+    async def cases_of_run(
+        self, referral_ids: list[uuid.UUID] | None, scope: AllocationScope
+    ) -> Sequence[Referral]:
+        """The open referrals a run would allocate, refused when there are more than one
+        run takes (so a queued group or region run is refused when asked, not failed)."""
+        referrals = await self._cases(referral_ids, scope)
+        if len(referrals) > MAX_ALLOCATION_CASES:
+            field = "referral_ids" if referral_ids is not None else "scope"
+            raise InvalidInput(field, f"at most {MAX_ALLOCATION_CASES} cases a run")
+        return referrals
 
     async def _cases(
         self, referral_ids: list[uuid.UUID] | None, scope: AllocationScope

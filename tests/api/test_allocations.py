@@ -9,6 +9,7 @@ import pytest
 
 from optimiser.reasons import Reason
 from placement.enums import Role, SchemeType
+from placement.matching import service
 from placement.matching.results import RULES, SCHEME_TYPES
 from tests.conftest import (
     API,
@@ -348,6 +349,23 @@ def test_a_group_run_for_an_authority_in_no_group_is_422(
     response = actors.post("cheshire", f"{API}/allocations", {"scope": "group"})
     assert_problem(response, 422, "scope")
     assert row_counts(actors.settings, "audit_events") == before
+
+
+def test_a_region_run_with_more_cases_than_a_run_takes_is_refused_when_asked(
+    actors: Actors, panel: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The region holds three open referrals; a run that takes two is refused at once,
+    naming the scope, and no job is queued to fail later."""
+    monkeypatch.setattr(service, "MAX_ALLOCATION_CASES", 2)
+    jobs_before = row_counts(actors.settings, "jobs")
+    response = actors.post("officer", f"{API}/allocations", {"scope": "region"})
+    assert_problem(response, 422, "scope")
+    assert "at most 2 cases a run" in response.text
+    assert row_counts(actors.settings, "jobs") == jobs_before
+    # Within the limit the same run is queued.
+    monkeypatch.setattr(service, "MAX_ALLOCATION_CASES", 3)
+    done = run_to_the_end(actors, actors.post("officer", f"{API}/allocations", {"scope": "region"}))
+    assert done["status"] == "succeeded", done["error"]
 
 
 def test_a_group_run_takes_every_open_referral_so_a_list_is_422(
