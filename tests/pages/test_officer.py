@@ -8,6 +8,7 @@ results/pages/."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,11 +19,16 @@ from playwright.sync_api import Page, expect
 
 from placement.enums import Role
 from tests.conftest import STOCKPORT, scheme_body, unit_body
+from tests.jobs_support import runner
 from tests.pages.conftest import Site, Visit
 from tests.pages.harness import check_page, needs_chromium, sign_in
 
 pytestmark = needs_chromium
 API = "/api/v1"
+GROUP_RUN = "Every open referral in my authority's group, as a joint panel"
+REGION_RUN = "Every open referral in my authority's region, as a joint panel"
+JOB_WAIT_MS = 120_000
+"""How long the browser waits for a queued run to end (a bound, not a measure)."""
 
 
 def api(site: Site, who: str, method: str, path: str, body: Any = None) -> Any:
@@ -261,6 +267,47 @@ def test_the_allocation_panel_proposes_and_an_offer_from_it_is_withdrawn(
     expect(page.get_by_test_id("offers")).to_contain_text("Withdrawn")
     [offer] = api(site, "officer", "GET", f"/offers?referral_id={made['id']}")["items"]
     assert offer["status"] == "withdrawn"
+
+
+def test_a_group_run_is_queued_and_its_page_shows_the_proposals_once_it_ends(
+    site: Site, visit: Visit, unit: dict[str, Any]
+) -> None:
+    """A joint panel over the group is a job: the officer is sent to the run's page,
+    which follows the run (htmx polling) and shows the proposals when it has ended."""
+    reference = f"GROUP-{uuid.uuid4().hex[:6]}"
+    household = {"members": [{"age": 36, "gender": "female"}]}
+    body = {"reference": reference, "risk_level": "medium", "household": household}
+    api(site, "officer", "POST", "/referrals", body)
+    page = visit.page
+    sign_in(page, site.accounts["officer"], then="/officer/allocation")
+    page.get_by_label(GROUP_RUN).check()
+    with runner(site.settings):  # a worker on PostgreSQL; SQLite's service runs it itself
+        page.get_by_role("button", name="Run the allocation").click()
+        expect(page).to_have_url(re.compile(r"/officer/allocation/runs/[0-9a-f-]{36}$"))
+        job_id = page.url.rsplit("/", 1)[1]
+        summary = page.get_by_test_id("allocation-summary")
+        expect(summary).to_contain_text("cases placed", timeout=JOB_WAIT_MS)
+    check_page(page, "officer-allocation-run")
+    expect(page.get_by_test_id("proposal").filter(has_text=reference)).to_have_count(1)
+    job = site.api(f"{API}/jobs/{job_id}").json()
+    assert (job["kind"], job["status"]) == ("allocation", "succeeded")
+    assert job["parameters"]["scope"] == "group"
+    assert job["result"]["placed"] == int(summary.inner_text().split(" of ")[0])
+
+
+def test_a_queued_region_run_is_cancelled_from_its_page(site: Site, visit: Visit) -> None:
+    if site.settings.is_sqlite:
+        pytest.skip("on SQLite the service takes a run at once: no run stays queued")
+    page = visit.page
+    sign_in(page, site.accounts["officer"], then="/officer/allocation")
+    page.get_by_label(REGION_RUN).check()
+    page.get_by_role("button", name="Run the allocation").click()  # no worker: it waits
+    expect(page.get_by_test_id("run-status")).to_have_text("Waiting to start")
+    check_page(page, "officer-allocation-run-queued")
+    job_id = page.url.rsplit("/", 1)[1]
+    page.get_by_role("button", name="Cancel this run").click()
+    expect(page.get_by_test_id("run-status")).to_contain_text("Cancelled")
+    assert site.api(f"{API}/jobs/{job_id}").json()["status"] == "cancelled"
 
 
 def test_an_offer_posted_without_its_unit_is_refused_in_words(

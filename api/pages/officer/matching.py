@@ -1,6 +1,6 @@
-"""The ranked matches for one referral, "why not this unit?", and the allocation panel.
+"""The ranked matches for one referral and "why not this unit?".
 
-All three are `placement.matching.service.MatchService`'s answers as the API gives them
+Both are `placement.matching.service.MatchService`'s answers as the API gives them
 (the household read audited there); the pages only put them in words: score parts as
 bars with their numbers, excluded units counted under each rule's words.
 """
@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -19,11 +19,10 @@ from litestar.response import Template
 
 from api.auth import OFFICERS
 from api.common import provide
-from api.pages.forms import INVALID, FieldError, FormInvalid, errors_of, read_form
+from api.pages.forms import INVALID, FormInvalid, errors_of
 from api.pages.officer import words
 from api.pages.officer.referrals import crumbs
 from api.pages.rendering import page
-from placement.enums import AllocationScope
 from placement.errors import InvalidInput
 from placement.geography import local_authorities
 from placement.matching.results import Area, describe_unit
@@ -36,10 +35,6 @@ class WhyNot(msgspec.Struct):
     unit_id: uuid.UUID
 
     REQUIRED = {"unit_id": "Select the unit to check"}
-
-
-class AllocationForm(msgspec.Struct):
-    scope: AllocationScope = AllocationScope.AUTHORITY
 
 
 def bars(parts: dict[str, float], state: State) -> list[dict[str, Any]]:
@@ -161,71 +156,4 @@ class OfficerMatchingPages(Controller):
                 {"miss": m, "rules": words.rules_in_words(m.reasons)} for m in found.nearest_misses
             ],
             units=[("", "Choose a unit"), *units],
-        )
-
-    @get("/allocation")
-    async def allocation(self, request: Request[Any, Any, Any]) -> Template:
-        return page(
-            request,
-            "officer/allocation.html",
-            crumbs=crumbs(),
-            result=None,
-            words=words,
-            scope=str(AllocationScope.AUTHORITY),
-        )
-
-    @post("/allocation")
-    async def run_allocation(
-        self,
-        request: Request[Any, Any, Any],
-        matcher: NamedDependency[MatchService],
-        state: State,
-    ) -> Template:
-        """A joint run as the API's (proposes only); offers are made from its proposals."""
-        # The references first: the run's own audit event is written in this
-        # transaction, and the list's read audit has a writer of its own.
-        references = await matcher.referrals.list(
-            status="open", risk_level=None, limit=500, offset=0
-        )
-        names = {str(r.id): r.reference for r in references.items}
-        scope = ""
-        try:
-            form = await read_form(request, AllocationForm)
-            scope = str(form.scope)
-            result = await matcher.allocate(None, 20.0, form.scope)
-        except FormInvalid as invalid:
-            return self._panel(request, invalid.errors, scope)
-        except InvalidInput as exc:
-            return self._panel(request, errors_of(exc), scope)
-        proposals = [
-            {
-                "proposal": p,
-                "reference": names.get(p.referral_id, ""),
-                "bars": bars(p.parts, state),
-                "unit": describe_unit(p.area) if p.area else None,
-            }
-            for p in result.proposals
-        ]
-        return page(
-            request,
-            "officer/allocation.html",
-            crumbs=crumbs(),
-            result=result,
-            proposals=proposals,
-            partners={p.authority_code: authority_name(p.authority_code) for p in result.partners},
-            words=words,
-            scope=scope,
-        )
-
-    @staticmethod
-    def _panel(request: Request[Any, Any, Any], errors: list[FieldError], scope: str) -> Template:
-        return page(
-            request,
-            "officer/allocation.html",
-            status_code=INVALID,
-            crumbs=crumbs(),
-            errors=errors,
-            result=None,
-            words=words,
-            scope=scope,
         )
