@@ -2,7 +2,7 @@
 
 How the pieces fit (see also the README's "Pages" section):
 - `pages_router` is one Litestar router at `/` holding every page family's handlers
-  (`session`, `home`, `admin`, `commissioner`; the officer and provider families add
+  (`session`, `home`, `admin`, `commissioner`, `what_if`; the officer and provider families add
   theirs to `PAGE_HANDLERS`). Its middleware signs people in (`auth`: database sessions,
   the account's `Principal`) and checks CSRF on every unsafe request.
 - A page handler takes `principal` and `db_session` (or a service through
@@ -30,7 +30,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from api.common import provide_principal
-from api.pages import admin, commissioner, home, officer, provider, session
+from api.pages import admin, commissioner, home, officer, provider, session, what_if
 from api.pages.auth import csrf_middleware, session_auth
 from api.pages.errors import EXCEPTION_HANDLERS
 from placement.config import Settings
@@ -44,6 +44,7 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     admin.AdminPages,
     commissioner.landing,
     commissioner.part4_report,
+    what_if.WhatIfPages,
     provider.VacancyPages,
     provider.InboxPages,
     *officer.HANDLERS,

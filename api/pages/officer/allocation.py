@@ -3,8 +3,7 @@
 An authority's own run is answered on the page at once, as the API answers it. A group's
 or region's is a long run: as in the API it is queued as a job (`placement.jobs`), and
 the officer is sent to the run's own page, which shows its progress until it ends and
-then its proposals. The run's page polls a small fragment with htmx and reloads itself
-when the run has ended; without JavaScript it offers a link to look again.
+then its proposals. The run's page follows it as `api.pages.jobs` shows any run.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from litestar.response import Redirect, Template
 from api.auth import OFFICERS
 from api.common import provide
 from api.pages.forms import INVALID, FieldError, FormInvalid, errors_of, read_form
+from api.pages.jobs import in_words, progress_fragment
 from api.pages.officer import words
 from api.pages.officer.matching import authority_name, bars
 from api.pages.officer.referrals import crumbs
@@ -30,21 +30,12 @@ from placement.enums import AllocationScope
 from placement.errors import InvalidInput, NotFound
 from placement.jobs.allocation import ask_allocation
 from placement.jobs.kinds import ALLOCATION
-from placement.jobs.service import FINAL, JobService
+from placement.jobs.service import JobService
 from placement.matching.results import Allocation, describe_unit
 from placement.matching.service import MatchService
 from placement.models import Job
 
 TIME_LIMIT_S = 20.0
-POLL_SECONDS = 2
-"""How often an open run's page asks whether the run has ended."""
-RUN_STATUS = {
-    "queued": "Waiting to start",
-    "running": "Running",
-    "succeeded": "Finished",
-    "failed": "Could not finish",
-    "cancelled": "Cancelled",
-}
 
 
 class AllocationForm(msgspec.Struct):
@@ -118,9 +109,7 @@ class OfficerAllocationPages(Controller):
         """The run's progress alone, for htmx's polling; once the run has ended, a 204
         asking htmx to reload the page, which then shows how it ended."""
         job = await _allocation_job(jobs, job_id)
-        if job.status in FINAL:
-            return Response(None, status_code=204, headers={"HX-Refresh": "true"})
-        return Template(template_name="officer/_run_progress.html", context=_run(job))
+        return progress_fragment(job, _status_path(job))
 
     @post("/runs/{job_id:uuid}/cancel")
     async def cancel_run(
@@ -146,21 +135,14 @@ async def _references(matcher: MatchService) -> dict[str, str]:
     return {str(r.id): r.reference for r in found.items}
 
 
+def _status_path(job: Job) -> str:
+    return f"/officer/allocation/runs/{job.id}/status"
+
+
 def _run(job: Job) -> dict[str, Any]:
-    """A run in words, for its page and its progress fragment."""
+    """A run in words, for its page."""
     scope = AllocationScope(job.parameters["scope"])
-    return {
-        "job_id": str(job.id),
-        "status": job.status,
-        "status_text": RUN_STATUS.get(job.status, job.status),
-        "percent": round(100 * job.progress),
-        "message": job.message,
-        "error": job.error,
-        "cancel_requested": job.cancel_requested,
-        "final": job.status in FINAL,
-        "scope_text": words.SCOPE[scope],
-        "poll_seconds": POLL_SECONDS,
-    }
+    return {**in_words(job, _status_path(job)), "scope_text": words.SCOPE[scope]}
 
 
 def _panel(request: Request[Any, Any, Any], errors: list[FieldError], scope: str) -> Template:

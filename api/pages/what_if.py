@@ -1,0 +1,243 @@
+"""The commissioner's what-if: what adding or removing units would do to their area's
+year, asked on a form and answered as a job (`POST /api/v1/what-if`'s, the same rules).
+
+The answer compares simulated years of the area with and without the change over the
+same arrivals (`simulation.whatif`): households placed, unmet need by reason and time to
+placement, each a difference with its 95% interval over the years run, as a table and a
+chart. Only counts and times leave the simulation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from markupsafe import Markup
+from sqlalchemy import select
+
+from api.auth import allow
+from api.common import provide
+from api.pages.forms import INVALID, FieldError, FormInvalid, errors_of, read_form
+from api.pages.jobs import in_words, progress_fragment
+from api.pages.officer.words import ACCESS
+from api.pages.rendering import page
+from api.what_if import UnitChange, WhatIfRequest
+from placement.enums import AccessFeature, Role, SchemeType
+from placement.errors import InvalidInput, NotFound
+from placement.jobs.kinds import WHAT_IF
+from placement.jobs.service import JobService
+from placement.jobs.whatif import ask_what_if
+from placement.models import Authority, Job
+from placement.reports.area import choose
+from placement.reports.categories import WORDS
+from placement.reports.charts import difference_chart
+
+PATH = "/commissioner/what-if"
+COMMISSIONERS = allow(Role.COMMISSIONER, Role.ADMIN)
+DAYS = {"365": "A year", "182": "Six months", "91": "Three months"}
+SEEDS = {"3": "3 years", "1": "1 year (quickest)", "5": "5 years"}
+HOUSEHOLDS = {
+    "placed": "Households placed",
+    "unmet_no_suitable_unit": "Unable to be supported: no unit could meet their needs",
+    "unmet_withdrew_waiting": "Withdrew while waiting",
+    "unmet_waiting_at_end": "Still waiting at the end",
+}
+DAYS_TO_PLACEMENT = {
+    "median_days_to_placement": "Median days from referral to placement",
+    "p90_days_to_placement": "90th percentile days from referral to placement",
+}
+MEASURES = {
+    **HOUSEHOLDS,
+    "weighted_placed": "Placements weighted by priority",
+    **DAYS_TO_PLACEMENT,
+}
+
+
+class Span(msgspec.Struct):
+    """How long a simulated year runs and how many are compared."""
+
+    days: int = 365
+    seeds: int = 3
+
+
+class WhatIfPages(Controller):
+    path = PATH
+    guards = [COMMISSIONERS]
+    include_in_schema = False
+    dependencies = {"jobs": provide(JobService)}
+    REQUIRED: ClassVar[dict[str, str]] = {
+        "count": "Enter how many units",
+        "authority_code": "Choose the authority the units are in",
+    }
+    RULES: ClassVar[dict[str, str]] = {
+        "count": "Enter a whole number of units from 1 to 200",
+        "bedrooms": "Enter a whole number of bedrooms from 1 to 8",
+        "bed_spaces": "Enter a whole number of bed spaces from 1 to 16",
+        "days": "Choose how long to simulate",
+        "seeds": "Choose how many years to compare",
+    }
+
+    @get("/")
+    async def form(
+        self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService]
+    ) -> Template:
+        return await _form(request, jobs, [], {})
+
+    @post("/")
+    async def ask(
+        self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService]
+    ) -> Template | Redirect:
+        """Queue the what-if over the person's own area, then follow it on its page."""
+        form = await request.form()
+        posted: dict[str, Any] = {**dict(form), "features": form.getall("features", [])}
+        try:
+            change = await read_form(request, UnitChange, self.REQUIRED)
+            span = await read_form(request, Span)
+            asked = msgspec.convert(
+                {"change": msgspec.to_builtins(change), **msgspec.to_builtins(span)},
+                WhatIfRequest,
+            )
+            job = await ask_what_if(jobs, msgspec.to_builtins(asked))
+        except FormInvalid as invalid:
+            return await _form(request, jobs, self._in_words(invalid.errors), posted)
+        except msgspec.ValidationError as exc:
+            return await _form(request, jobs, self._in_words(errors_of(exc, WhatIfRequest)), posted)
+        except InvalidInput as exc:
+            field = exc.field.removeprefix("change.")
+            return await _form(request, jobs, errors_of(InvalidInput(field, exc.rule)), posted)
+        await jobs.session.commit()  # a redirect is not a 2xx: the plugin would not commit
+        return Redirect(path=f"{PATH}/{job.id}", status_code=303)
+
+    def _in_words(self, errors: list[FieldError]) -> list[FieldError]:
+        """A number's range in the form's words, not the decoder's."""
+        return [
+            e
+            if e.message in self.REQUIRED.values()
+            else FieldError(e.field, self.RULES.get(e.field, e.message))
+            for e in errors
+        ]
+
+    @get("/{job_id:uuid}")
+    async def answer(
+        self,
+        request: Request[Any, Any, Any],
+        jobs: NamedDependency[JobService],
+        job_id: FromPath[uuid.UUID],
+    ) -> Template:
+        """The what-if's progress while it runs; its figures and charts once done."""
+        job = await _what_if_job(jobs, job_id)
+        names = await _names(jobs, {job.parameters["change"]["authority_code"]})
+        figures = job.result if job.status == "succeeded" and job.result else None
+        return page(
+            request,
+            "commissioner/what_if_answer.html",
+            crumbs=[("Reports", "/commissioner"), ("What if", PATH)],
+            question=_question(job.parameters, names),
+            rows=_rows(figures) if figures else [],
+            charts=_charts(figures) if figures else [],
+            figures=figures,
+            **in_words(job, f"{PATH}/{job.id}/status"),
+        )
+
+    @get("/{job_id:uuid}/status")
+    async def status(
+        self, jobs: NamedDependency[JobService], job_id: FromPath[uuid.UUID]
+    ) -> Template | Response[None]:
+        job = await _what_if_job(jobs, job_id)
+        return progress_fragment(job, f"{PATH}/{job.id}/status")
+
+
+async def _form(
+    request: Request[Any, Any, Any],
+    jobs: JobService,
+    errors: list[FieldError],
+    posted: dict[str, Any],
+) -> Template:
+    """The question's form: the units' authority is one of the person's own area."""
+    area = await choose(jobs.session, jobs.principal, None, None)
+    names = await _names(jobs, area.authorities)
+    return page(
+        request,
+        "commissioner/what_if.html",
+        status_code=INVALID if errors else 200,
+        crumbs=[("Reports", "/commissioner")],
+        errors=errors,
+        posted=posted,
+        area=area,
+        authorities=[("", "Choose an authority"), *sorted(names.items(), key=lambda p: p[1])],
+        scheme_types=[(str(t), WORDS[str(t)]) for t in SchemeType],
+        features=[(str(f), ACCESS[f]) for f in AccessFeature],
+        days=list(DAYS.items()),
+        seeds=list(SEEDS.items()),
+    )
+
+
+async def _what_if_job(jobs: JobService, job_id: uuid.UUID) -> Job:
+    """The what-if, if it is one this person may see (else 404, as the API)."""
+    job = await jobs.get(job_id)
+    if job.kind != WHAT_IF:
+        raise NotFound("what-if", str(job_id))
+    return job
+
+
+async def _names(jobs: JobService, codes: set[str] | frozenset[str]) -> dict[str, str]:
+    rows = await jobs.session.execute(
+        select(Authority.code, Authority.name).where(Authority.code.in_(codes))
+    )
+    return {code: name for code, name in rows.tuples()}
+
+
+def _question(parameters: dict[str, Any], names: dict[str, str]) -> str:
+    """What was asked, in a sentence: "Add 5 refuge units with step-free access in Bury"."""
+    change = parameters["change"]
+    count = change["count"]
+    kind = WORDS[change["scheme_type"]].lower()
+    features = [ACCESS[AccessFeature(f)].lower() for f in change["features"]]
+    where = names.get(change["authority_code"], change["authority_code"])
+    with_ = f" ({', '.join(features)})" if features else ""
+    verb = "Add" if change["action"] == "add" else "Remove"
+    plural = "unit" if count == 1 else "units"
+    return f"{verb} {count} {kind} {plural}{with_} in {where}"
+
+
+def _rows(figures: dict[str, Any]) -> list[list[str]]:
+    """One table row per measure: without, with, the difference and its interval."""
+    rows = []
+    for key, words in MEASURES.items():
+        figure = figures[key]
+        low, high = figure["interval_95"]
+        rows.append(
+            [
+                words,
+                f"{figure['baseline']:,.1f}",
+                f"{figure['changed']:,.1f}",
+                f"{figure['difference']:+,.1f}",
+                f"{low:+,.1f} to {high:+,.1f}",
+            ]
+        )
+    return rows
+
+
+def _charts(figures: dict[str, Any]) -> list[Markup]:
+    """The differences with their intervals: households, then days to placement."""
+    charts = []
+    for title, measures, unit in (
+        ("Change in households", HOUSEHOLDS, "households (with the change minus without)"),
+        ("Change in time to placement", DAYS_TO_PLACEMENT, "days (with the change minus without)"),
+    ):
+        picked = [figures[key] for key in measures]
+        charts.append(
+            difference_chart(
+                title,
+                list(measures.values()),
+                [f["difference"] for f in picked],
+                [tuple(f["interval_95"]) for f in picked],
+                unit,
+            )
+        )
+    return charts
