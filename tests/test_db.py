@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-import sqlite3
-import threading
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from placement.db import engine_options, install_sqlite_pragmas
 
-# Only so that a broken run ends: no healthy run comes near it. Longer than the engine's
-# busy timeout (30 s), so a broken run ends when that fires, with "database is locked".
-SAFETY_TIMEOUT = 60.0
-WAITING_INSERT = "INSERT INTO t VALUES (2)"
-
-
-def hold_write_lock(
-    path: Path, taken: threading.Event, release: threading.Event, outcome: dict[str, Any]
-) -> None:
-    """Another process's writer: takes SQLite's write lock and keeps it until released."""
-    holder = sqlite3.connect(path, isolation_level=None)
-    try:
-        holder.execute("BEGIN IMMEDIATE")
-        taken.set()
-        outcome["released"] = release.wait(SAFETY_TIMEOUT)
-        holder.execute("COMMIT")
-    finally:
-        holder.close()
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_failed_statement_cannot_freeze_the_event_loop_while_a_write_waits(
@@ -43,86 +25,21 @@ def test_a_failed_statement_cannot_freeze_the_event_loop_while_a_write_waits(
     """A statement fails, then the same connection waits for the write lock. Collecting
     the failed statement's cursor on the event loop must not wait with it.
 
-    The lock is released only after `gc.collect(0)` returns on the loop. If collecting
-    waited for the waiting connection, it could return only when that connection gave up
-    (its busy timeout: the INSERT fails, "database is locked") or the holder did (its
-    safety timeout): either way the outcome, not a clock, shows it.
+    The probe (`tests.sqlite_freeze`, in a fresh process) releases the lock only after
+    `gc.collect()` returns on the loop. If collecting waited for the waiting connection,
+    it could return only when that connection gave up (its busy timeout: the INSERT
+    fails, "database is locked") or the holder did (its safety timeout): either way the
+    outcome, not a clock, shows it.
     """
-    path = tmp_path / "lock.db"
-    setup = sqlite3.connect(path)
-    setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
-    setup.execute("INSERT INTO t VALUES (1)")
-    setup.commit()
-    setup.close()
-    url = f"sqlite+aiosqlite:///{path}"
-    outcome: dict[str, Any] = {}
-
-    async def run() -> None:
-        engine = create_async_engine(url, **engine_options(url))
-        install_sqlite_pragmas(engine)
-        try:
-            async with engine.connect() as conn:
-                busy_ms = (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one()
-                outcome["busy_timeout_ms"] = busy_ms
-                with pytest.raises(IntegrityError):
-                    await conn.execute(text("INSERT INTO t VALUES (1)"))
-                await conn.rollback()
-
-                # Set on the connection's own thread as SQLite starts stepping the INSERT:
-                # from then until the step returns, that thread holds the connection's
-                # lock, waiting for the write lock.
-                stepping = threading.Event()
-
-                def trace(statement: str) -> None:
-                    if statement.startswith(WAITING_INSERT):
-                        stepping.set()
-
-                driver = (await conn.get_raw_connection()).driver_connection
-                assert driver is not None
-                await driver.set_trace_callback(trace)
-
-                taken, release = threading.Event(), threading.Event()
-                holder = threading.Thread(
-                    target=hold_write_lock, args=(path, taken, release, outcome)
-                )
-                holder.start()
-                try:
-                    assert await asyncio.to_thread(taken.wait, SAFETY_TIMEOUT)
-                    waiting = asyncio.create_task(conn.execute(text(WAITING_INSERT)))
-                    assert await asyncio.to_thread(stepping.wait, SAFETY_TIMEOUT)
-                    # What the interpreter may do on the loop at any moment. Only the youngest
-                    # generation: with collection off since the test began, it holds all
-                    # the test made, the failed cursor too, and collecting it takes no
-                    # longer in a long test session with a large heap (a full collection
-                    # there took long enough to outlast the busy timeout on a busy machine).
-                    gc.collect(0)
-                finally:
-                    release.set()
-                    await asyncio.to_thread(holder.join)
-                try:
-                    await waiting
-                except OperationalError as error:
-                    outcome["insert"] = str(error.orig)
-                else:
-                    outcome["insert"] = "done"
-                    await conn.commit()
-                await driver.set_trace_callback(None)
-        finally:
-            await engine.dispose()
-
-    gc.disable()  # so the failed cursor is still garbage when the test collects it
-    try:
-        asyncio.run(run())
-    finally:
-        gc.enable()
+    probe = [sys.executable, "-m", "tests.sqlite_freeze", str(tmp_path / "lock.db")]
+    ran = subprocess.run(probe, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stderr
+    outcome = json.loads(ran.stdout)
     assert outcome["busy_timeout_ms"] >= 10_000, "the waiting INSERT must be able to wait"
+    assert outcome["failed_first"] and outcome["taken"] and outcome["stepping"]
     assert outcome["released"], "gc.collect() kept the write lock held past its safety timeout"
     assert outcome["insert"] == "done", "gc.collect() froze the loop until the INSERT gave up"
-    check = sqlite3.connect(path)
-    try:
-        assert check.execute("SELECT id FROM t ORDER BY id").fetchall() == [(1,), (2,)]
-    finally:
-        check.close()
+    assert outcome["rows"] == [1, 2]
 
 
 def test_sqlite_transactions_are_ended_only_when_open(

@@ -149,7 +149,9 @@ def test_a_what_if_outside_the_rules_or_the_area_is_named_and_queues_nothing(
     with page.expect_response("**/commissioner/what-if") as answer:
         page.get_by_role("button", name="Ask what the change would do").click()
     assert answer.value.status == 422
-    expect(page.locator("#count-error")).to_contain_text("Enter a whole number of units from 1 to 200")
+    expect(page.locator("#count-error")).to_contain_text(
+        "Enter a whole number of units from 1 to 200"
+    )
     # An authority outside Greater Manchester, as a tampered form would send it.
     page.get_by_label("How many units").fill("2")
     page.locator("#authority_code option").first.evaluate(
