@@ -1,7 +1,7 @@
 """A protocol's ledger: what each member sent and received in the current balance period,
 its balance, the cap and the headroom left.
 
-The same figures the matcher works from (`matching.loaders.load_protocols`: every
+The same figures the matcher works from (`matching.loaders.cross_border_counts`: every
 cross-border placement between two members that moved in within the protocol's balance
 period counts, whichever agreement it was made under), and the same headroom rule
 (`optimiser.protocols.room`), so the ledger an officer reads is the one that binds.
@@ -21,7 +21,8 @@ from placement.audit import ReadAudit
 from placement.enums import Role
 from placement.errors import Forbidden
 from placement.geography import ENGLISH_REGIONS
-from placement.models import Authority, Placement, Protocol, Referral, Scheme, Unit
+from placement.matching.loaders import cross_border_counts
+from placement.models import Authority, Protocol
 from placement.security import Principal
 
 
@@ -54,27 +55,11 @@ async def ledger(session: AsyncSession, protocol: Protocol, at: datetime | None 
     until = at or datetime.now(UTC)
     since = until - timedelta(days=protocol.balance_period_days)
     members = frozenset(m.authority_code for m in protocol.members)
-    rows = (
-        await session.execute(
-            select(Referral.authority_code, Scheme.authority_code)
-            .select_from(Placement)
-            .join(Referral, Referral.id == Placement.referral_id)
-            .join(Unit, Unit.id == Placement.unit_id)
-            .join(Scheme, Scheme.id == Unit.scheme_id)
-            .where(
-                Placement.moved_in_at >= since,
-                Placement.moved_in_at < until,
-                Referral.authority_code != Scheme.authority_code,
-                Referral.authority_code.in_(members),
-                Scheme.authority_code.in_(members),
-            )
-        )
-    ).all()
-    sent = {code: 0 for code in members}
-    received = {code: 0 for code in members}
-    for sender, receiver in rows:
-        sent[sender] += 1
-        received[receiver] += 1
+    sent = dict.fromkeys(members, 0)
+    received = dict.fromkeys(members, 0)
+    for sender, receiver, count in await cross_border_counts(session, since, members, until):
+        sent[sender] += count
+        received[receiver] += count
     named = select(Authority.code, Authority.name).where(Authority.code.in_(members))
     names: dict[str, str] = dict((await session.execute(named)).tuples().all())
     balances = {code: sent[code] - received[code] for code in members}

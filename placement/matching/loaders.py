@@ -105,7 +105,7 @@ async def load_protocols(
     members = {p.id: frozenset(m.authority_code for m in p.members) for p in protocols}
     periods = {p.balance_period_days for p in protocols}
     flows = {
-        days: await _cross_border_counts(
+        days: await cross_border_counts(
             session,
             now - timedelta(days=days),
             frozenset().union(*(members[p.id] for p in protocols if p.balance_period_days == days)),
@@ -131,15 +131,19 @@ async def load_protocols(
     return tuple(sorted(result, key=lambda p: p.id))
 
 
-async def _cross_border_counts(
-    session: AsyncSession, since: datetime, members: frozenset[str]
+async def cross_border_counts(
+    session: AsyncSession,
+    since: datetime,
+    members: frozenset[str],
+    until: datetime | None = None,
 ) -> list[tuple[str, str, int]]:
-    """Placements since `since` from one of `members` into another, counted per (sender,
-    receiver) in the database: a protocol change or placement reloads the balances, so
-    this runs after every booking, and at national scale the placements themselves are
-    thousands of rows where the pairs are tens."""
+    """Placements that moved in from `since` (until `until`, if given) from one of
+    `members` into another, counted per (sender, receiver) in the database: the balances
+    the matcher works from and a protocol's ledger. A protocol change or placement
+    reloads the balances, so this runs after every booking, and at national scale the
+    placements themselves are thousands of rows where the pairs are tens."""
     sender, receiver = Referral.authority_code, Scheme.authority_code
-    rows = await session.execute(
+    stmt = (
         select(sender, receiver, func.count())
         .select_from(Placement)
         .join(Referral, Referral.id == Placement.referral_id)
@@ -153,6 +157,9 @@ async def _cross_border_counts(
         )
         .group_by(sender, receiver)
     )
+    if until is not None:
+        stmt = stmt.where(Placement.moved_in_at < until)
+    rows = await session.execute(stmt)
     return [(str(s), str(r), int(n)) for s, r, n in rows]
 
 
