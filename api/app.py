@@ -59,6 +59,7 @@ from api.rehousing import RehousingController
 from api.reports import ReportController, document_report_formats
 from api.schema_docs import DescribedStructs
 from api.schemes import SchemeController
+from api.simulations import SimulationController
 from api.strict import StrictRequest, check_query
 from api.units import UnitController
 from api.what_if import WhatIfController
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             ReportController,
             JobController,
             WhatIfController,
+            SimulationController,
         ],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),

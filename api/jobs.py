@@ -37,7 +37,7 @@ class JobView(msgspec.Struct):
     `succeeded` (with its `result`), `failed` (with its `error`) or `cancelled`."""
 
     id: uuid.UUID
-    kind: Annotated[str, Meta(description="`what_if` or `allocation`")]
+    kind: Annotated[str, Meta(description="`what_if`, `simulation` or `allocation`")]
     status: Annotated[
         str, Meta(description="`queued`, `running`, `succeeded`, `failed` or `cancelled`")
     ]
@@ -46,7 +46,7 @@ class JobView(msgspec.Struct):
     message: Annotated[str | None, Meta(description="what the run is doing now")]
     result: Annotated[
         dict[str, Any] | None,
-        Meta(description="once succeeded: a what-if's figures, or an allocation"),
+        Meta(description="once succeeded: a what-if's figures, a simulation's, or an allocation"),
     ]
     error: Annotated[str | None, Meta(description="once failed: why, in words")]
     attempts: Annotated[int, Meta(description="runs started (a run cut short is run again)")]

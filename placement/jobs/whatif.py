@@ -1,62 +1,31 @@
-"""A what-if as a job: the simulation's world built from the live registry of the
-commissioner's area, and `simulation.whatif` run on it.
-
-The world is the area's live units (whatever their status today: in a simulated year each
-comes free in its turn), the protocols in force, the rehousing options, and as the mix of
-households that arrive, the area's referrals (decrypted here, for the simulation only:
-what leaves is counts and times). The run's start date is fixed when the job is asked
-for, so the same job gives the same figures whenever and wherever it runs.
+"""A what-if as a job: `simulation.whatif` run on the simulation's world built from the
+live registry of the commissioner's area (`placement.jobs.world`). The run's start date
+is fixed when the job is asked for, so the same job gives the same figures whenever and
+wherever it runs.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import anyio
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import optimiser
 from placement import audit
 from placement.crypto import Cipher
 from placement.errors import InvalidInput
-from placement.households import unseal
 from placement.jobs.kinds import WHAT_IF
 from placement.jobs.runners import JobFailed, RunContext
 from placement.jobs.service import JobService
-from placement.matching import convert
+from placement.jobs.world import area_parameters, world_of
 from placement.matching.index import RegistryIndex
-from placement.models import Authority, Job, Referral
+from placement.models import Authority, Job
 from placement.reports.area import choose
 from placement.security import SYSTEM
 from simulation.policies import policy_named
 from simulation.whatif import AddUnits, Change, RemoveUnits, what_if
-from simulation.world import World, make_world
-
-
-async def build_world(
-    session: AsyncSession,
-    cipher: Cipher,
-    index: RegistryIndex,
-    authorities: frozenset[str],
-    start: date,
-    weights: optimiser.Weights,
-) -> World:
-    """The area's registry and household mix as a simulation's world."""
-    snapshot = await index.current(session)
-    units = tuple(u for _, u in sorted(index.units.items()) if u.authority_code in authorities)
-    referrals = await session.scalars(
-        select(Referral).where(Referral.authority_code.in_(authorities)).order_by(Referral.id)
-    )
-    mix = tuple(
-        convert.household(r, unseal(cipher, r.details_ciphertext), start) for r in referrals
-    )
-    if not units:
-        raise JobFailed("the area has no units to simulate")
-    if not mix:
-        raise JobFailed("the area has no referrals to draw the household mix from")
-    return make_world(units, snapshot.protocols.protocols, snapshot.rehousing, mix, start, weights)
+from simulation.world import World
 
 
 async def change_from(session: AsyncSession, world: World, change: dict[str, Any]) -> Change:
@@ -94,14 +63,7 @@ async def prepare(
     weights: optimiser.Weights,
 ) -> tuple[World, Change]:
     """The world and change a what-if job's parameters name."""
-    world = await build_world(
-        session,
-        cipher,
-        index,
-        frozenset(parameters["area"]["authorities"]),
-        date.fromisoformat(parameters["start"]),
-        weights,
-    )
+    world = await world_of(session, cipher, index, parameters, weights)
     return world, await change_from(session, world, parameters["change"])
 
 
@@ -113,12 +75,7 @@ async def ask_what_if(jobs: JobService, request: dict[str, Any]) -> Job:
     )
     if request["change"]["authority_code"] not in area.authorities:
         raise InvalidInput("change.authority_code", f"must be an authority in {area.name}")
-    parameters = {
-        **request,
-        "area": {"kind": area.kind, "code": area.code, "authorities": sorted(area.authorities)},
-        "start": date.today().isoformat(),
-    }
-    return await jobs.create(WHAT_IF, parameters)
+    return await jobs.create(WHAT_IF, {**request, **area_parameters(area)})
 
 
 async def run_what_if(context: RunContext) -> dict[str, Any]:

@@ -491,6 +491,7 @@ IDEMPOTENT = (
     "/api/v1/placements/{placement_id}/move-out",
     "/api/v1/allocations",
     "/api/v1/what-if",
+    "/api/v1/simulations",
 )
 
 

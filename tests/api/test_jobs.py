@@ -21,9 +21,11 @@ from placement.config import Settings
 from placement.crypto import load_cipher
 from placement.db import create_engine
 from placement.jobs.whatif import prepare
+from placement.jobs.world import world_of
 from placement.matching.index import RegistryIndex
 from placement.models import Job
 from placement.roles import Role
+from simulation.compare import compare
 from simulation.policies import policy_named
 from simulation.whatif import what_if
 from tests.conftest import (
@@ -154,6 +156,78 @@ def test_a_bad_what_if_is_refused_naming_the_field(
 ) -> None:
     problem = assert_problem(job_actors.post("commissioner", f"{API}/what-if", body), 400)
     assert field in problem["detail"] or field in str(problem.get("errors"))
+
+
+SIMULATION: dict[str, Any] = {"policies": ["fcfs", "batch"], "days": 45, "seeds": 1}
+
+
+def test_a_simulation_job_gives_what_the_comparison_gives_on_the_same_world(
+    job_actors: Actors,
+) -> None:
+    furnish(job_actors)
+    response = job_actors.post("commissioner", f"{API}/simulations", SIMULATION)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert response.headers["location"] == f"{API}/jobs/{body['id']}"
+    assert (body["kind"], body["status"]) == ("simulation", "queued")
+    assert body["parameters"]["area"]["code"] == "Greater Manchester"
+    with runner(job_actors.settings):
+        done = until_status(job_actors, body["id"], "succeeded", "failed")
+    assert done["status"] == "succeeded", done["error"]
+    assert done["progress"] == 1.0
+    result = done["result"]
+    assert [row["policy"] for row in result["policies"]] == ["fcfs", "batch"]
+    assert all(row["hindsight_bound"] is not None for row in result["policies"])
+    assert without_seconds(result) == without_seconds(
+        direct_simulation(job_actors.settings, done["parameters"])
+    )
+
+
+def without_seconds(result: dict[str, Any]) -> dict[str, Any]:
+    """The figures, without how long each run took (the one thing that differs)."""
+    rows = [{k: v for k, v in row.items() if k != "seconds_per_run"} for row in result["policies"]]
+    return {**result, "policies": rows}
+
+
+def direct_simulation(settings: Settings, parameters: dict[str, Any]) -> dict[str, Any]:
+    """`simulation.compare` run directly on the world the job's parameters name, as the
+    job's JSON keeps it."""
+
+    async def run() -> dict[str, Any]:
+        engine = create_engine(settings, connections=1)
+        cipher = load_cipher(settings)
+        index = RegistryIndex(cipher, settings.self_contained_types())
+        try:
+            async with async_sessionmaker(engine)() as session:
+                world = await world_of(session, cipher, index, parameters, settings.match_weights())
+        finally:
+            await engine.dispose()
+        policies = [policy_named(n, parameters["batch_hours"]) for n in parameters["policies"]]
+        seeds = range(1, parameters["seeds"] + 1)
+        rows = compare(world, policies, seeds, parameters["days"], hindsight=True)
+        return {"days": parameters["days"], "seeds": parameters["seeds"], "policies": rows}
+
+    result: dict[str, Any] = json.loads(json.dumps(asyncio.run(run())))
+    return result
+
+
+@pytest.mark.parametrize(
+    ("who", "body", "status", "field"),
+    [
+        ("officer", SIMULATION, 403, None),
+        ("london", {**SIMULATION, "region": "Greater Manchester"}, 404, None),
+        ("commissioner", {**SIMULATION, "policies": ["fcfs", "fcfs"]}, 422, "policies"),
+        ("commissioner", {**SIMULATION, "policies": ["lottery"]}, 400, "policies"),
+        ("commissioner", {**SIMULATION, "policies": []}, 400, "policies"),
+        ("commissioner", {**SIMULATION, "days": 0}, 400, "days"),
+    ],
+)
+def test_a_simulation_is_for_commissioners_of_their_area_and_bad_ones_are_named(
+    job_actors: Actors, who: str, body: dict[str, Any], status: int, field: str | None
+) -> None:
+    problem = assert_problem(job_actors.post(who, f"{API}/simulations", body), status)
+    if field is not None:
+        assert field in problem["detail"] or field in str(problem.get("errors"))
 
 
 def test_a_retried_what_if_is_one_job(job_actors: Actors) -> None:
