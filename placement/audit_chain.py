@@ -9,10 +9,11 @@ inserted one is skipped by its successor or lies past the head, and `verify` nam
 first such event. (Someone who rewrites every event from the first change on, and the
 head, is caught only by a head hash kept outside the database: `verify` prints it.)
 
-Appends are serialised on the head row: the UPDATE that reserves their ids takes a row
-lock on PostgreSQL and the write lock on SQLite, so two workers never extend the chain
-from the same event. Ids come from the head, so they are never reused, even after the
-newest event is deleted, and an event's id is part of what its hash seals.
+Appends are serialised on the head row: the UPDATE that reserves their ids (or moves the
+head on from the one this process last left) takes a row lock on PostgreSQL and the write
+lock on SQLite, so two workers never extend the chain from the same event. Ids come from
+the head, so they are never reused, even after the newest event is deleted, and an
+event's id is part of what its hash seals.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy.engine import URL
 
 from placement.models import AUDIT_CHAIN_HEAD_ID, AuditChainHead, AuditEvent
 
@@ -73,12 +75,18 @@ def _plain(value: Any) -> Any:
 def append(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Add events (their fields but `id` and the hashes) at the end of the chain.
 
-    Three statements whatever the number of events, in the caller's transaction: reserve
-    the ids (which locks the head until that transaction ends), insert, move the head.
-    That must be a real transaction, not an AUTOCOMMIT connection (`outside_transaction`),
-    where the lock would end with the first statement.
+    In the caller's transaction, which must be a real one, not an AUTOCOMMIT connection
+    (`outside_transaction`), where the head's lock would end with the first statement.
+    Two statements when this process knows the head (it made the last append, the usual
+    case: every append is a transaction's, so a few statements saved on each is much of
+    the cost of a write), else four; see `_extend_known_head`.
     """
     if not rows:
+        return
+    url = connection.engine.url
+    guess = _heads.get(url)
+    if guess is not None and (head := _extend_known_head(connection, guess, rows)):
+        _heads[url] = head
         return
     last_id, prev_hash = connection.execute(
         update(AuditChainHead)
@@ -86,17 +94,60 @@ def append(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         .values(last_id=AuditChainHead.last_id + len(rows))
         .returning(AuditChainHead.last_id, AuditChainHead.last_hash)
     ).one()
-    events: list[dict[str, Any]] = []
-    for event_id in range(last_id - len(rows) + 1, last_id + 1):
-        event = {**rows[len(events)], "id": event_id, "prev_hash": prev_hash}
-        prev_hash = event["hash"] = seal(event)
-        events.append(event)
+    events = _chained(rows, last_id - len(rows) + 1, prev_hash)
     connection.execute(insert(AuditEvent), events)
     connection.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == AUDIT_CHAIN_HEAD_ID)
-        .values(last_hash=prev_hash)
+        .values(last_hash=events[-1]["hash"])
     )
+    _heads[url] = Head(last_id, events[-1]["hash"])
+
+
+_heads: dict[URL, Head] = {}
+"""Per database, the head as this process's last append left it: a guess, since another
+process may have appended since, or that append's transaction rolled back."""
+
+
+def _extend_known_head(
+    connection: Connection, guess: Head, rows: Sequence[Mapping[str, Any]]
+) -> Head | None:
+    """Append after `guess` if it is still the head: the new head, or None if it is not.
+
+    The events are sealed after the guessed head, and one UPDATE moves the head to the
+    last of them only where it still is the guessed one. That UPDATE locks the head (the
+    row lock on PostgreSQL, which re-checks the condition on the row a concurrent append
+    left; the write lock on SQLite), so when it matches, the head was the guess under the
+    lock, and the events are exactly what reserving ids first would have made. When it
+    does not match, nothing was written and the caller reserves ids as before.
+    """
+    events = _chained(rows, guess.last_id + 1, guess.last_hash)
+    head = Head(guess.last_id + len(rows), events[-1]["hash"])
+    moved = connection.execute(
+        update(AuditChainHead)
+        .where(
+            AuditChainHead.id == AUDIT_CHAIN_HEAD_ID,
+            AuditChainHead.last_id == guess.last_id,
+            AuditChainHead.last_hash == guess.last_hash,
+        )
+        .values(last_id=head.last_id, last_hash=head.last_hash)
+    )
+    if moved.rowcount != 1:
+        return None
+    connection.execute(insert(AuditEvent), events)
+    return head
+
+
+def _chained(
+    rows: Sequence[Mapping[str, Any]], first_id: int, prev_hash: str
+) -> list[dict[str, Any]]:
+    """The rows as events numbered from `first_id`, each sealed to the one before."""
+    events: list[dict[str, Any]] = []
+    for event_id, row in enumerate(rows, start=first_id):
+        event = {**row, "id": event_id, "prev_hash": prev_hash}
+        prev_hash = event["hash"] = seal(event)
+        events.append(event)
+    return events
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,13 +89,17 @@ def _disabled(member: Member) -> bool:
 
 
 async def record_characteristics(
-    session: AsyncSession, referral_id: uuid.UUID, household: Household
+    session: AsyncSession, referral_id: uuid.UUID, household: Household, *, new: bool = False
 ) -> None:
     """Write (or rewrite) the referral's row from its household, in the caller's
-    transaction: whoever writes a household document calls this with it."""
-    await session.execute(
-        delete(ReferralCharacteristics).where(ReferralCharacteristics.referral_id == referral_id)
-    )
+    transaction: whoever writes a household document calls this with it. A `new`
+    referral has no row yet to delete (a statement saved on every referral made)."""
+    if not new:
+        await session.execute(
+            delete(ReferralCharacteristics).where(
+                ReferralCharacteristics.referral_id == referral_id
+            )
+        )
     await session.execute(
         insert(ReferralCharacteristics).values(
             referral_id=referral_id, **characteristics_of(household)

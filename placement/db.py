@@ -10,23 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import traceback
+import sqlite3
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.dialects import registry
-from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    SQLiteDialect_aiosqlite,
+)
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.util import await_only
 
 from placement.config import DatabaseTimeouts, Settings
 
@@ -116,6 +119,76 @@ class OpenTransactionsSQLiteDialect(SQLiteDialect_aiosqlite):
         if dbapi_connection.driver_connection.in_transaction:
             super().do_rollback(dbapi_connection)
 
+    def connect(self, *cargs: Any, **cparams: Any) -> Any:
+        adapted = super().connect(*cargs, **cparams)
+        return OneHopConnection(adapted.dbapi, adapted._connection)
+
+
+def _run_statement(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> tuple[Any, list[Any], int | None, int]:
+    """A statement from cursor to close on the connection's own thread: its description,
+    its rows, and its lastrowid and rowcount as SQLAlchemy's adapter reports them."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, () if parameters is None else parameters)
+        if cursor.description and not many:
+            return cursor.description, cursor.fetchall(), -1, -1
+        return None, [], cursor.lastrowid, cursor.rowcount
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor, with a statement one hop to the connection's thread.
+
+    The adapter makes four: open a cursor, execute, fetch the rows, close. Each hop is a
+    queue put, a thread wake-up and a callback on the event loop, and under load a wait
+    for the GIL: profiling `placement seed --history` found the hops, not SQLite, were
+    most of the time of every statement. Here one function does all four there, so the
+    cursor never leaves that thread. It is closed there when its statement fails too:
+    the adapter left a failed statement's cursor open, for the garbage collector to
+    finalise on whichever thread collected it, often the event loop's, and finalising
+    takes its connection's lock; had that connection been waiting (up to the busy
+    timeout) for SQLite's write lock meanwhile, the whole worker froze. Results are what
+    the adapter's own cursor gives.
+    """
+
+    __slots__ = ()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        self._run(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        self._run(operation, seq_of_parameters, many=True)
+
+    def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        driver = self._connection
+        try:
+            description, rows, lastrowid, rowcount = self.await_(
+                driver._execute(_run_statement, driver._conn, operation, parameters, many)
+            )
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self.description = description
+        self._rows = deque(rows)
+        self.lastrowid, self.rowcount = lastrowid, rowcount
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    """The adapter's connection, whose plain cursors are `OneHopCursor`s (server-side
+    cursors, which fetch as they are read, stay the adapter's own)."""
+
+    __slots__ = ()
+
+    def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
+        if server_side:
+            return super().cursor(server_side=True)
+        return OneHopCursor(self)
+
 
 registry.register("sqlite.aiosqlite", __name__, OpenTransactionsSQLiteDialect.__name__)
 
@@ -130,22 +203,6 @@ def _sqlite_pragmas(busy_seconds: float) -> Callable[[Any, Any], None]:
         cursor.close()
 
     return set_pragmas
-
-
-def _close_failed_cursor(context: ExceptionContext) -> None:
-    """Close the cursor SQLAlchemy's aiosqlite adapter leaves open when a statement fails.
-
-    Left to the garbage collector, that cursor is finalised on whichever thread collects
-    it, often the event loop's, and finalising takes its connection's lock. If by then the
-    connection is waiting (up to the busy timeout) for SQLite's write lock, its thread holds
-    that lock, and the whole worker freezes. Closed here, on the connection's own thread
-    while it is idle, it cannot.
-    """
-    for frame, _ in traceback.walk_tb(context.original_exception.__traceback__):
-        cursor = frame.f_locals.get("_cursor")
-        if isinstance(cursor, aiosqlite.Cursor):
-            await_only(cursor.close())
-            return
 
 
 def _replace_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -178,7 +235,6 @@ def install_sqlite_pragmas(
 ) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_seconds))
-        event.listen(engine.sync_engine, "handle_error", _close_failed_cursor)
 
 
 def install_fault_handling(engine: AsyncEngine) -> None:

@@ -110,7 +110,7 @@ class DirectPlacementService:
         )
         self.session.add(referral)
         await self.session.flush()
-        await record_characteristics(self.session, referral.id, data.household)
+        await record_characteristics(self.session, referral.id, data.household, new=True)
         placement = Placement(
             referral_id=referral.id, unit_id=unit_id, offer_id=None, moved_in_at=moved_in_at
         )

@@ -166,7 +166,8 @@ class OfferService:
         if self.principal.role is not Role.PROVIDER:
             raise Forbidden("only the unit's provider can accept an offer")
         now = now or datetime.now(UTC)
-        referral_id = (await self.get(offer_id)).referral_id
+        offer = await self.get(offer_id)
+        referral_id = offer.referral_id
         scheme_type = (
             select(Scheme.scheme_type)
             .join(Unit, Unit.scheme_id == Scheme.id)
@@ -187,7 +188,7 @@ class OfferService:
                 updated_at=now,
             )
         )
-        offer = await self._decide(offer_id, Role.PROVIDER, OfferStatus.ACCEPTED, now=now)
+        offer = await self._decide(offer, Role.PROVIDER, OfferStatus.ACCEPTED, now=now)
         if not placed.rowcount:  # type: ignore[attr-defined]
             status = await self.session.scalar(
                 select(Referral.status).where(Referral.id == referral_id)
@@ -256,19 +257,25 @@ class OfferService:
 
     async def _decide(
         self,
-        offer_id: uuid.UUID,
+        offer_or_id: Offer | uuid.UUID,
         role: Role | None,
         outcome: OfferStatus,
         *,
         now: datetime | None = None,
         **values: Any,
     ) -> Offer:
-        """Move a live, unexpired offer to `outcome`; providers decide, officers withdraw."""
+        """Move a live, unexpired offer to `outcome`; providers decide, officers withdraw.
+
+        Takes the offer itself when the caller has just read it (through `get`, so in the
+        caller's scope), rather than reading it again. The UPDATE returns the decided
+        offer, so nothing is read after it either.
+        """
         if role is Role.PROVIDER and self.principal.role is not Role.PROVIDER:
             raise Forbidden(f"only the unit's provider can set an offer {outcome}")
         if role is None and not self.principal.is_officer:
             raise Forbidden("only the referring authority's officers can withdraw an offer")
-        offer = await self.get(offer_id)
+        offer = offer_or_id if isinstance(offer_or_id, Offer) else await self.get(offer_or_id)
+        offer_id = offer.id
         now = now or datetime.now(UTC)
         if offer.status is not OfferStatus.LIVE:
             raise Conflict(
@@ -280,7 +287,7 @@ class OfferService:
                 f"offer {offer_id} expired at {offer.expires_at.isoformat()}",
                 offer_status="expired",
             )
-        result = await self.session.execute(
+        decided = await self.session.scalar(
             update(Offer)
             .where(Offer.id == offer_id, Offer.status == OfferStatus.LIVE, Offer.expires_at > now)
             .values(
@@ -290,8 +297,10 @@ class OfferService:
                 updated_at=now,
                 **values,
             )
+            .returning(Offer),
+            execution_options={"populate_existing": True},
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if decided is None:
             raise Conflict(f"offer {offer_id} was decided by someone else just now")
         audit.record(
             self.session,
@@ -301,5 +310,4 @@ class OfferService:
             offer_id,
             **{k: str(v) for k, v in values.items() if k == "decline_reason"},
         )
-        await self.session.refresh(offer)
-        return offer
+        return decided

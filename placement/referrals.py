@@ -228,7 +228,7 @@ class ReferralService:
         )
         self.session.add(referral)
         await self.session.flush()
-        await record_characteristics(self.session, referral.id, data.household)
+        await record_characteristics(self.session, referral.id, data.household, new=True)
         audit.record(self.session, self.principal, "create", self.record_type, referral.id)
         return referral
 

@@ -16,11 +16,12 @@ import pytest
 from alembic import command
 from click.testing import CliRunner, Result
 from litestar.testing import AsyncTestClient
-from sqlalchemy import Connection, func, insert, inspect, select, text
+from sqlalchemy import Connection, event, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.app import create_app
+from placement import audit_chain
 from placement.audit import ReadAudit
 from placement.audit_chain import GENESIS, Broken, Head, Intact, Link, Walk, seal
 from placement.cli import issue_key, main
@@ -272,6 +273,52 @@ def test_two_workers_read_audits_keep_one_chain(migrated_settings: Settings) -> 
     result = verify(migrated_settings)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("120 events verified")
+
+
+def test_an_append_after_this_process_s_own_is_two_statements(
+    migrated_settings: Settings,
+) -> None:
+    """The process remembers the head its last append left, so the next append is two
+    statements, not three. After an append whose transaction rolled back, the head it
+    remembers is ahead of the real one: the next append finds that out and reserves ids
+    as before. Either way each event follows the one before and the chain verifies."""
+    url = migrated_settings.database_url
+    before = event_ids(migrated_settings)
+
+    def append(commit: bool) -> list[str]:
+        def work(conn: Connection) -> list[str]:
+            statements: list[str] = []
+
+            def note(*args: Any) -> None:
+                statements.append(str(args[2]).split()[0])
+
+            event.listen(conn, "before_cursor_execute", note)
+            row = {
+                "at": datetime.now(UTC),
+                "actor_key_id": None,
+                "actor_role": "admin",
+                "actor_label": "test",
+                "action": "read",
+                "record_type": "referral",
+                "record_id": None,
+                "detail": {"commit": commit},
+            }
+            audit_chain.append(conn, [row])
+            return statements
+
+        return with_connection(url, work, commit=commit)
+
+    assert [append(True), append(True), append(False), append(True), append(True)] == [
+        ["UPDATE", "INSERT", "UPDATE"],  # the first of this process: ids reserved
+        ["UPDATE", "INSERT"],
+        ["UPDATE", "INSERT"],  # rolled back
+        ["UPDATE", "UPDATE", "INSERT", "UPDATE"],  # the remembered head was not the head
+        ["UPDATE", "INSERT"],
+    ]
+    first = (before[-1] if before else 0) + 1
+    assert event_ids(migrated_settings) == [*before, *range(first, first + 4)]
+    result = verify(migrated_settings)
+    assert result.exit_code == 0, result.output
 
 
 # -- the migration that brought the chain ----------------------------------------------------

@@ -98,3 +98,65 @@ def test_sqlite_transactions_are_ended_only_when_open(
 async def _rows(engine: Any) -> list[tuple[Any, ...]]:
     async with engine.connect() as conn:
         return [tuple(row) for row in await conn.execute(text("SELECT id FROM t"))]
+
+
+def test_a_sqlite_statement_is_one_hop_to_its_connection_s_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each statement, whatever it returns, is one call queued to the connection's thread
+    (the stock adapter made three or four), and SQLAlchemy gets what it got before: rows,
+    rowcounts, the last row id, many rows inserted at once, a failure as the DBAPI's."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hops.db'}"
+    hops: list[str] = []
+    queue = aiosqlite.Connection._execute
+
+    async def counted(connection: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
+        hops.append(getattr(fn, "__name__", repr(fn)))
+        return await queue(connection, fn, *args, **kw)
+
+    async def run() -> dict[str, Any]:
+        try:
+            return await statements()
+        finally:
+            await engine.dispose()
+
+    async def statements() -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        async with engine.connect() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)"))
+            monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+
+            def step(name: str, result: Any) -> None:
+                seen[name] = (result, len(hops))
+                hops.clear()
+
+            inserted = await conn.execute(text("INSERT INTO t (name) VALUES ('a')"))
+            step("insert", (inserted.rowcount, inserted.lastrowid))
+            many = await conn.execute(
+                text("INSERT INTO t (name) VALUES (:name)"), [{"name": "b"}, {"name": "c"}]
+            )
+            step("insert many", many.rowcount)
+            updated = await conn.execute(text("UPDATE t SET name = name || '!' WHERE id > 1"))
+            step("update", updated.rowcount)
+            returned = await conn.execute(
+                text("UPDATE t SET name = 'z' WHERE id = 3 RETURNING id, name")
+            )
+            step("update returning", [tuple(row) for row in returned])
+            rows = await conn.execute(text("SELECT id, name FROM t ORDER BY id"))
+            step("select", [tuple(row) for row in rows])
+            with pytest.raises(IntegrityError):
+                await conn.execute(text("INSERT INTO t (id, name) VALUES (1, 'again')"))
+            step("failed", None)
+            await conn.rollback()
+        return seen
+
+    engine = create_async_engine(url, **engine_options(url))
+    install_sqlite_pragmas(engine)
+    assert asyncio.run(run()) == {
+        "insert": ((1, 1), 1),
+        "insert many": (2, 1),
+        "update": (2, 1),
+        "update returning": ([(3, "z")], 1),
+        "select": ([(1, "a"), (2, "b!"), (3, "z")], 1),
+        "failed": (None, 1),
+    }

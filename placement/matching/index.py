@@ -16,7 +16,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import anyio
 import numpy as np
@@ -30,9 +30,11 @@ from placement.enums import UnitStatus
 from placement.matching import convert
 from placement.matching.loaders import (
     FEED_BOUNDS_ONLY,
-    load_protocols,
+    ProtocolTerms,
     load_rehousing,
+    protocols_in_force,
     unit_rows,
+    with_balances,
 )
 from placement.models import Authority, RegistryChange, Scheme, Unit
 
@@ -41,6 +43,8 @@ FULL_RELOAD_AFTER = 2_000
 # Which parts of a snapshot each watched table can change.
 UNIT_TABLES = frozenset({"units", "schemes", "providers"})
 PROTOCOL_TABLES = frozenset({"protocols", "protocol_members", "placements"})
+PROTOCOL_TERMS = frozenset({"protocols", "protocol_members"})
+"""The tables of `PROTOCOL_TABLES` that change a protocol's terms, not only its balances."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,8 @@ class RegistryIndex:
     (flipped per booking), so handing out the open rows is one `flatnonzero`, not a walk
     over every available unit's id."""
     _scheme_points: dict[tuple[str, datetime], optimiser.Point] = field(default_factory=dict)
+    _terms: tuple[date, tuple[ProtocolTerms, ...]] | None = None
+    """The protocols in force, and the day they were read for."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def current(
@@ -163,7 +169,8 @@ class RegistryIndex:
         if previous is not None and not full and not tables & PROTOCOL_TABLES:
             protocols, protocols_digest = previous.protocols, previous.protocols_digest
         else:
-            protocols = optimiser.CheckedProtocols.of(await load_protocols(session))
+            terms = await self._protocol_terms(session, full or bool(tables & PROTOCOL_TERMS))
+            protocols = optimiser.CheckedProtocols.of(await with_balances(session, terms))
             protocols_digest = digest(protocols)
         rehousing = (
             previous.rehousing
@@ -171,11 +178,12 @@ class RegistryIndex:
             else await load_rehousing(session)
         )
         # Authorities are not in the feed (they change by migration or seeding, rarely):
-        # their names are read again whenever units or protocols are, which a new
-        # authority's first scheme or protocol always causes.
+        # their names are read again whenever what a unit is or a protocol's terms
+        # change, which a new authority's first scheme or protocol always causes (not
+        # for a booking, which only moves a unit's status).
         names = (
             previous.authority_names
-            if previous is not None and not full and not tables & (UNIT_TABLES | PROTOCOL_TABLES)
+            if previous is not None and not full and not reshaped and not tables & PROTOCOL_TERMS
             else dict(
                 (await session.execute(select(Authority.code, Authority.name))).tuples().all()
             )
@@ -190,6 +198,16 @@ class RegistryIndex:
             rehousing=rehousing,
             authority_names=names,
         )
+
+    async def _protocol_terms(
+        self, session: AsyncSession, changed: bool
+    ) -> tuple[ProtocolTerms, ...]:
+        """The protocols in force today: read again when their terms (or the day) changed,
+        not for a placement, which changes only their balances."""
+        today = date.today()
+        if changed or self._terms is None or self._terms[0] != today:
+            self._terms = (today, await protocols_in_force(session, today))
+        return self._terms[1]
 
     def _mark_open(self, keys: set[str]) -> None:
         """Bring `_open` in step with `available` for these units (rows of `_whole`; a

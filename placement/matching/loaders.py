@@ -9,6 +9,7 @@ statement's cache key on the object, and these run on every match request.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import CompoundSelect, Select, and_, bindparam, func, or_, select, tuple_, union
@@ -85,50 +86,82 @@ def unit_rows() -> Select[tuple[Unit, Scheme, list[str]]]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ProtocolTerms:
+    """What a protocol in force says, without its balances (those change with every
+    placement; these only with the protocol or the day)."""
+
+    id: str
+    members: frozenset[str]
+    balance_cap: int | None
+    balance_period_days: int
+
+
 async def load_protocols(
     session: AsyncSession, today: date | None = None
 ) -> tuple[optimiser.Protocol, ...]:
     """Protocols in force today, with each member's net sent-minus-received in its period."""
-    today = today or date.today()
-    protocols = list(
-        await session.scalars(
-            select(Protocol).where(
-                Protocol.retired_at.is_(None),
-                Protocol.starts_on <= today,
-                (Protocol.ends_on.is_(None)) | (Protocol.ends_on >= today),
-            )
+    terms = await protocols_in_force(session, today or date.today())
+    return await with_balances(session, terms)
+
+
+async def protocols_in_force(session: AsyncSession, today: date) -> tuple[ProtocolTerms, ...]:
+    """The terms of every protocol in force on `today`, in a stable order."""
+    protocols = await session.scalars(
+        select(Protocol).where(
+            Protocol.retired_at.is_(None),
+            Protocol.starts_on <= today,
+            (Protocol.ends_on.is_(None)) | (Protocol.ends_on >= today),
         )
     )
-    if not protocols:
+    return tuple(
+        sorted(
+            (
+                ProtocolTerms(
+                    id=str(p.id),
+                    members=frozenset(m.authority_code for m in p.members),
+                    balance_cap=p.balance_cap,
+                    balance_period_days=p.balance_period_days,
+                )
+                for p in protocols
+            ),
+            key=lambda t: t.id,
+        )
+    )
+
+
+async def with_balances(
+    session: AsyncSession, terms: tuple[ProtocolTerms, ...]
+) -> tuple[optimiser.Protocol, ...]:
+    """The protocols with each member's net sent-minus-received in its period until now:
+    one counting query a balance period, whatever the number of protocols."""
+    if not terms:
         return ()
     now = datetime.now(UTC)
-    members = {p.id: frozenset(m.authority_code for m in p.members) for p in protocols}
-    periods = {p.balance_period_days for p in protocols}
     flows = {
         days: await cross_border_counts(
             session,
             now - timedelta(days=days),
-            frozenset().union(*(members[p.id] for p in protocols if p.balance_period_days == days)),
+            frozenset().union(*(t.members for t in terms if t.balance_period_days == days)),
         )
-        for days in sorted(periods)
+        for days in sorted({t.balance_period_days for t in terms})
     }
     result = []
-    for protocol in protocols:
-        inside = members[protocol.id]
+    for protocol in terms:
         balances: dict[str, int] = defaultdict(int)
         for sender, receiver, count in flows[protocol.balance_period_days]:
-            if sender in inside and receiver in inside:
+            if sender in protocol.members and receiver in protocol.members:
                 balances[sender] += count
                 balances[receiver] -= count
         result.append(
             optimiser.Protocol(
-                id=str(protocol.id),
-                members=inside,
+                id=protocol.id,
+                members=protocol.members,
                 balance_cap=protocol.balance_cap,
                 balances=dict(balances),
             )
         )
-    return tuple(sorted(result, key=lambda p: p.id))
+    return tuple(result)
 
 
 async def cross_border_counts(
