@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 import traceback
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.dialects import registry
-from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+    SQLiteDialect_aiosqlite,
+)
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -95,8 +102,91 @@ async def outside_transaction(session: AsyncSession) -> None:
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def _run_statement(
+    connection: sqlite3.Connection, operation: str, parameters: Any
+) -> tuple[Any, list[Any], int | None, int]:
+    """One statement on the connection's own thread: its description, every row, the
+    last row id and the row count (the cursor closed here, on that thread, whatever
+    happens)."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(operation, () if parameters is None else parameters)
+        if cursor.description:
+            return cursor.description, cursor.fetchall(), -1, -1
+        return None, [], cursor.lastrowid, cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _run_many(
+    connection: sqlite3.Connection, operation: str, parameters: Any
+) -> tuple[int | None, int]:
+    cursor = connection.cursor()
+    try:
+        cursor.executemany(operation, parameters)
+        return cursor.lastrowid, cursor.rowcount
+    finally:
+        cursor.close()
+
+
+class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor, running each statement in one hop to the
+    connection's thread instead of four.
+
+    SQLAlchemy's own asks aiosqlite for a cursor, the execution, the rows and the
+    close, each a call queued to the connection's thread and answered through the event
+    loop: under load each hop costs the loop a wake-up and both threads the lock (a
+    match request's one statement was four of them). The same four sqlite3 calls run
+    here as one function on that thread; what SQLite does is unchanged.
+    """
+
+    __slots__ = ()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            driver = self._connection
+            description, rows, lastrowid, rowcount = self.await_(
+                driver._execute(_run_statement, driver._conn, operation, parameters)  # type: ignore[attr-defined]
+            )
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self.description = description
+        self._rows = deque(rows)
+        self.lastrowid, self.rowcount = lastrowid, rowcount
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        try:
+            driver = self._connection
+            lastrowid, rowcount = self.await_(
+                driver._execute(_run_many, driver._conn, operation, seq_of_parameters)  # type: ignore[attr-defined]
+            )
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self.description = None
+        self.lastrowid, self.rowcount = lastrowid, rowcount
+
+
+class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    """A connection whose cursors run a statement in one hop (server-side ones as before:
+    they fetch in steps by design)."""
+
+    __slots__ = ()
+
+    def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
+        return super().cursor(server_side) if server_side else _OneHopCursor(self)
+
+
+class _OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        adapted = super().connect(*arg, **kw)
+        if type(adapted) is not AsyncAdapt_aiosqlite_connection:  # async_fallback: as it is
+            return adapted
+        return _OneHopConnection(self, adapted._connection)
+
+
 class OpenTransactionsSQLiteDialect(SQLiteDialect_aiosqlite):
-    """aiosqlite, ending a connection's transaction only when one is open.
+    """aiosqlite, ending a connection's transaction only when one is open, and running
+    each statement in one hop to the connection's thread (`_OneHopCursor`).
 
     A session that only read opened none (Python's sqlite3 begins one only before a
     write), yet SQLAlchemy still ends it: COMMIT or ROLLBACK from the session, ROLLBACK
@@ -107,6 +197,10 @@ class OpenTransactionsSQLiteDialect(SQLiteDialect_aiosqlite):
     """
 
     supports_statement_cache = True  # as its base: SQLAlchemy asks each subclass to say
+
+    @classmethod
+    def import_dbapi(cls) -> AsyncAdapt_aiosqlite_dbapi:
+        return _OneHopDBAPI(aiosqlite, sqlite3)
 
     def do_commit(self, dbapi_connection: Any) -> None:
         if dbapi_connection.driver_connection.in_transaction:

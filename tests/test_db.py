@@ -176,3 +176,56 @@ def test_sqlite_transactions_are_ended_only_when_open(
 async def _rows(engine: Any) -> list[tuple[Any, ...]]:
     async with engine.connect() as conn:
         return [tuple(row) for row in await conn.execute(text("SELECT id FROM t"))]
+
+
+def test_a_sqlite_statement_is_one_hop_to_its_connections_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each statement, whatever it is, is one call queued to the connection's thread
+    (SQLAlchemy's own adapter makes four: cursor, execute, fetch, close), and answers as
+    before: the rows of a read, the count and last row id of a write, the same error for
+    a broken rule, after which the connection goes on working. Counted at the driver."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hops.db'}"
+    hops: list[str] = []
+    queue_call = aiosqlite.Connection._execute
+
+    async def counted(connection: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(fn, "__name__", "?"))
+        return await queue_call(connection, fn, *args, **kwargs)
+
+    async def run() -> dict[str, Any]:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)"))
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        seen: dict[str, Any] = {}
+        async with engine.connect() as conn:
+            hops.clear()
+            inserted = await conn.execute(text("INSERT INTO t (name) VALUES ('a')"))
+            seen["insert"] = (inserted.rowcount, inserted.lastrowid, len(hops))
+            hops.clear()
+            many = await conn.execute(
+                text("INSERT INTO t (name) VALUES (:name)"), [{"name": "b"}, {"name": "c"}]
+            )
+            seen["insert many"] = (many.rowcount, len(hops))
+            hops.clear()
+            with pytest.raises(IntegrityError):
+                await conn.execute(text("INSERT INTO t (id, name) VALUES (1, 'again')"))
+            seen["refused"] = len(hops)
+            hops.clear()
+            rows = await conn.execute(text("SELECT id, name FROM t ORDER BY id"))
+            seen["select"] = ([tuple(row) for row in rows], len(hops))
+            await conn.commit()
+        return seen
+
+    engine = create_async_engine(url, **engine_options(url))
+    install_sqlite_pragmas(engine)
+    try:
+        outcome = asyncio.run(run())
+    finally:
+        asyncio.run(engine.dispose())
+    assert outcome == {
+        "insert": (1, 1, 1),
+        "insert many": (2, 1),
+        "refused": 1,
+        "select": ([(1, "a"), (2, "b"), (3, "c")], 1),
+    }
