@@ -13,7 +13,8 @@ import functools
 import sqlite3
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.util import await_only
 
 from placement.config import DatabaseTimeouts, Settings
@@ -182,6 +183,30 @@ class _OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
         if type(adapted) is not AsyncAdapt_aiosqlite_connection:  # async_fallback: as it is
             return adapted
         return _OneHopConnection(self, adapted._connection)
+
+
+@asynccontextmanager
+async def reading(session: AsyncSession) -> AsyncIterator[AsyncConnection]:
+    """A connection of the session's engine for a read outside any transaction, given
+    back to the pool as soon as the read is done.
+
+    For a read-only request's one query (a match's), the session is a cost with no use:
+    it would hold its connection until the response is sent and commit nothing at the
+    end. On PostgreSQL the connection is in AUTOCOMMIT, as `outside_transaction` puts a
+    session: no BEGIN or COMMIT is sent.
+    """
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine):
+        raise TypeError("reading() needs a session bound to an engine")
+    # Closed here, not by `async with`: that closes in a task of its own (shielded from
+    # cancellation), a task per request; the request's session is closed inline too.
+    connection = await engine.connect()
+    try:
+        if engine.dialect.name == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+    finally:
+        await connection.close()
 
 
 class OpenTransactionsSQLiteDialect(SQLiteDialect_aiosqlite):
