@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import BigInteger, Connection, Row, bindparam, insert, select, update
 
 from placement.models import AUDIT_CHAIN_HEAD_ID, AuditChainHead, AuditEvent
 
@@ -80,23 +80,27 @@ def append(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """
     if not rows:
         return
-    last_id, prev_hash = connection.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == AUDIT_CHAIN_HEAD_ID)
-        .values(last_id=AuditChainHead.last_id + len(rows))
-        .returning(AuditChainHead.last_id, AuditChainHead.last_hash)
-    ).one()
+    last_id, prev_hash = connection.execute(_RESERVE, {"count": len(rows)}).one()
     events: list[dict[str, Any]] = []
     for event_id in range(last_id - len(rows) + 1, last_id + 1):
         event = {**rows[len(events)], "id": event_id, "prev_hash": prev_hash}
         prev_hash = event["hash"] = seal(event)
         events.append(event)
-    connection.execute(insert(AuditEvent), events)
-    connection.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == AUDIT_CHAIN_HEAD_ID)
-        .values(last_hash=prev_hash)
-    )
+    connection.execute(_INSERT, events)
+    connection.execute(_MOVE_HEAD, {"new_hash": prev_hash})
+
+
+# Built once: every batch of read audits appends, and a statement built anew is compiled
+# anew (its cache key computed from scratch) each time.
+_HEAD = AuditChainHead.id == AUDIT_CHAIN_HEAD_ID
+_RESERVE = (
+    update(AuditChainHead)
+    .where(_HEAD)
+    .values(last_id=AuditChainHead.last_id + bindparam("count", type_=BigInteger))
+    .returning(AuditChainHead.last_id, AuditChainHead.last_hash)
+)
+_INSERT = insert(AuditEvent)
+_MOVE_HEAD = update(AuditChainHead).where(_HEAD).values(last_hash=bindparam("new_hash"))
 
 
 @dataclass(frozen=True, slots=True)
