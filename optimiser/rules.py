@@ -167,7 +167,12 @@ def avoid_authority(t: UnitTable, r: Request) -> BoolArray | None:
     avoided = [
         t.authority_index[a] for a in r.household.avoid_authorities if a in t.authority_index
     ]
-    return np.isin(t.authority, avoided) if avoided else None
+    if not avoided:
+        return None
+    # A flag per authority, read per unit: `np.isin` sorted every unit's authority instead.
+    flagged = np.zeros(len(t.authorities), dtype=np.bool_)
+    flagged[avoided] = True
+    return flagged[t.authority]
 
 
 def protocol(t: UnitTable, r: Request) -> BoolArray:

@@ -224,9 +224,25 @@ MAX_WEIGHT = 100.0
 them keeps every solver integer far from overflow."""
 
 
+_VALID_WEIGHTS: dict[int, Weights] = {}
+"""Weights objects already found valid, by identity (held here, so an id is never reused
+while it is a key): a service passes the same one on every call, and frozen, it cannot
+have changed. By identity, not equality: `Weights(cost=True)` equals `Weights(cost=1.0)`
+but is not valid."""
+VALID_WEIGHTS_KEPT = 64
+
+
 def validate_weights(weights: Weights, field: str = "weights") -> None:
     if not isinstance(weights, Weights):
         raise ProblemError(field, "must be a Weights")
+    if _VALID_WEIGHTS.get(id(weights)) is weights:
+        return
+    _check_weights(weights, field)
+    if len(_VALID_WEIGHTS) < VALID_WEIGHTS_KEPT:
+        _VALID_WEIGHTS[id(weights)] = weights
+
+
+def _check_weights(weights: Weights, field: str) -> None:
     for name in Weights.__dataclass_fields__:
         _finite(getattr(weights, name), f"{field}.{name}")
         if (

@@ -150,11 +150,11 @@ class ReadAudit:
     ) -> None:
         async def insert_batch() -> None:
             async with self._sessions() as session, session.begin():
+                connection = await session.connection()
                 if batch:
-                    connection = await session.connection()
                     await connection.run_sync(audit_chain.append, [row for row, _ in batch])
-                if snapshots:
-                    await session.execute(insert(DecisionSnapshot), snapshots)
+                if snapshots:  # Core, on the connection: the ORM's bulk insert costs more
+                    await connection.execute(_INSERT_SNAPSHOTS, snapshots)
 
         try:  # readers are waiting: a dropped connection is worth one more try at once
             await retry_once_if_dropped(insert_batch)
@@ -172,6 +172,9 @@ class ReadAudit:
                 done.set_exception(AuditUnavailable())
             else:
                 done.set_result(None)
+
+
+_INSERT_SNAPSHOTS = insert(DecisionSnapshot)
 
 
 def _row(

@@ -12,7 +12,8 @@ import asyncio
 import functools
 import sqlite3
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from placement.config import DatabaseTimeouts, Settings
 
@@ -96,6 +97,30 @@ async def outside_transaction(session: AsyncSession) -> None:
     """
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+@asynccontextmanager
+async def reading(session: AsyncSession) -> AsyncIterator[AsyncConnection]:
+    """A connection of the session's engine for a read outside any transaction, given
+    back to the pool as soon as the read is done.
+
+    For a read-only request's one query (a match's), the session is a cost with no use:
+    it would hold its connection until the response is sent and commit nothing at the
+    end. On PostgreSQL the connection is in AUTOCOMMIT, as `outside_transaction` puts a
+    session: no BEGIN or COMMIT is sent.
+    """
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine):
+        raise TypeError("reading() needs a session bound to an engine")
+    # Closed here, not by `async with`: that closes in a task of its own (shielded from
+    # cancellation), a task per request; the request's session is closed inline too.
+    connection = await engine.connect()
+    try:
+        if engine.dialect.name == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+    finally:
+        await connection.close()
 
 
 class OpenTransactionsSQLiteDialect(SQLiteDialect_aiosqlite):

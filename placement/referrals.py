@@ -37,13 +37,14 @@ from placement.households import (
     seal,
     unseal,
 )
+from placement.matching.convert import ReferralFacts
 from placement.matching.snapshots import MATCH
 from placement.models import Authority, DecisionSnapshot, Referral
 from placement.paging import Page, paginate
 from placement.security import Principal
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
     from placement.runtime import Runtime
 
@@ -93,7 +94,13 @@ def one_visible(*also: ColumnElement[Any]) -> Select[Any]:
     SQLAlchemy memoises a statement's cache key on the object, and the referral read
     is on every match request.
     """
-    return select(Referral, *also).where(
+    return visible_row(Referral, *also)
+
+
+def visible_row(*columns: Any) -> Select[Any]:
+    """`columns` of one referral's row, under `visible`'s row filter (bind as for
+    `one_visible`): a read that needs a few of its columns, not the record."""
+    return select(*columns).where(
         Referral.id == bindparam("referral_id"),
         Referral.authority_code == bindparam("authority_code"),
     )
@@ -174,11 +181,17 @@ class ReferralService:
         referral: Referral = row[0]
         return referral
 
-    async def get_row(self, statement: Select[Any], referral_id: uuid.UUID) -> Row[Any]:
-        """The row of a `one_visible(...)` statement for this referral; 404 if not yours."""
+    async def get_row(
+        self,
+        statement: Select[Any],
+        referral_id: uuid.UUID,
+        on: AsyncConnection | None = None,
+    ) -> Row[Any]:
+        """The row of a `one_visible(...)` (or `visible_row(...)`) statement for this
+        referral, read in the session or `on` a connection; 404 if not yours."""
         self.require_officer()
         row = (
-            await self.session.execute(
+            await (on or self.session).execute(
                 statement,
                 {"referral_id": referral_id, "authority_code": self.principal.authority_code},
             )
@@ -187,7 +200,7 @@ class ReferralService:
             raise NotFound(self.record_type, referral_id)
         return row
 
-    async def household(self, referral: Referral, purpose: str = "read") -> Household:
+    async def household(self, referral: ReferralFacts, purpose: str = "read") -> Household:
         """Decrypt the household; every call is an audited read, on record first."""
         await self.reads.record(self.principal, purpose, self.record_type, referral.id)
         return unseal(self.cipher, referral.details_ciphertext)

@@ -6,13 +6,38 @@ sides, so a new field of a record reaches the matcher here or not at all.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Protocol
 
 import optimiser
+from placement.enums import RiskLevel
 from placement.households import Household
 from placement.matching.keep_apart import UNLINKED, Links
-from placement.models import Referral, RehousingOption, Scheme, Unit
+from placement.models import RehousingOption, Scheme, Unit
+
+
+class ReferralFacts(Protocol):
+    """What matching reads of a referral: a `Referral` record, or a row of just these
+    columns (a match request reads that, `loaders.MATCH_READ`: no ORM object to build)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def authority_code(self) -> str: ...
+
+    @property
+    def risk_level(self) -> RiskLevel: ...
+
+    @property
+    def perpetrator_ref(self) -> str | None: ...
+
+    @property
+    def referred_on(self) -> date: ...
+
+    @property
+    def details_ciphertext(self) -> bytes: ...
 
 
 class Located(Protocol):
@@ -30,7 +55,7 @@ def point(place: Located) -> optimiser.Point:
 
 
 def household(
-    referral: Referral,
+    referral: ReferralFacts,
     document: Household,
     today: date | None = None,
     links: Links = UNLINKED,

@@ -122,13 +122,20 @@ class RegistryIndex:
         """
         latest, oldest = bounds or (await session.execute(FEED_BOUNDS_ONLY)).one()
         latest = int(latest or 0)
-        if self.snapshot is not None and latest == self.seq:
-            return self.snapshot
+        if (snapshot := self.if_current(latest)) is not None:
+            return snapshot
         async with self._lock:
             if self.snapshot is None or latest != self.seq:
                 await self._refresh(session, latest, int(oldest or 0))
         assert self.snapshot is not None
         return self.snapshot
+
+    def if_current(self, latest: int | None) -> Snapshot | None:
+        """The snapshot if it was built at the feed's `latest` entry, else None (a
+        refresh is due): no query, no lock."""
+        if self.snapshot is not None and int(latest or 0) == self.seq:
+            return self.snapshot
+        return None
 
     async def _refresh(self, session: AsyncSession, latest: int, oldest: int) -> None:
         changes: list[tuple[str, str]] = []

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 import optimiser
 from placement.enums import LinkStatus, OfferStatus, RehousingStatus
-from placement.matching.convert import rehousing_option
+from placement.matching.convert import ReferralFacts, rehousing_option
 from placement.matching.keep_apart import load_links
 from placement.models import (
     Offer,
@@ -32,7 +32,7 @@ from placement.models import (
     Scheme,
     Unit,
 )
-from placement.referrals import one_visible
+from placement.referrals import one_visible, visible_row
 
 # Two scalar subqueries, not max() and min() in one SELECT: SQLite answers each alone from
 # the primary key, but scans the whole feed for the pair.
@@ -72,9 +72,23 @@ HAS_LINKED = or_(
 confirmed link joins its reference to another authority's: a column to read with a
 referral, so that `linked_schemes` is asked only when it can find something (rarely)."""
 
-MATCH_READ = one_visible(*FEED_BOUNDS, HAS_LINKED)
+CASE_READ = one_visible(*FEED_BOUNDS, HAS_LINKED)
 """The referral, the change feed's bounds, and whether the household is linked to another
-through its perpetrator: one round trip for what every match and offer check needs first."""
+through its perpetrator: one round trip for what every offer check needs first."""
+MATCH_READ = visible_row(
+    Referral.id,
+    Referral.authority_code,
+    Referral.risk_level,
+    Referral.perpetrator_ref,
+    Referral.referred_on,
+    Referral.details_ciphertext,
+    FEED_BOUNDS[0].label("feed_latest"),
+    FEED_BOUNDS[1].label("feed_oldest"),
+    HAS_LINKED.label("has_linked"),
+)
+"""As `CASE_READ`, for a match request: only the columns matching reads of the referral
+(`convert.ReferralFacts`), as a plain row, where building the ORM record and tracking it
+in a session cost more than the query."""
 
 
 def unit_rows() -> Select[tuple[Unit, Scheme, list[str]]]:
@@ -230,7 +244,7 @@ def _linked_schemes_statement() -> CompoundSelect:
 _LINKED_SCHEMES = _linked_schemes_statement()
 
 
-async def linked_schemes(session: AsyncSession, referral: Referral) -> frozenset[str]:
+async def linked_schemes(session: AsyncSession, referral: ReferralFacts) -> frozenset[str]:
     """Schemes already holding (or offered to) a household linked to the same perpetrator
     (the same reference within the referral's authority, or one linked to it)."""
     if not referral.perpetrator_ref:

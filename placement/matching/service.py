@@ -22,7 +22,7 @@ from sqlalchemy import select
 import optimiser
 from optimiser.perpetrator import move_rules
 from placement import audit
-from placement.db import outside_transaction
+from placement.db import outside_transaction, reading
 from placement.enums import AllocationScope, ReferralStatus
 from placement.errors import InvalidInput
 from placement.holds import release_expired
@@ -30,7 +30,7 @@ from placement.households import Household
 from placement.matching import convert, snapshots
 from placement.matching.index import Snapshot
 from placement.matching.keep_apart import load_links
-from placement.matching.loaders import MATCH_READ, linked_schemes
+from placement.matching.loaders import CASE_READ, MATCH_READ, linked_schemes
 from placement.matching.results import (
     Allocation,
     Area,
@@ -76,25 +76,34 @@ class MatchService:
         self.index = runtime.index
         self.weights = runtime.weights
         self.reads = runtime.reads
+        self._outside = False
 
     async def matches(
         self, referral_id: uuid.UUID, limit: int, *, now: datetime | None = None
     ) -> Matches:
         """Every available unit checked for the household, the feasible ones ranked.
 
-        Read-only, so it runs outside a transaction (the read audit has its own writer).
-        `now` decides as of that moment, for recording history (`placement seed
-        --history`); the API never sets it.
+        Read-only, so it runs outside a transaction (the read audit has its own writer):
+        one query, on a connection of its own (`reading`), the session used only when the
+        index must catch up or the household is linked. `now` decides as of that moment,
+        for recording history (`placement seed --history`); the API never sets it.
         """
-        await outside_transaction(self.session)
-        case = await self.case(referral_id)
-        snapshot = case.snapshot
-        linked = await self._linked(case)
-        household = await self.referrals.household(case.referral, purpose="match")
+        async with reading(self.session) as connection:
+            row = await self.referrals.get_row(MATCH_READ, referral_id, on=connection)
+        referral: convert.ReferralFacts = row
+        snapshot = self.index.if_current(row.feed_latest) or await self.index.current(
+            await self._session_outside(), (row.feed_latest, row.feed_oldest)
+        )
+        linked = (
+            await linked_schemes(await self._session_outside(), referral)
+            if row.has_linked
+            else frozenset()
+        )
+        household = await self.referrals.household(referral, purpose="match")
         today = now.date() if now else date.today()
         result = optimiser.options_for_household(
             snapshot.table,
-            convert.household(case.referral, household, today),
+            convert.household(referral, household, today),
             snapshot.protocols,
             self.weights,
             today,
@@ -105,7 +114,7 @@ class MatchService:
         self.reads.snapshot(
             snapshots.match_row(
                 self.principal,
-                case.referral,
+                referral,
                 snapshot,
                 self.weights,
                 today,
@@ -130,7 +139,7 @@ class MatchService:
     async def case(self, referral_id: uuid.UUID) -> Case:
         """A referral of the caller's authority (404 if not), with the snapshot current as
         of the same round trip."""
-        referral, latest, oldest, has_linked = await self.referrals.get_row(MATCH_READ, referral_id)
+        referral, latest, oldest, has_linked = await self.referrals.get_row(CASE_READ, referral_id)
         snapshot = await self.index.current(self.session, (latest, oldest))
         return Case(referral, snapshot, bool(has_linked))
 
@@ -283,6 +292,14 @@ class MatchService:
             select(ProtocolRecord.id, ProtocolRecord.name).where(ProtocolRecord.id.in_(ids))
         )
         return {str(i): name for i, name in rows.tuples()}
+
+    async def _session_outside(self) -> AsyncSession:
+        """The request's session for a match's rarer reads, outside a transaction (set so
+        at its first use, which must come before any other statement in it)."""
+        if not self._outside:
+            await outside_transaction(self.session)
+            self._outside = True
+        return self.session
 
     async def _linked(self, case: Case) -> frozenset[str]:
         if not case.has_linked:

@@ -24,6 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import optimiser
+from placement.matching.convert import ReferralFacts
 from placement.models import DecisionSnapshot, Referral
 from placement.security import Principal
 
@@ -34,7 +35,7 @@ MATCH = "match"
 ALLOCATION = "allocation"
 
 
-def document_hash(referral: Referral) -> str:
+def document_hash(referral: ReferralFacts) -> str:
     """Identifies the stored version of a household document, not its contents."""
     return hashlib.sha256(referral.details_ciphertext).hexdigest()
 
@@ -76,7 +77,7 @@ def allocation_result(result: optimiser.AllocationResult) -> dict[str, Any]:
 
 def match_row(
     principal: Principal,
-    referral: Referral,
+    referral: ReferralFacts,
     registry: Snapshot,
     weights: optimiser.Weights,
     as_of: date,

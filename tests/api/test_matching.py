@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session
 
 from fixtures.seeding import seed_database
 from optimiser.reasons import Reason
@@ -258,17 +260,27 @@ def test_unavailable_units_are_never_options(
 # -- every change shows in the very next match, whichever app instance made it -----------
 
 
-def test_a_match_on_a_current_index_is_one_statement(actors: Actors) -> None:
+def test_a_match_on_a_current_index_is_one_statement(
+    actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The referral, the change feed's position and the linked flag come in one round
     trip; with the index current, nothing else is asked of the request's database
     connection. The read audit and the match's decision snapshot are written by the
-    batching writer on its own engine: the snapshot adds no statement to the request."""
+    batching writer on its own engine: the snapshot adds no statement to the request.
+
+    That statement is read on a connection of its own, not in the request's session
+    (which begins no transaction), and on SQLite it is one hop to the connection's
+    thread, counted at the driver."""
     add_unit(actors, add_scheme(actors)["id"])
     referral = create_referral(actors)
     matches(actors, referral["id"])  # the index catches up with the new unit here
     request_engine = actors.client.app.state.sessions.kw["bind"].sync_engine
     statements: list[str] = []
     writer: list[str] = []
+    begun: list[Any] = []
+    connections: set[Any] = set()
+    hops: list[str] = []
+    queue_call = aiosqlite.Connection._execute
 
     def count(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if conn.engine is not request_engine:
@@ -276,15 +288,38 @@ def test_a_match_on_a_current_index_is_one_statement(actors: Actors) -> None:
         elif "api_keys" not in statement:  # a key lookup, when the key cache has expired
             statements.append(statement)
 
-    event.listen(Engine, "before_cursor_execute", count)
+    def session_began(_session: Any, _transaction: Any, conn: Any) -> None:
+        if conn.engine is request_engine:
+            begun.append(conn)
+
+    def checked_out(dbapi_connection: Any, *_: Any) -> None:
+        connections.add(dbapi_connection.driver_connection)
+
+    async def counted_hop(connection: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if connection in connections:
+            hops.append(getattr(fn, "__name__", "?"))
+        return await queue_call(connection, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted_hop)
+    listeners = (
+        (Engine, "before_cursor_execute", count),
+        (Session, "after_begin", session_began),
+        (request_engine.pool, "checkout", checked_out),
+    )
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
     try:
         assert matches(actors, referral["id"])["feasible"] == 1
         settle_reads(actors)
     finally:
-        event.remove(Engine, "before_cursor_execute", count)
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
     assert len(statements) == 1, statements
     assert "registry_changes" in statements[0] and "referrals" in statements[0]
     assert [s for s in writer if "decision_snapshots" in s and s.startswith("INSERT")]
+    assert begun == []
+    if actors.settings.is_sqlite:
+        assert hops == ["_run_statement"]
 
 
 def test_a_match_on_postgresql_sends_no_transaction_statements(actors: Actors) -> None:

@@ -119,6 +119,21 @@ def test_options_and_table_validate_their_inputs() -> None:
         perpetrator_options(household(), (), Weights(), "2025-01-01")  # type: ignore[arg-type]
 
 
+def test_weights_found_valid_once_do_not_vouch_for_equal_invalid_ones() -> None:
+    """Weights are checked once per object; another object equal to a valid one is still
+    checked, so a flag given as a weight (`True == 1.0`) is refused after the valid one
+    has been used."""
+    table = UnitTable.from_units([unit()])
+    valid = Weights(cost=1.0)
+    for _ in range(2):
+        assert options_for_household(table, household(), (), valid, AS_OF).checked == 1
+    flag = Weights(cost=True)  # type: ignore[arg-type]
+    assert flag == valid
+    with pytest.raises(ProblemError) as error:
+        options_for_household(table, household(), (), flag, AS_OF)
+    assert error.value.field == "weights.cost"
+
+
 def test_enum_members_and_plain_strings_are_both_accepted() -> None:
     from optimiser.enums import Gender, GenderPolicy
 
