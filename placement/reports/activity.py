@@ -229,15 +229,17 @@ async def unable_to_support(session: AsyncSession, area: Area, period: Period) -
 
 
 async def needs_not_met(session: AsyncSession, area: Area, period: Period) -> CountTable:
-    """Row by row (each a list of rules, which SQL does not group portably), but only the
-    referrals closed because needs were not met."""
+    """Counted by the list of rules, as the database groups the referrals closed because
+    needs were not met (a list's rules are not portably unnested in SQL, but households
+    share few lists: a national year's ten thousand have some hundreds, each read once);
+    a household counts once under each rule of its list."""
     stmt = select(quarter_of(period, Referral.outcome_at), Referral.unmet_reason_codes).where(
         *_unable(area, period), Referral.unable_reason == UnableReason.NEEDS_NOT_MET
     )
     codes = tuple(r.value for r in optimiser.Reason)
     counts = (
-        (q, (str(code),), 1)
-        for q, reason_codes in await _rows(session, stmt)
+        (q, (str(code),), n)
+        for q, reason_codes, n in await _sums(session, stmt, 1)
         for code in sorted(set(reason_codes or ()))
     )
     return count_table(
