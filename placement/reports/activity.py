@@ -34,17 +34,8 @@ from placement.reports.area import Area
 from placement.reports.period import Period
 from placement.reports.tables import CountTable, Key, Shape, count_table
 
-Event = tuple[date, Key, int]
 Count = tuple[int, Key, int]
 """A sum counted in the database: (index of the quarter, category codes, weight)."""
-
-
-def by_quarter(period: Period, events: Iterable[Event]) -> list[list[tuple[Key, int]]]:
-    """Events sorted into the period's quarters."""
-    quarters: list[list[tuple[Key, int]]] = [[] for _ in period.quarters]
-    for day, key, weight in events:
-        quarters[period.quarter_of(day)].append((key, weight))
-    return quarters
 
 
 def in_quarters(period: Period, counts: Iterable[Count]) -> list[list[tuple[Key, int]]]:
