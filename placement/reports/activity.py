@@ -12,7 +12,6 @@ and loading them row by row cost seconds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Select, case, func, select
@@ -44,10 +43,6 @@ def in_quarters(period: Period, counts: Iterable[Count]) -> list[list[tuple[Key,
     for quarter, key, weight in counts:
         quarters[quarter].append((key, weight))
     return quarters
-
-
-def day_of(moment: datetime | date) -> date:
-    return moment.date() if isinstance(moment, datetime) else moment
 
 
 def quarter_of(period: Period, column: Any, *, timed: bool = True) -> ColumnElement[int]:
