@@ -52,6 +52,11 @@ def _bar_chart(
         return _image(chart, f"Bar chart: {title} ({unit})")
 
 
+def forget() -> None:
+    """Forget the charts drawn, so the next are drawn anew (to measure drawing)."""
+    _bar_chart.cache_clear()
+
+
 def difference_chart(
     title: str,
     labels: Sequence[str],

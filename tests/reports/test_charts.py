@@ -24,6 +24,9 @@ def test_the_same_figures_are_drawn_once() -> None:
     assert again == first
     assert charts._bar_chart.cache_info().misses == drawn
     assert "<svg" in svg(first) and "Sanctuary scheme" in svg(first)
+    charts.forget()
+    assert charts.bar_chart("Households", LABELS, [120, None, 40], "households") == first
+    assert charts._bar_chart.cache_info().misses == 1  # drawn anew, the same image
 
 
 def test_other_figures_are_drawn_anew() -> None:
