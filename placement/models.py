@@ -243,6 +243,15 @@ class Referral(UUIDAuditBase):
     __table_args__ = (
         Index("uq_referrals_reference", "authority_code", "reference", unique=True),
         Index("ix_referrals_status_authority", "status", "authority_code"),
+        # The Part 4 report's ranges, the counted column carried (migration 0011).
+        Index("ix_referrals_authority_referred_on", "authority_code", "referred_on", "risk_level"),
+        Index(
+            "ix_referrals_authority_outcome_at",
+            "authority_code",
+            "outcome",
+            "outcome_at",
+            "unable_reason",
+        ),
         CheckConstraint(
             "(outcome = 'unable_to_support' AND unable_reason IS NOT NULL) OR "
             "((outcome IS NULL OR outcome <> 'unable_to_support') AND unable_reason IS NULL)",
@@ -340,6 +349,7 @@ class Offer(UUIDAuditBase):
         CheckConstraint(
             "status <> 'declined' OR decline_reason IS NOT NULL", name="declined_has_reason"
         ),
+        Index("ix_offers_status_decided_at", "status", "decided_at"),  # the Part 4 report
     )
 
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
@@ -373,6 +383,9 @@ class Placement(UUIDAuditBase):
             sqlite_where=text("moved_out_at IS NULL"),
             postgresql_where=text("moved_out_at IS NULL"),
         ),
+        # The Part 4 report's ranges (migration 0011).
+        Index("ix_placements_moved_in_at", "moved_in_at"),
+        Index("ix_placements_moved_out_at", "moved_out_at"),
     )
 
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
@@ -418,6 +431,7 @@ class PerpetratorMove(UUIDAuditBase):
             "status NOT IN ('accepted', 'ended') OR accepted_at IS NOT NULL", name="accepted_at"
         ),
         CheckConstraint("status <> 'ended' OR ended_at IS NOT NULL", name="ended_at"),
+        Index("ix_perpetrator_moves_status_accepted_at", "status", "accepted_at"),  # Part 4
     )
 
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)

@@ -4,9 +4,9 @@ full each type was over it (occupied unit-nights over unit-nights the units exis
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.models import Placement, Scheme, Unit
@@ -23,29 +23,32 @@ from placement.reports.tables import (
     count_table,
 )
 
+MICROSECOND = timedelta(microseconds=1)
 
-def _units(area: Area, period: Period) -> object:
+
+def _in_area(area: Area, period: Period) -> list[ColumnElement[bool]]:
     """Units of the area's schemes that existed at some time in the period."""
-    return (
-        select(Unit.id, Scheme.scheme_type, Unit.bed_spaces, Unit.created_at, Unit.retired_at)
-        .join(Scheme, Scheme.id == Unit.scheme_id)
-        .where(
-            Scheme.authority_code.in_(area.authorities),
-            Unit.created_at < period.until,
-            or_(Unit.retired_at.is_(None), Unit.retired_at >= period.since),
-        )
-    )
+    return [
+        Scheme.authority_code.in_(area.authorities),
+        Unit.created_at < period.until,
+        or_(Unit.retired_at.is_(None), Unit.retired_at >= period.since),
+    ]
 
 
 async def provision(session: AsyncSession, area: Area, period: Period) -> CountTable:
-    """Units and bed spaces in being on the last day of the period."""
+    """Units and bed spaces in being on the last day of the period, counted by the
+    database (a national register is some ten thousand units)."""
     last = period.until
-    rows = await _rows(session, _units(area, period))  # type: ignore[arg-type]
+    stmt = (
+        select(Scheme.scheme_type, func.count(), func.sum(Unit.bed_spaces))
+        .join(Scheme, Scheme.id == Unit.scheme_id)
+        .where(*_in_area(area, period), or_(Unit.retired_at.is_(None), Unit.retired_at >= last))
+        .group_by(Scheme.scheme_type)
+    )
     events = [
-        ((str(kind), measure), weight)
-        for _, kind, beds, created, retired in rows
-        if created < last and (retired is None or retired >= last)
-        for measure, weight in (("units", 1), ("bed_spaces", beds))
+        ((str(kind), measure), int(weight))
+        for kind, units, beds in await _rows(session, stmt)
+        for measure, weight in (("units", units), ("bed_spaces", beds))
     ]
     shape = Shape(
         ("accommodation_type", "measure"), (cat.ACCOMMODATION_TYPES, ("units", "bed_spaces"))
@@ -64,16 +67,26 @@ async def provision(session: AsyncSession, area: Area, period: Period) -> CountT
     return table
 
 
-def _overlap(start: datetime, end: datetime | None, since: datetime, until: datetime) -> float:
+def _overlap(start: datetime, end: datetime | None, since: datetime, until: datetime) -> int:
+    """Microseconds of [start, end) inside [since, until): whole numbers, so that sums of
+    many are exact whatever their order."""
     begin, finish = max(start, since), min(end or until, until)
-    return max((finish - begin).total_seconds(), 0.0) / 86400
+    return max((finish - begin) // MICROSECOND, 0)
 
 
 async def occupancy(session: AsyncSession, area: Area, period: Period) -> StatisticTable:
+    """Units grouped by the database on their times (a register's units mostly share
+    them), placements one by one."""
     since, until = period.since, period.until
-    nights: dict[str, float] = defaultdict(float)
-    for _, kind, _, created, retired in await _rows(session, _units(area, period)):  # type: ignore[arg-type]
-        nights[str(kind)] += _overlap(created, retired, since, until)
+    nights: dict[str, int] = defaultdict(int)
+    units = (
+        select(Scheme.scheme_type, Unit.created_at, Unit.retired_at, func.count())
+        .join(Scheme, Scheme.id == Unit.scheme_id)
+        .where(*_in_area(area, period))
+        .group_by(Scheme.scheme_type, Unit.created_at, Unit.retired_at)
+    )
+    for kind, created, retired, count in await _rows(session, units):
+        nights[str(kind)] += count * _overlap(created, retired, since, until)
     stmt = (
         select(Scheme.scheme_type, Placement.moved_in_at, Placement.moved_out_at)
         .join(Unit, Unit.id == Placement.unit_id)
@@ -84,7 +97,7 @@ async def occupancy(session: AsyncSession, area: Area, period: Period) -> Statis
             or_(Placement.moved_out_at.is_(None), Placement.moved_out_at >= since),
         )
     )
-    occupied: dict[str, float] = defaultdict(float)
+    occupied: dict[str, int] = defaultdict(int)
     households: dict[str, int] = defaultdict(int)
     for kind, moved_in, moved_out in await _rows(session, stmt):
         occupied[str(kind)] += _overlap(moved_in, moved_out, since, until)

@@ -80,12 +80,11 @@ class Report:
     rules: tuple[str, ...] = RULES
 
 
-MEASURES: tuple[Callable[[AsyncSession, Area, Period], Awaitable[Measure]], ...] = (
+MEASURES: tuple[
+    Callable[[AsyncSession, Area, Period], Awaitable[Measure | tuple[Measure, ...]]], ...
+] = (
     activity.referrals_received,
-    activity.households_supported,
-    activity.individuals_supported,
-    activity.age_bands,
-    activity.characteristics,
+    activity.supported,
     activity.unable_to_support,
     activity.needs_not_met,
     activity.offers_declined,
@@ -101,7 +100,10 @@ MEASURES: tuple[Callable[[AsyncSession, Area, Period], Awaitable[Measure]], ...]
 
 async def build(session: AsyncSession, area: Area, period: Period) -> Report:
     """The report of `area` over `period`, as it may be published."""
-    measures = [await measure(session, area, period) for measure in MEASURES]
+    measures: list[Measure] = []
+    for measure in MEASURES:
+        made = await measure(session, area, period)
+        measures.extend(made if isinstance(made, tuple) else (made,))
     ledgers, protocol_names = await flows.protocol_ledgers(session, area, period)
     measures.append(ledgers)
     tables = tuple(

@@ -12,7 +12,7 @@ import statistics
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -241,6 +241,46 @@ def test_provision_and_stays_reconcile(world: World) -> None:
     times = figures(document, "time_to_placement")
     assert times[("all", "median")] == round(statistics.median(waits), 1)
     assert times[("nrpf", "median")] == "[z]"
+
+
+def test_occupancy_reconciles_with_units_and_stays(world: World) -> None:
+    """Occupied unit-nights over the unit-nights the area's units were registered, per
+    type, from the raw rows (in seconds, as floats: the report's own arithmetic differs)."""
+    period = world.period
+    since = datetime.combine(period.start, datetime.min.time(), UTC)
+    until = datetime.combine(period.end, datetime.min.time(), UTC) + timedelta(days=1)
+
+    def seconds(start: datetime, end: datetime | None) -> float:
+        return max((min(end or until, until) - max(start, since)).total_seconds(), 0.0)
+
+    settings = world.actors.settings
+    units = db_all(
+        settings,
+        select(Scheme.scheme_type, Unit.created_at, Unit.retired_at)
+        .join(Scheme, Scheme.id == Unit.scheme_id)
+        .where(Scheme.authority_code == MAN),
+    )
+    stays = db_all(
+        settings,
+        select(Scheme.scheme_type, Placement.moved_in_at, Placement.moved_out_at)
+        .join(Unit, Unit.id == Placement.unit_id)
+        .join(Scheme, Scheme.id == Unit.scheme_id)
+        .where(Scheme.authority_code == MAN),
+    )
+    occupancy = figures(report(world, "commissioner_man"), "occupancy")
+    kinds = {str(kind) for kind, *_ in units}
+    assert kinds and set(occupancy) > {(kind,) for kind in kinds}
+    for (kind,), shown in occupancy.items():
+        nights = sum(seconds(c, r) for k, c, r in units if k == kind)
+        lived = [(i, o) for k, i, o in stays if k == kind and i < until and (o or until) >= since]
+        if not nights:
+            assert shown == "[z]", kind
+        elif 0 < len(lived) < 5:
+            assert shown == "[c]", kind
+        else:
+            share = 100 * sum(seconds(i, o) for i, o in lived) / nights
+            assert shown == round(share, 1), (kind, shown, share)
+    assert any(isinstance(v, float) and v > 0 for v in occupancy.values())
 
 
 def test_group_figures_are_rounded_to_ten(world: World) -> None:

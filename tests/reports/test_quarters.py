@@ -1,5 +1,6 @@
-"""The database places each record in the quarter `Period.quarter_of` gives its UTC day:
-the report counts in SQL what the reconciliation counts in Python, at the edges too."""
+"""The database places each record in the quarter `Period.quarter_of` gives its UTC day,
+and counts the days from a day to a moment's UTC day as Python does: the report counts in
+SQL what the reconciliation counts in Python, at the edges too."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Date, literal, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from placement.reports.activity import quarter_of
+from placement.reports.days import days_until
 from placement.reports.period import Period
 
 PERIOD = Period(date(2025, 10, 1), date(2026, 9, 30))
@@ -50,3 +52,26 @@ def test_the_database_puts_records_in_the_quarter_of_their_utc_day(database_url:
     assert timed == [PERIOD.quarter_of(m.astimezone(UTC).date()) for m in MOMENTS]
     assert timed == [0, 0, 1, 1, 2, 3]
     assert days == [PERIOD.quarter_of(d) for d in DAYS] == [0, 1, 2, 3]
+
+
+async def _days(url: str) -> list[int | None]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return [
+                await connection.scalar(
+                    select(days_until(literal(d, Date()), literal(m, DateTimeUTC(timezone=True))))
+                )
+                for m in MOMENTS
+                for d in DAYS
+            ]
+    finally:
+        await engine.dispose()
+
+
+def test_the_database_counts_days_to_a_moments_utc_day(database_url: str) -> None:
+    counted = asyncio.run(_days(database_url))
+    assert counted == [(m.astimezone(UTC).date() - d).days for m in MOMENTS for d in DAYS]
+    # 1 April 00:30 in British summer time is 31 March in UTC: no day waited.
+    assert counted[3 * len(DAYS) + 1] == 0
+    assert {type(c) for c in counted} == {int}
