@@ -39,10 +39,10 @@ def test_pricing_adds_pairs_beyond_the_start() -> None:
     matrix, limits = coupling_matrix(c)
     start = np.zeros(len(c.household), dtype=np.bool_)
     phase = pricing.maximise(
+        c,
         matrix.tocsc(),
         limits,
         c.priority[c.household],
-        c.household,
         start,
         np.array(greedy(problem, c), dtype=np.int64),
         time.monotonic() + 60,
@@ -59,7 +59,6 @@ def test_priced_allocations_pass_the_checker_and_match_the_full_model(problem: P
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(allocation, "PRICED_PAIRS", 0)
         patch.setattr(pricing, "START_PAIRS", 1)
-        patch.setattr(pricing, "ADDED_PAIRS", 1)
         priced = allocate(problem, time_limit_s=10)
     check_allocation(problem, priced)
     assert priced.status == full.status == "optimal"
