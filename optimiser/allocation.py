@@ -16,11 +16,13 @@ How it runs, and why each step cannot cost optimality:
    keep-apart: its optimum bounds the answer, and if it breaks no coupling it IS the
    answer.
 3. otherwise a feasible incumbent, the better of first-come-first-served and the mended
-   relaxation, and the engine (HiGHS by default, :mod:`optimiser.mip`; CP-SAT on
-   request, :mod:`optimiser.cpsat`) within the time limit; above :data:`PRICED_PAIRS`
-   HiGHS works on a priced restricted set of pairs (:mod:`optimiser.pricing`). The
-   result is the better of the engine's answer and the incumbent, so it never resolves
-   fewer priority-weighted cases than first-come-first-served.
+   relaxation (on a priced run, the mended relaxation only if pricing proves nothing:
+   its LPs' whole solutions are allocations of their own), and the engine (HiGHS by
+   default, :mod:`optimiser.mip`; CP-SAT on request, :mod:`optimiser.cpsat`) within the
+   time limit; above :data:`PRICED_PAIRS` HiGHS works on a priced restricted set of
+   pairs (:mod:`optimiser.pricing`). The result is the better of the engine's answer
+   and the incumbent, so it never resolves fewer priority-weighted cases than
+   first-come-first-served.
 The status is ``optimal`` when the objective meets the bound, else ``feasible`` (best
 found in time). ``infeasible`` cannot happen: leaving everyone unplaced is feasible.
 """
@@ -39,6 +41,7 @@ from optimiser.explain import describe_score
 from optimiser.greedy import greedy, repaired
 from optimiser.priority import PRIORITY_SCALE
 from optimiser.problem import Problem
+from optimiser.unit_table import IntArray
 from optimiser.validation import validate_problem
 
 ENGINES = ("mip", "cpsat")
@@ -124,23 +127,31 @@ def allocate(
     bound = int(value[relaxed].sum())
     chosen = relaxed
     if not is_feasible(c, relaxed):
-        chosen = max(
-            greedy(problem, c),
-            repaired(c, np.array(relaxed), value),
-            key=lambda pairs: int(value[pairs].sum()),
-        )
-        if engine == "mip" and len(c.household) > PRICED_PAIRS:
+        chosen = greedy(problem, c)
+        priced = engine == "mip" and len(c.household) > PRICED_PAIRS
+        if not priced:
+            chosen = _better(value, chosen, repaired(c, np.array(relaxed), value))
+        if priced:
             outcome = solve_priced(c, scale, chosen, np.array(relaxed), deadline)
         elif engine == "mip":
             outcome = solve_lexicographic(c, scale, deadline)
         else:
             outcome = solve_joint(c, value, chosen, deadline, workers)
+        if priced and (outcome is None or not outcome.proven):
+            # the priced LPs' own allocations usually prove optimal; the mended
+            # relaxation costs seconds at that scale, so it is only made when they do not
+            chosen = _better(value, chosen, repaired(c, np.array(relaxed), value))
         if outcome is not None:
             bound = min(bound, outcome.bound)
             if is_feasible(c, outcome.chosen) and value[outcome.chosen].sum() > value[chosen].sum():
                 chosen = outcome.chosen
     objective = int(value[chosen].sum())
     return _result(problem, c, chosen, objective, max(bound, objective), scale, start, engine)
+
+
+def _better(value: IntArray, first: list[int], second: list[int]) -> list[int]:
+    """The more valuable of two allocations, the first on a tie."""
+    return second if int(value[second].sum()) > int(value[first].sum()) else first
 
 
 def _result(

@@ -82,8 +82,10 @@ def bindings(problem: Problem, c: Candidates, chosen: list[int]) -> dict[int, Bi
     table: UnitTable | None = None
     authority = {u.id: u.authority_code for u in problem.units}
     out: dict[int, Binding] = {}
+    order = np.argsort(c.household, kind="stable")
+    starts = np.searchsorted(c.household[order], np.arange(len(c.priority) + 1))
     for i in map(int, np.flatnonzero(~account.placed)):
-        pairs = np.flatnonzero(c.household == i)
+        pairs = order[starts[i] : starts[i + 1]]
         if len(pairs) == 0:
             if table is None:
                 table = UnitTable.from_units(sorted(problem.units, key=lambda u: u.id))

@@ -17,11 +17,24 @@ from optimiser.unit_table import IntArray
 
 def solve_flow(c: Candidates, scale: int) -> IntArray:
     """The chosen pairs of an optimal relaxed allocation (indices into the pairs)."""
+    return best_assignment(c, c.value(scale))
+
+
+def best_assignment(c: Candidates, gain: IntArray) -> IntArray:
+    """The chosen pairs of a transportation assignment of the most total ``gain`` (any
+    integers per pair): each case at most one pair, each target at most its capacity.
+    Pairs gaining nothing are left out of the network, since leaving a case unplaced
+    gains as much; the pricing's Lagrangian bound (:mod:`optimiser.pricing`) calls this
+    with the couplings' duals charged to each pair."""
     n_h, n_t = len(c.priority), len(c.targets)
     sink = n_h + n_t
+    useful = np.flatnonzero(gain > 0)
     flow = min_cost_flow.SimpleMinCostFlow()
     pair_arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        c.household, n_h + c.target, np.ones(len(c.household), dtype=np.int64), -c.value(scale)
+        c.household[useful],
+        n_h + c.target[useful],
+        np.ones(len(useful), dtype=np.int64),
+        -gain[useful].astype(np.int64),
     )
     flow.add_arcs_with_capacity_and_unit_cost(
         n_h + np.arange(n_t), np.full(n_t, sink), c.capacity, np.zeros(n_t, dtype=np.int64)
@@ -39,4 +52,5 @@ def solve_flow(c: Candidates, scale: int) -> IntArray:
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
-    return np.flatnonzero(flow.flows(pair_arcs) > 0)
+    chosen: IntArray = useful[np.asarray(flow.flows(pair_arcs)) > 0]
+    return chosen

@@ -4,11 +4,13 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
 
 from optimiser import allocate, allocation, pricing
 from optimiser.bench_instances import instance
-from optimiser.candidates import build_candidates
+from optimiser.candidates import Candidates, build_candidates
 from optimiser.couplings import is_feasible
 from optimiser.flow import solve_flow
 from optimiser.greedy import greedy
@@ -39,10 +41,10 @@ def test_pricing_adds_pairs_beyond_the_start() -> None:
     matrix, limits = coupling_matrix(c)
     start = np.zeros(len(c.household), dtype=np.bool_)
     phase = pricing.maximise(
+        c,
         matrix.tocsc(),
         limits,
         c.priority[c.household],
-        c.household,
         start,
         np.array(greedy(problem, c), dtype=np.int64),
         time.monotonic() + 60,
@@ -59,7 +61,6 @@ def test_priced_allocations_pass_the_checker_and_match_the_full_model(problem: P
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(allocation, "PRICED_PAIRS", 0)
         patch.setattr(pricing, "START_PAIRS", 1)
-        patch.setattr(pricing, "ADDED_PAIRS", 1)
         priced = allocate(problem, time_limit_s=10)
     check_allocation(problem, priced)
     assert priced.status == full.status == "optimal"
@@ -67,3 +68,47 @@ def test_priced_allocations_pass_the_checker_and_match_the_full_model(problem: P
     c = build_candidates(problem)
     fcfs = c.priority[c.household[greedy(problem, c)]].sum()
     assert priced.weighted_placed * 100 >= fcfs - 1e-6, "never below first come, first served"
+
+
+def _full_lp(c: Candidates) -> tuple[np.ndarray, float]:
+    matrix, limits = coupling_matrix(c)
+    result = linprog(
+        -c.priority[c.household].astype(float),
+        A_ub=matrix,
+        b_ub=limits,
+        bounds=(0, None),
+        method="highs-ipm",
+    )
+    assert result.status == 0
+    return -result.ineqlin.marginals, -float(result.fun)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strategies.problems(), st.data())
+def test_the_lagrangian_bound_holds_for_any_duals_and_meets_the_lp(
+    problem: Problem, data: st.DataObject
+) -> None:
+    """Any non-negative duals on the coupling rows bound the MIP's optimum; the LP's own
+    duals give the LP's value (when whole, as a vertex's are here), and the pairs the
+    flow returns meet the bound they prove."""
+    c = build_candidates(problem)
+    assume(len(c.household) > 0)
+    matrix, limits = coupling_matrix(c)
+    network = len(c.priority) + len(c.targets)
+    side = matrix[network:].tocsr().astype(np.int64)
+    side_limits = np.rint(limits[network:]).astype(np.int64)
+    gain = c.priority[c.household]
+    full = solve_lexicographic(c, c.dominance_scale, time.monotonic() + 30)
+    assert full is not None and full.proven
+    optimum = int(gain[full.chosen].sum())
+    guessed = np.array(
+        data.draw(st.lists(st.floats(0, 500), min_size=side.shape[0], max_size=side.shape[0]))
+    )
+    bound, pairs = pricing._lagrangian(c, side, side_limits, gain, guessed)
+    assert bound >= optimum
+    assert len(np.unique(c.household[pairs])) == len(pairs)
+    duals, value = _full_lp(c)
+    bound, _ = pricing._lagrangian(c, side, side_limits, gain, duals[network:])
+    assert bound >= optimum
+    if np.allclose(duals, np.rint(duals), atol=1e-6):
+        assert bound == int(np.floor(value + 1e-6))
