@@ -59,6 +59,7 @@ from api.rehousing import RehousingController
 from api.reports import ReportController, document_report_formats
 from api.schema_docs import DescribedStructs
 from api.schemes import SchemeController
+from api.sessions import letting_untouched_go
 from api.simulations import SimulationController
 from api.strict import StrictRequest, check_query
 from api.units import UnitController
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         session_config=AsyncSessionConfig(expire_on_commit=False),
         set_default_exception_handler=False,
     )
+    alchemy.before_send_handler = letting_untouched_go(alchemy)
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.rate_limit_per_minute),
         identifier_for_request=rate_limit_identity,

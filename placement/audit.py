@@ -65,6 +65,11 @@ def record_anonymous(
     )
 
 
+def pending(session: AsyncSession) -> bool:
+    """Whether events noted with `record` wait for the session to commit."""
+    return bool(session.sync_session.info.get(_PENDING))
+
+
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import BigInteger, Connection, Row, bindparam, insert, select, update
 from sqlalchemy.engine import URL
 
 from placement.models import AUDIT_CHAIN_HEAD_ID, AuditChainHead, AuditEvent
@@ -88,19 +88,10 @@ def append(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     if guess is not None and (head := _extend_known_head(connection, guess, rows)):
         _heads[url] = head
         return
-    last_id, prev_hash = connection.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == AUDIT_CHAIN_HEAD_ID)
-        .values(last_id=AuditChainHead.last_id + len(rows))
-        .returning(AuditChainHead.last_id, AuditChainHead.last_hash)
-    ).one()
+    last_id, prev_hash = connection.execute(_RESERVE, {"count": len(rows)}).one()
     events = _chained(rows, last_id - len(rows) + 1, prev_hash)
-    connection.execute(insert(AuditEvent), events)
-    connection.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == AUDIT_CHAIN_HEAD_ID)
-        .values(last_hash=events[-1]["hash"])
-    )
+    connection.execute(_INSERT, events)
+    connection.execute(_SET_HASH, {"new_hash": events[-1]["hash"]})
     _heads[url] = Head(last_id, events[-1]["hash"])
 
 
@@ -124,18 +115,40 @@ def _extend_known_head(
     events = _chained(rows, guess.last_id + 1, guess.last_hash)
     head = Head(guess.last_id + len(rows), events[-1]["hash"])
     moved = connection.execute(
-        update(AuditChainHead)
-        .where(
-            AuditChainHead.id == AUDIT_CHAIN_HEAD_ID,
-            AuditChainHead.last_id == guess.last_id,
-            AuditChainHead.last_hash == guess.last_hash,
-        )
-        .values(last_id=head.last_id, last_hash=head.last_hash)
+        _MOVE_KNOWN,
+        {
+            "guess_id": guess.last_id,
+            "guess_hash": guess.last_hash,
+            "new_id": head.last_id,
+            "new_hash": head.last_hash,
+        },
     )
     if moved.rowcount != 1:
         return None
-    connection.execute(insert(AuditEvent), events)
+    connection.execute(_INSERT, events)
     return head
+
+
+# Built once: every write's audit and every batch of read audits appends, and a statement
+# built anew is compiled anew (its cache key computed from scratch) each time.
+_HEAD = AuditChainHead.id == AUDIT_CHAIN_HEAD_ID
+_RESERVE = (
+    update(AuditChainHead)
+    .where(_HEAD)
+    .values(last_id=AuditChainHead.last_id + bindparam("count", type_=BigInteger))
+    .returning(AuditChainHead.last_id, AuditChainHead.last_hash)
+)
+_INSERT = insert(AuditEvent)
+_SET_HASH = update(AuditChainHead).where(_HEAD).values(last_hash=bindparam("new_hash"))
+_MOVE_KNOWN = (
+    update(AuditChainHead)
+    .where(
+        _HEAD,
+        AuditChainHead.last_id == bindparam("guess_id", type_=BigInteger),
+        AuditChainHead.last_hash == bindparam("guess_hash"),
+    )
+    .values(last_id=bindparam("new_id", type_=BigInteger), last_hash=bindparam("new_hash"))
+)
 
 
 def _chained(

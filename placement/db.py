@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -285,10 +286,22 @@ def create_engine(settings: Settings, *, connections: int | None = None) -> Asyn
         options["max_overflow"] = settings.db_pool_overflow
     if connections is not None:
         options |= {"pool_size": connections, "max_overflow": 0}
-    engine = create_async_engine(settings.database_url, **options)
+    engine = create_async_engine(settings.database_url, json_serializer=json_text, **options)
     install_sqlite_pragmas(engine, timeouts.sqlite_busy)
     install_fault_handling(engine)
     return engine
+
+
+_JSON = msgspec.json.Encoder()
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's document as text, by msgspec rather than the standard library: every
+    match writes a decision snapshot of three documents (its weights, inputs and ranked
+    result) and every audit event its detail, and msgspec writes them about six times as
+    fast. The documents read back the same (the text is only more compact); values the
+    standard library refuses (a UUID, a date) are written as their text."""
+    return _JSON.encode(value).decode()
 
 
 def alembic_config(database_url: str) -> Config:

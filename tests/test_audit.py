@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from api.sessions import untouched
+from placement import audit
 from placement.audit import ReadAudit
 from placement.config import Settings
 from placement.db import create_engine
@@ -134,3 +136,32 @@ def test_an_allocation_that_first_releases_a_run_out_hold_still_records_its_read
     assert response.json()["placed"] == 1
     assert next(e["action"] for e in audit_for(actors, "referral", waiting)) == "allocate"
     assert get_offer(actors, held["id"])["status"] == "expired"
+
+
+def test_an_event_noted_before_any_statement_keeps_its_session_to_be_committed(
+    migrated_settings: Settings,
+) -> None:
+    """A session with an audit event waiting, though it began no transaction, is not one
+    the request may let go unended (`api.sessions`): its commit writes the event."""
+
+    async def run() -> int:
+        engine = create_engine(migrated_settings)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        record_id = uuid.uuid4()
+        try:
+            async with sessions() as session:
+                assert untouched(session)
+                audit.record(session, READER, "export", "report", record_id)
+                assert not session.in_transaction() and audit.pending(session)
+                assert not untouched(session)
+                await session.commit()
+                assert not audit.pending(session)
+            async with sessions() as session:
+                count = await session.scalar(
+                    select(func.count()).where(AuditEvent.record_id == str(record_id))
+                )
+            return int(count or 0)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(run()) == 1

@@ -6,16 +6,20 @@ import asyncio
 import json
 import subprocess
 import sys
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from placement.db import engine_options, install_sqlite_pragmas
+from placement.config import Settings
+from placement.db import create_engine, engine_options, install_sqlite_pragmas, json_text
+from placement.models import IdempotencyRecord
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -161,3 +165,47 @@ def test_a_sqlite_statement_is_one_hop_to_its_connection_s_thread(
         "select": ([(1, "a"), (2, "b!"), (3, "z")], 1),
         "failed": (None, 1),
     }
+
+
+def test_json_columns_are_written_compact_and_read_back_as_sent(
+    migrated_settings: Settings,
+) -> None:
+    """The service's engine writes JSON documents with msgspec (`json_text`): the stored
+    text is compact (the standard library would put a space after every separator; a
+    plain JSON column keeps the text as sent on PostgreSQL too), and a document reads
+    back equal, floats to the last digit and text beyond ASCII included."""
+    document = {"score": 0.1 + 0.2, "parts": {"cost": -1.5e-7}, "name": "Zoë's", "n": [1, 2]}
+    record_id = str(uuid.uuid4())
+
+    async def run() -> tuple[Any, str]:
+        engine = create_engine(migrated_settings)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert(IdempotencyRecord),
+                    {
+                        "api_key_id": uuid.uuid4(),
+                        "key": record_id,
+                        "request_hash": "h",
+                        "record_type": "test",
+                        "record_id": record_id,
+                        "status_code": 201,
+                        "response": document,
+                        "created_at": datetime.now(UTC),
+                    },
+                )
+            async with engine.connect() as conn:
+                read = await conn.scalar(
+                    select(IdempotencyRecord.response).where(IdempotencyRecord.key == record_id)
+                )
+                raw = await conn.scalar(
+                    text("SELECT CAST(response AS TEXT) FROM idempotency_records WHERE key = :k"),
+                    {"k": record_id},
+                )
+            return read, str(raw)
+        finally:
+            await engine.dispose()
+
+    read, raw = asyncio.run(run())
+    assert read == document
+    assert raw == json_text(document)

@@ -322,6 +322,41 @@ def test_a_match_on_a_current_index_is_one_statement(
         assert hops == ["_run_statement"]
 
 
+def test_a_match_ends_no_transaction_of_the_request_session(actors: Actors) -> None:
+    """The request's session, untouched by a match, is let go: not committed (an empty
+    transaction begun to be committed, every listener run) nor rolled back. A write's
+    session is committed, once (the control), and a refused one rolled back."""
+    referral = create_referral(actors)
+    matches(actors, referral["id"])
+    request_engine = actors.client.app.state.sessions.kw["bind"].sync_engine
+    ended: list[str] = []
+
+    def commit(session: Session) -> None:
+        if session.bind is request_engine:
+            ended.append("commit")
+
+    def rollback(session: Session, _previous: Any) -> None:
+        if session.bind is request_engine:
+            ended.append("rollback")
+
+    def ends(request: Callable[[], Any]) -> list[str]:
+        ended.clear()
+        request()
+        return list(ended)
+
+    event.listen(Session, "before_commit", commit)
+    event.listen(Session, "after_soft_rollback", rollback)
+    try:
+        assert ends(lambda: matches(actors, referral["id"])) == []
+        assert ends(lambda: create_referral(actors)) == ["commit"]
+        duplicate = referral_body(reference=referral["reference"])
+        refused = ends(lambda: actors.post("officer", f"{API}/referrals", duplicate))
+        assert refused == ["rollback"]
+    finally:
+        event.remove(Session, "before_commit", commit)
+        event.remove(Session, "after_soft_rollback", rollback)
+
+
 def test_a_match_on_postgresql_sends_no_transaction_statements(actors: Actors) -> None:
     """Read-only, a match runs outside a transaction: asyncpg sends the request's
     connection no BEGIN, COMMIT or ROLLBACK (a write, the control, sends BEGIN and COMMIT).
