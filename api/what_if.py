@@ -7,7 +7,6 @@ area's year with and without the change (see `placement.jobs.whatif`).
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Literal
 
 import msgspec
@@ -19,13 +18,11 @@ from msgspec import Meta
 from api.auth import allow
 from api.common import provide
 from api.idempotency import Idempotency, provide_idempotency
-from api.jobs import JobView, accepted, job_view
+from api.jobs import JobView, answer_with_job
 from api.openapi import problem_response
 from placement.enums import AccessFeature, GenderPolicy, Role, SchemeType
-from placement.idempotency import First
 from placement.jobs.service import JobService
 from placement.jobs.whatif import ask_what_if
-from placement.models import IdempotencyRecord
 
 AuthorityCode = Annotated[str, Meta(pattern=r"^[EWSN]\d{8}$", description="an ONS code")]
 
@@ -83,11 +80,6 @@ class WhatIfController(Controller):
         idempotency: NamedDependency[Idempotency],
         data: JSONBody[WhatIfRequest],
     ) -> Response[JobView]:
-        async def run() -> First[JobView]:
-            job = await ask_what_if(jobs, msgspec.to_builtins(data))
-            return First(job_view(job), "job", job.id)
-
-        async def again(first: IdempotencyRecord) -> JobView:
-            return job_view(await jobs.get(uuid.UUID(first.record_id)))
-
-        return accepted(await idempotency.answer(run, again))
+        return await answer_with_job(
+            jobs, idempotency, lambda: ask_what_if(jobs, msgspec.to_builtins(data))
+        )

@@ -7,18 +7,18 @@ import asyncio
 import json
 import signal
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from placement.cli import main
 from placement.config import Settings
-from placement.crypto import load_cipher
+from placement.crypto import Cipher, load_cipher
 from placement.db import create_engine
 from placement.jobs.whatif import prepare
 from placement.jobs.world import world_of
@@ -98,25 +98,38 @@ def test_a_what_if_job_gives_what_the_simulation_gives_on_the_same_world(
     assert done["result"]["seeds"] == 2
 
 
-def direct_what_if(settings: Settings, parameters: dict[str, Any]) -> dict[str, Any]:
-    """`simulation.whatif` run directly on the world the job's parameters name."""
+T = TypeVar("T")
 
-    async def run() -> dict[str, Any]:
+
+def from_registry(
+    settings: Settings, build: Callable[[AsyncSession, Cipher, RegistryIndex], Awaitable[T]]
+) -> T:
+    """What ``build`` makes of the database's registry, with an engine, cipher and
+    index of its own (as a job's runner has), outside the service."""
+
+    async def run() -> T:
         engine = create_engine(settings, connections=1)
         cipher = load_cipher(settings)
         index = RegistryIndex(cipher, settings.self_contained_types())
         try:
             async with async_sessionmaker(engine)() as session:
-                world, change = await prepare(
-                    session, cipher, index, parameters, settings.match_weights()
-                )
+                return await build(session, cipher, index)
         finally:
             await engine.dispose()
-        policy = policy_named(parameters["policy"], parameters["batch_hours"])
-        seeds = range(1, parameters["seeds"] + 1)
-        return what_if(world, change, policy, seeds, parameters["days"])
 
     return asyncio.run(run())
+
+
+def direct_what_if(settings: Settings, parameters: dict[str, Any]) -> dict[str, Any]:
+    """`simulation.whatif` run directly on the world the job's parameters name."""
+    weights = settings.match_weights()
+    world, change = from_registry(
+        settings,
+        lambda session, cipher, index: prepare(session, cipher, index, parameters, weights),
+    )
+    policy = policy_named(parameters["policy"], parameters["batch_hours"])
+    seeds = range(1, parameters["seeds"] + 1)
+    return what_if(world, change, policy, seeds, parameters["days"])
 
 
 def test_a_what_if_is_for_commissioners_of_their_own_area(job_actors: Actors) -> None:
@@ -193,21 +206,16 @@ def direct_simulation(settings: Settings, parameters: dict[str, Any]) -> dict[st
     """`simulation.compare` run directly on the world the job's parameters name, as the
     job's JSON keeps it."""
 
-    async def run() -> dict[str, Any]:
-        engine = create_engine(settings, connections=1)
-        cipher = load_cipher(settings)
-        index = RegistryIndex(cipher, settings.self_contained_types())
-        try:
-            async with async_sessionmaker(engine)() as session:
-                world = await world_of(session, cipher, index, parameters, settings.match_weights())
-        finally:
-            await engine.dispose()
-        policies = [policy_named(n, parameters["batch_hours"]) for n in parameters["policies"]]
-        seeds = range(1, parameters["seeds"] + 1)
-        rows = compare(world, policies, seeds, parameters["days"], hindsight=True)
-        return {"days": parameters["days"], "seeds": parameters["seeds"], "policies": rows}
-
-    result: dict[str, Any] = json.loads(json.dumps(asyncio.run(run())))
+    weights = settings.match_weights()
+    world = from_registry(
+        settings,
+        lambda session, cipher, index: world_of(session, cipher, index, parameters, weights),
+    )
+    policies = [policy_named(n, parameters["batch_hours"]) for n in parameters["policies"]]
+    seeds = range(1, parameters["seeds"] + 1)
+    rows = compare(world, policies, seeds, parameters["days"], hindsight=True)
+    whole = {"days": parameters["days"], "seeds": parameters["seeds"], "policies": rows}
+    result: dict[str, Any] = json.loads(json.dumps(whole))
     return result
 
 
