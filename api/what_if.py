@@ -1,4 +1,5 @@
-"""/api/v1/what-if: what a change to the registry would do to an area's year, as a job.
+"""/api/v1/what-if: what a change to the registry or to a protocol would do to an area's
+year, as a job.
 
 A commissioner asks for their own area (an admin names one); the answer is 202 with the
 job, whose result, when it has run, is the difference between paired simulations of the
@@ -7,6 +8,7 @@ area's year with and without the change (see `placement.jobs.whatif`).
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 import msgspec
@@ -45,11 +47,24 @@ class UnitChange(msgspec.Struct, forbid_unknown_fields=True):
     nrpf: bool = False
 
 
+class ProtocolChange(msgspec.Struct, forbid_unknown_fields=True):
+    """An authority of your area joins a protocol in force that has a member in your area,
+    or leaves one it is a member of. (The simulation does not keep protocols' balances,
+    so a change of cap would change nothing in it and is not offered.)"""
+
+    action: Literal["join", "leave"]
+    protocol_id: Annotated[uuid.UUID, Meta(description="the protocol (`/protocols`' id)")]
+    authority_code: AuthorityCode
+
+
 class WhatIfRequest(msgspec.Struct, forbid_unknown_fields=True):
     """A what-if over your area's year (an admin names the area: an authority, or a
-    region or group, or neither for England)."""
+    region or group, or neither for England): give `change` or `protocol`, not both."""
 
-    change: Annotated[UnitChange, Meta(description="the change to the registry")]
+    change: Annotated[UnitChange | None, Meta(description="a change to the registry")] = None
+    protocol: Annotated[
+        ProtocolChange | None, Meta(description="a change to a protocol's members")
+    ] = None
     authority_code: AuthorityCode | None = None
     region: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
     policy: Annotated[
@@ -71,7 +86,7 @@ class WhatIfController(Controller):
 
     @post(
         status_code=202,
-        summary="Ask what a change to the registry would do (a job)",
+        summary="Ask what a change to the registry or a protocol would do (a job)",
         responses={404: problem_response(404)},
     )
     async def what_if(
