@@ -142,10 +142,11 @@ class WhatIfPages(Controller):
         except msgspec.ValidationError as exc:
             errors = [_protocol_words(e) for e in errors_of(exc, WhatIfRequest)]
             return await _protocol_form(request, jobs, errors, posted)
-        except (InvalidInput, NotFound) as exc:
-            field = exc.field.removeprefix("protocol.") if isinstance(exc, InvalidInput) else ""
-            rule = exc.rule if isinstance(exc, InvalidInput) else ""
-            error = _protocol_words(FieldError(field or "protocol_id", rule))
+        except InvalidInput as exc:
+            error = _protocol_words(FieldError(exc.field, exc.rule))
+            return await _protocol_form(request, jobs, [error], posted)
+        except NotFound:  # another area's protocol, as a tampered form would send it
+            error = FieldError("protocol_id", PROTOCOL_RULES["protocol_id"])
             return await _protocol_form(request, jobs, [error], posted)
         await jobs.session.commit()  # a redirect is not a 2xx: the plugin would not commit
         return Redirect(path=f"{PATH}/{job.id}", status_code=303)
