@@ -23,7 +23,7 @@ from msgspec import Meta
 from api.auth import OFFICERS
 from api.common import provide
 from api.idempotency import Idempotency, provide_idempotency
-from api.jobs import JobView, accepted, job_view
+from api.jobs import JobView, answer_with_job
 from placement.enums import AllocationScope
 from placement.errors import InvalidInput
 from placement.idempotency import First
@@ -100,13 +100,6 @@ async def _as_job(
         raise InvalidInput(
             "scope", "a group or region run takes every open referral; omit referral_ids"
         )
-
-    async def run() -> First[JobView]:
-        job = await ask_allocation(jobs, data.scope, data.time_limit_s)
-        return First(job_view(job), "job", job.id)
-
-    async def again(first: IdempotencyRecord) -> JobView:
-        return job_view(await jobs.get(uuid.UUID(first.record_id)))
-
-    idempotency.status_code = 202
-    return accepted(await idempotency.answer(run, again))
+    return await answer_with_job(
+        jobs, idempotency, lambda: ask_allocation(jobs, data.scope, data.time_limit_s)
+    )

@@ -8,6 +8,7 @@ cancelled. Jobs are persisted: a restart of the service or of a worker loses non
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -19,8 +20,10 @@ from msgspec import Meta
 
 from api.auth import EVERYONE
 from api.common import provide
+from api.idempotency import Idempotency
+from placement.idempotency import First
 from placement.jobs.service import JobService
-from placement.models import Job
+from placement.models import IdempotencyRecord, Job
 
 API = "/api/v1"
 
@@ -79,8 +82,21 @@ def job_view(job: Job) -> JobView:
     )
 
 
-def accepted(answer: Response[JobView]) -> Response[JobView]:
-    """The idempotent answer (202, or a replay of it) naming the job in `Location`."""
+async def answer_with_job(
+    jobs: JobService, idempotency: Idempotency, create: Callable[[], Awaitable[Job]]
+) -> Response[JobView]:
+    """202 with the job `create` queues, naming it in `Location`; a retry with the same
+    Idempotency-Key is answered with that first job (replayed), and queues none."""
+
+    async def run() -> First[JobView]:
+        job = await create()
+        return First(job_view(job), "job", job.id)
+
+    async def again(first: IdempotencyRecord) -> JobView:
+        return job_view(await jobs.get(uuid.UUID(first.record_id)))
+
+    idempotency.status_code = 202  # also where the operation's own answer is a 200
+    answer = await idempotency.answer(run, again)
     answer.headers["Location"] = answer.content.links.self
     return answer
 

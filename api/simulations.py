@@ -9,7 +9,6 @@ the time to placement of each hard-to-place group (see `placement.jobs.simulatio
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Literal
 
 import msgspec
@@ -21,15 +20,13 @@ from msgspec import Meta
 from api.auth import allow
 from api.common import provide
 from api.idempotency import Idempotency, provide_idempotency
-from api.jobs import JobView, accepted, job_view
+from api.jobs import JobView, answer_with_job
 from api.openapi import problem_response
 from api.what_if import AuthorityCode
 from placement.enums import Role
 from placement.errors import InvalidInput
-from placement.idempotency import First
 from placement.jobs.service import JobService
 from placement.jobs.simulation import ask_simulation
-from placement.models import IdempotencyRecord
 
 PolicyName = Literal["fcfs", "batch", "batch+perp"]
 
@@ -80,11 +77,6 @@ class SimulationController(Controller):
         if len(set(data.policies)) != len(data.policies):
             raise InvalidInput("policies", "name each policy once")
 
-        async def run() -> First[JobView]:
-            job = await ask_simulation(jobs, msgspec.to_builtins(data))
-            return First(job_view(job), "job", job.id)
-
-        async def again(first: IdempotencyRecord) -> JobView:
-            return job_view(await jobs.get(uuid.UUID(first.record_id)))
-
-        return accepted(await idempotency.answer(run, again))
+        return await answer_with_job(
+            jobs, idempotency, lambda: ask_simulation(jobs, msgspec.to_builtins(data))
+        )

@@ -1,4 +1,5 @@
-"""/api/v1/what-if: what a change to the registry would do to an area's year, as a job.
+"""/api/v1/what-if: what a change to the registry or to a protocol would do to an area's
+year, as a job.
 
 A commissioner asks for their own area (an admin names one); the answer is 202 with the
 job, whose result, when it has run, is the difference between paired simulations of the
@@ -19,13 +20,11 @@ from msgspec import Meta
 from api.auth import allow
 from api.common import provide
 from api.idempotency import Idempotency, provide_idempotency
-from api.jobs import JobView, accepted, job_view
+from api.jobs import JobView, answer_with_job
 from api.openapi import problem_response
 from placement.enums import AccessFeature, GenderPolicy, Role, SchemeType
-from placement.idempotency import First
 from placement.jobs.service import JobService
 from placement.jobs.whatif import ask_what_if
-from placement.models import IdempotencyRecord
 
 AuthorityCode = Annotated[str, Meta(pattern=r"^[EWSN]\d{8}$", description="an ONS code")]
 
@@ -48,11 +47,24 @@ class UnitChange(msgspec.Struct, forbid_unknown_fields=True):
     nrpf: bool = False
 
 
+class ProtocolChange(msgspec.Struct, forbid_unknown_fields=True):
+    """An authority of your area joins a protocol in force that has a member in your area,
+    or leaves one it is a member of. (The simulation does not keep protocols' balances,
+    so a change of cap would change nothing in it and is not offered.)"""
+
+    action: Literal["join", "leave"]
+    protocol_id: Annotated[uuid.UUID, Meta(description="the protocol (`/protocols`' id)")]
+    authority_code: AuthorityCode
+
+
 class WhatIfRequest(msgspec.Struct, forbid_unknown_fields=True):
     """A what-if over your area's year (an admin names the area: an authority, or a
-    region or group, or neither for England)."""
+    region or group, or neither for England): give `change` or `protocol`, not both."""
 
-    change: Annotated[UnitChange, Meta(description="the change to the registry")]
+    change: Annotated[UnitChange | None, Meta(description="a change to the registry")] = None
+    protocol: Annotated[
+        ProtocolChange | None, Meta(description="a change to a protocol's members")
+    ] = None
     authority_code: AuthorityCode | None = None
     region: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
     policy: Annotated[
@@ -74,7 +86,7 @@ class WhatIfController(Controller):
 
     @post(
         status_code=202,
-        summary="Ask what a change to the registry would do (a job)",
+        summary="Ask what a change to the registry or a protocol would do (a job)",
         responses={404: problem_response(404)},
     )
     async def what_if(
@@ -83,11 +95,6 @@ class WhatIfController(Controller):
         idempotency: NamedDependency[Idempotency],
         data: JSONBody[WhatIfRequest],
     ) -> Response[JobView]:
-        async def run() -> First[JobView]:
-            job = await ask_what_if(jobs, msgspec.to_builtins(data))
-            return First(job_view(job), "job", job.id)
-
-        async def again(first: IdempotencyRecord) -> JobView:
-            return job_view(await jobs.get(uuid.UUID(first.record_id)))
-
-        return accepted(await idempotency.answer(run, again))
+        return await answer_with_job(
+            jobs, idempotency, lambda: ask_what_if(jobs, msgspec.to_builtins(data))
+        )

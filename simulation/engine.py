@@ -46,7 +46,8 @@ class Moment:
     units: tuple[IntArray, ...]
     """Per waiting household: rows of the world's table free now that it may have."""
     options: tuple[IntArray, ...]
-    """Per waiting household: rows of free rehousing options its perpetrator may have."""
+    """Per waiting household: rows of free rehousing options its perpetrator may have
+    (none for a policy that does not see them)."""
     arrived: Sequence[Arrival]
     """Every referral so far, in order (what a policy may learn from)."""
 
@@ -62,6 +63,12 @@ class Policy(Protocol):
     @property
     def every_hours(self) -> int | None:
         """None: asked after every change; else every this many hours."""
+
+    @property
+    def sees_options(self) -> bool:
+        """Whether it is shown free rehousing options: if not, it is asked only about
+        households with a unit free that they may have (one whom only an option fits
+        would otherwise be asked about at every change, all year)."""
 
     def choose(self, moment: Moment) -> Sequence[Decision]: ...
 
@@ -162,7 +169,7 @@ class _Run:
 
     def decide(self, hour: int) -> None:
         placeable = np.flatnonzero(self.free & ~self.closed)
-        free_options = np.flatnonzero(self.option_free)
+        free_options = np.flatnonzero(self.option_free & self.policy.sees_options)
         cases = self._cases(placeable, free_options)
         self.new_arrivals, self.new_units, self.new_options = [], set(), set()
         self.hopeful = set()
@@ -203,7 +210,11 @@ class _Run:
         known.update(i for i in self.new_arrivals if i in self.waiting)
         rest = np.array([i for i in self.waiting if i not in known], dtype=np.int64)
         units = np.array(sorted(r for r in self.new_units if self.free[r] and not self.closed[r]))
-        options = np.array(sorted(r for r in self.new_options if self.option_free[r]))
+        options = np.array(
+            sorted(r for r in self.new_options if self.option_free[r])
+            if self.policy.sees_options
+            else []
+        )
         if len(rest) and (len(units) or len(options)):
             alike, of = np.unique(self.templates[rest], return_inverse=True)
             unit_fit, option_fit = self.fits.matrices(

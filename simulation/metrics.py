@@ -88,7 +88,11 @@ def measure(world: World, history: History) -> Metrics:
     )
     waits = {}
     for name, member in GROUPS.items():
-        group = [a for a in history.arrivals if member(a.household)]
+        of_template: dict[int, bool] = {}  # arrivals of one household of the mix are alike
+        for a in history.arrivals:
+            if a.template not in of_template:
+                of_template[a.template] = member(a.household)
+        group = [a for a in history.arrivals if of_template[a.template]]
         days = [
             (placed[a.household.id].start - a.at) / HOURS for a in group if a.household.id in placed
         ]

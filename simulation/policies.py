@@ -36,6 +36,11 @@ class FirstComeFirstServed:
     name: str = "fcfs"
     every_hours: int | None = None
 
+    @property
+    def sees_options(self) -> bool:
+        """Households take units only."""
+        return False
+
     def choose(self, moment: Moment) -> Sequence[Decision]:
         w = moment.world
         taken: set[int] = set()
@@ -81,6 +86,11 @@ class Batch:
     perpetrator_moves: bool = False
     time_limit_s: float = 10.0
     name: str = "batch"
+
+    @property
+    def sees_options(self) -> bool:
+        """Its joint allocation is put to everyone with a unit or an option free."""
+        return True
 
     def choose(self, moment: Moment) -> Sequence[Decision]:
         w = moment.world

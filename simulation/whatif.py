@@ -61,7 +61,8 @@ class RemoveUnits:
 
 @dataclass(frozen=True, slots=True)
 class ChangeProtocol:
-    """``authority_code`` joins (or, with ``leave``, leaves) protocol ``protocol_id``."""
+    """``authority_code`` joins (or, with ``leave``, leaves) protocol ``protocol_id``; a
+    protocol left with one member is no longer one (nobody crosses a border under it)."""
 
     protocol_id: str
     authority_code: str
@@ -81,7 +82,7 @@ class ChangeProtocol:
             else p
             for p in world.protocols
         )
-        return replace(world, protocols=changed)
+        return replace(world, protocols=tuple(p for p in changed if len(p.members) > 1))
 
 
 Change = AddUnits | RemoveUnits | ChangeProtocol

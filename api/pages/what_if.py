@@ -1,5 +1,6 @@
-"""The commissioner's what-if: what adding or removing units would do to their area's
-year, asked on a form and answered as a job (`POST /api/v1/what-if`'s, the same rules).
+"""The commissioner's what-if: what adding or removing units, or an authority joining or
+leaving a protocol, would do to their area's year, asked on a form and answered as a job
+(`POST /api/v1/what-if`'s, the same rules).
 
 The answer compares simulated years of the area with and without the change over the
 same arrivals (`simulation.whatif`): households placed, unmet need by reason and time to
@@ -10,6 +11,7 @@ chart. Only counts and times leave the simulation.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any, ClassVar
 
 import msgspec
@@ -26,14 +28,15 @@ from api.pages.forms import INVALID, FieldError, FormInvalid, errors_of, read_fo
 from api.pages.jobs import in_words, progress_fragment
 from api.pages.officer.words import ACCESS
 from api.pages.rendering import page
-from api.what_if import UnitChange, WhatIfRequest
+from api.what_if import ProtocolChange, UnitChange, WhatIfRequest
 from placement.enums import AccessFeature, Role, SchemeType
 from placement.errors import InvalidInput, NotFound
 from placement.jobs.kinds import WHAT_IF
 from placement.jobs.service import JobService
 from placement.jobs.whatif import ask_what_if
-from placement.models import Authority, Job
-from placement.reports.area import choose
+from placement.matching.loaders import protocols_in_force
+from placement.models import Authority, Job, Protocol
+from placement.reports.area import Area, choose
 from placement.reports.categories import WORDS
 from placement.reports.charts import difference_chart
 
@@ -113,6 +116,41 @@ class WhatIfPages(Controller):
         await jobs.session.commit()  # a redirect is not a 2xx: the plugin would not commit
         return Redirect(path=f"{PATH}/{job.id}", status_code=303)
 
+    @get("/protocol")
+    async def protocol_form(
+        self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService]
+    ) -> Template:
+        return await _protocol_form(request, jobs, [], {})
+
+    @post("/protocol")
+    async def ask_protocol(
+        self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService]
+    ) -> Template | Redirect:
+        """Queue the what-if of an authority joining or leaving a protocol."""
+        posted: dict[str, Any] = dict(await request.form())
+        try:
+            change = await read_form(request, ProtocolChange, PROTOCOL_REQUIRED)
+            span = await read_form(request, Span)
+            asked = msgspec.convert(
+                {"protocol": msgspec.to_builtins(change), **msgspec.to_builtins(span)},
+                WhatIfRequest,
+            )
+            job = await ask_what_if(jobs, msgspec.to_builtins(asked))
+        except FormInvalid as invalid:
+            errors = [_protocol_words(e) for e in invalid.errors]
+            return await _protocol_form(request, jobs, errors, posted)
+        except msgspec.ValidationError as exc:
+            errors = [_protocol_words(e) for e in errors_of(exc, WhatIfRequest)]
+            return await _protocol_form(request, jobs, errors, posted)
+        except InvalidInput as exc:
+            error = _protocol_words(FieldError(exc.field, exc.rule))
+            return await _protocol_form(request, jobs, [error], posted)
+        except NotFound:  # another area's protocol, as a tampered form would send it
+            error = FieldError("protocol_id", PROTOCOL_RULES["protocol_id"])
+            return await _protocol_form(request, jobs, [error], posted)
+        await jobs.session.commit()  # a redirect is not a 2xx: the plugin would not commit
+        return Redirect(path=f"{PATH}/{job.id}", status_code=303)
+
     def _in_words(self, errors: list[FieldError]) -> list[FieldError]:
         """A number's range in the form's words, not the decoder's."""
         return [
@@ -131,7 +169,8 @@ class WhatIfPages(Controller):
     ) -> Template:
         """The what-if's progress while it runs; its figures and charts once done."""
         job = await _what_if_job(jobs, job_id)
-        names = await _names(jobs, {job.parameters["change"]["authority_code"]})
+        asked = job.parameters.get("protocol") or job.parameters["change"]
+        names = await _names(jobs, {asked["authority_code"]})
         figures = job.result if job.status == "succeeded" and job.result else None
         return page(
             request,
@@ -177,6 +216,77 @@ async def _form(
     )
 
 
+PROTOCOL_REQUIRED = {
+    "protocol_id": "Choose the protocol",
+    "authority_code": "Choose the authority that joins or leaves it",
+}
+PROTOCOL_RULES = {
+    "action": "Choose whether the authority joins or leaves the protocol",
+    "protocol_id": "Choose a protocol in force with a member in your area",
+    "authority_code": "Choose an authority of your area",
+    "days": "Choose how long to simulate",
+    "seeds": "Choose how many years to compare",
+}
+PROTOCOL_WORDS = {
+    "is a member already: it cannot join": "That authority is already a member: it cannot join",
+    "is not a member: it cannot leave": "That authority is not a member: it cannot leave",
+}
+
+
+def _protocol_words(error: FieldError) -> FieldError:
+    """An error on the protocol form in the form's words, not the decoder's or the API's."""
+    if error.message in PROTOCOL_REQUIRED.values():
+        return error
+    field = error.field.removeprefix("protocol.")
+    words = PROTOCOL_WORDS.get(error.message) or PROTOCOL_RULES.get(field, error.message)
+    return FieldError(field, words)
+
+
+async def _protocol_form(
+    request: Request[Any, Any, Any],
+    jobs: JobService,
+    errors: list[FieldError],
+    posted: dict[str, Any],
+) -> Template:
+    """The protocol question's form: a protocol in force with a member in the person's
+    area, and one of the area's authorities."""
+    area = await choose(jobs.session, jobs.principal, None, None)
+    names = await _names(jobs, area.authorities)
+    return page(
+        request,
+        "commissioner/what_if_protocol.html",
+        status_code=INVALID if errors else 200,
+        crumbs=[("Reports", "/commissioner"), ("What if", PATH)],
+        errors=errors,
+        posted=posted,
+        area=area,
+        protocols=[("", "Choose a protocol"), *await _protocols_of(jobs, area)],
+        authorities=[("", "Choose an authority"), *sorted(names.items(), key=lambda p: p[1])],
+        days=list(DAYS.items()),
+        seeds=list(SEEDS.items()),
+    )
+
+
+async def _protocols_of(jobs: JobService, area: Area) -> list[tuple[str, str]]:
+    """Protocols in force today with a member in the area, by name, with their members."""
+    in_force = {
+        t.id: t
+        for t in await protocols_in_force(jobs.session, date.today())
+        if t.members & area.authorities
+    }
+    if not in_force:
+        return []
+    rows = await jobs.session.execute(
+        select(Protocol.id, Protocol.name).where(Protocol.id.in_([uuid.UUID(i) for i in in_force]))
+    )
+    named = sorted((name, str(i)) for i, name in rows.tuples())
+    members = await _names(jobs, set().union(*(t.members for t in in_force.values())))
+    return [
+        (i, f"{name} ({', '.join(sorted(members.get(c, c) for c in in_force[i].members))})")
+        for name, i in named
+    ]
+
+
 async def _what_if_job(jobs: JobService, job_id: uuid.UUID) -> Job:
     """The what-if, if it is one this person may see (else 404, as the API)."""
     job = await jobs.get(job_id)
@@ -193,7 +303,12 @@ async def _names(jobs: JobService, codes: set[str] | frozenset[str]) -> dict[str
 
 
 def _question(parameters: dict[str, Any], names: dict[str, str]) -> str:
-    """What was asked, in a sentence: "Add 5 refuge units with step-free access in Bury"."""
+    """What was asked, in a sentence: "Add 5 refuge units with step-free access in Bury",
+    or "Bury leaves the protocol"."""
+    protocol = parameters.get("protocol")
+    if protocol is not None:
+        who = names.get(protocol["authority_code"], protocol["authority_code"])
+        return f"{who} {protocol['action']}s the protocol"
     change = parameters["change"]
     count = change["count"]
     kind = WORDS[change["scheme_type"]].lower()

@@ -7,18 +7,18 @@ import asyncio
 import json
 import signal
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from placement.cli import main
 from placement.config import Settings
-from placement.crypto import load_cipher
+from placement.crypto import Cipher, load_cipher
 from placement.db import create_engine
 from placement.jobs.whatif import prepare
 from placement.jobs.world import world_of
@@ -30,17 +30,20 @@ from simulation.policies import policy_named
 from simulation.whatif import what_if
 from tests.conftest import (
     API,
+    CAMDEN,
     MANCHESTER,
+    STOCKPORT,
     WESTMINSTER,
     Actors,
     app_client,
     assert_problem,
     populate,
+    protocol_body,
     with_connection,
 )
 from tests.job_gate import create_gate_job
 from tests.jobs_support import fast, job, runner, until_status, wait_for, worker
-from tests.placing import add_scheme, add_unit, create_referral
+from tests.placing import add_scheme, add_unit, create_referral, row_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,25 +101,38 @@ def test_a_what_if_job_gives_what_the_simulation_gives_on_the_same_world(
     assert done["result"]["seeds"] == 2
 
 
-def direct_what_if(settings: Settings, parameters: dict[str, Any]) -> dict[str, Any]:
-    """`simulation.whatif` run directly on the world the job's parameters name."""
+T = TypeVar("T")
 
-    async def run() -> dict[str, Any]:
+
+def from_registry(
+    settings: Settings, build: Callable[[AsyncSession, Cipher, RegistryIndex], Awaitable[T]]
+) -> T:
+    """What ``build`` makes of the database's registry, with an engine, cipher and
+    index of its own (as a job's runner has), outside the service."""
+
+    async def run() -> T:
         engine = create_engine(settings, connections=1)
         cipher = load_cipher(settings)
         index = RegistryIndex(cipher, settings.self_contained_types())
         try:
             async with async_sessionmaker(engine)() as session:
-                world, change = await prepare(
-                    session, cipher, index, parameters, settings.match_weights()
-                )
+                return await build(session, cipher, index)
         finally:
             await engine.dispose()
-        policy = policy_named(parameters["policy"], parameters["batch_hours"])
-        seeds = range(1, parameters["seeds"] + 1)
-        return what_if(world, change, policy, seeds, parameters["days"])
 
     return asyncio.run(run())
+
+
+def direct_what_if(settings: Settings, parameters: dict[str, Any]) -> dict[str, Any]:
+    """`simulation.whatif` run directly on the world the job's parameters name."""
+    weights = settings.match_weights()
+    world, change = from_registry(
+        settings,
+        lambda session, cipher, index: prepare(session, cipher, index, parameters, weights),
+    )
+    policy = policy_named(parameters["policy"], parameters["batch_hours"])
+    seeds = range(1, parameters["seeds"] + 1)
+    return what_if(world, change, policy, seeds, parameters["days"])
 
 
 def test_a_what_if_is_for_commissioners_of_their_own_area(job_actors: Actors) -> None:
@@ -141,7 +157,6 @@ def test_a_what_if_is_for_commissioners_of_their_own_area(job_actors: Actors) ->
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"days": 30}, "change"),
         ({**WHAT_IF, "change": {**CHANGE, "count": 0}}, "change.count"),
         ({**WHAT_IF, "seeds": 11}, "seeds"),
         (
@@ -156,6 +171,88 @@ def test_a_bad_what_if_is_refused_naming_the_field(
 ) -> None:
     problem = assert_problem(job_actors.post("commissioner", f"{API}/what-if", body), 400)
     assert field in problem["detail"] or field in str(problem.get("errors"))
+
+
+# -- a what-if that changes a protocol --------------------------------------------------
+
+
+def make_protocol(actors: Actors, **overrides: Any) -> str:
+    response = actors.post("admin", f"{API}/protocols", protocol_body(**overrides))
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_a_protocol_what_if_job_gives_what_the_simulation_gives_on_the_same_world(
+    job_actors: Actors,
+) -> None:
+    furnish(job_actors)
+    stockport: dict[str, Any] = {"latitude": STOCKPORT[4], "longitude": STOCKPORT[5]}
+    stockport["postcode"] = "SK1 3XE"
+    scheme = add_scheme(job_actors, authority_code=STOCKPORT[0], **stockport)
+    add_unit(job_actors, scheme["id"])
+    protocol_id = make_protocol(job_actors)
+    leave = {"action": "leave", "protocol_id": protocol_id, "authority_code": STOCKPORT[0]}
+    response = job_actors.post(
+        "commissioner", f"{API}/what-if", {"protocol": leave, "days": 60, "seeds": 2}
+    )
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["parameters"]["protocol"] == leave and body["parameters"]["change"] is None
+    with runner(job_actors.settings):
+        done = until_status(job_actors, body["id"], "succeeded", "failed")
+    assert done["status"] == "succeeded", done["error"]
+    assert done["result"] == direct_what_if(job_actors.settings, done["parameters"])
+    # The direct run is of the protocol's change: without Stockport in it, the protocol
+    # of two is none.
+    world, change = from_registry(
+        job_actors.settings,
+        lambda session, cipher, index: prepare(
+            session, cipher, index, done["parameters"], job_actors.settings.match_weights()
+        ),
+    )
+    assert protocol_id in {p.id for p in world.protocols}
+    assert protocol_id not in {p.id for p in change.apply(world).protocols}
+
+
+@pytest.mark.parametrize(
+    ("protocol", "status", "field"),
+    [
+        ({"action": "join", "authority_code": MANCHESTER[0]}, 422, "protocol.authority_code"),
+        ({"action": "leave", "authority_code": "E08000002"}, 422, "protocol.authority_code"),
+        ({"action": "leave", "authority_code": WESTMINSTER[0]}, 422, "protocol.authority_code"),
+        ({"action": "swap", "authority_code": MANCHESTER[0]}, 400, "protocol.action"),
+        ({"action": "leave", "protocol_id": "not-an-id"}, 400, "protocol.protocol_id"),
+        ({"action": "leave", "protocol_id": str(uuid.uuid4())}, 404, None),
+        ({"action": "leave", "london": True}, 404, None),
+    ],
+)
+def test_a_bad_protocol_what_if_is_refused_naming_the_field_and_queues_nothing(
+    job_actors: Actors, protocol: dict[str, Any], status: int, field: str | None
+) -> None:
+    """Joining as a member, leaving as none, an authority outside the area, no such
+    action or id, and a protocol with no member in the area (as if it did not exist)."""
+    gm = make_protocol(job_actors)
+    london = make_protocol(job_actors, name="London", members=[WESTMINSTER[0], CAMDEN[0]])
+    asked = {"protocol_id": london if protocol.get("london") else gm}
+    asked |= {"authority_code": MANCHESTER[0], **protocol}
+    asked.pop("london", None)
+    jobs_before = row_counts(job_actors.settings, "jobs")
+    response = job_actors.post("commissioner", f"{API}/what-if", {"protocol": asked})
+    assert_problem(response, status, field if status == 422 else None)
+    if status == 400:
+        assert field is not None
+        assert field in response.json()["detail"] or field in str(response.json().get("errors"))
+    assert row_counts(job_actors.settings, "jobs") == jobs_before
+
+
+@pytest.mark.parametrize("both", [False, True])
+def test_a_what_if_asks_about_one_change(job_actors: Actors, both: bool) -> None:
+    """Neither a registry change nor a protocol's, or both: refused, naming `change`."""
+    body: dict[str, Any] = {"days": 30}
+    if both:
+        leave = {"action": "leave", "protocol_id": make_protocol(job_actors)}
+        body |= {"change": CHANGE, "protocol": leave | {"authority_code": STOCKPORT[0]}}
+    assert_problem(job_actors.post("commissioner", f"{API}/what-if", body), 422, "change")
 
 
 SIMULATION: dict[str, Any] = {"policies": ["fcfs", "batch"], "days": 45, "seeds": 1}
@@ -193,21 +290,16 @@ def direct_simulation(settings: Settings, parameters: dict[str, Any]) -> dict[st
     """`simulation.compare` run directly on the world the job's parameters name, as the
     job's JSON keeps it."""
 
-    async def run() -> dict[str, Any]:
-        engine = create_engine(settings, connections=1)
-        cipher = load_cipher(settings)
-        index = RegistryIndex(cipher, settings.self_contained_types())
-        try:
-            async with async_sessionmaker(engine)() as session:
-                world = await world_of(session, cipher, index, parameters, settings.match_weights())
-        finally:
-            await engine.dispose()
-        policies = [policy_named(n, parameters["batch_hours"]) for n in parameters["policies"]]
-        seeds = range(1, parameters["seeds"] + 1)
-        rows = compare(world, policies, seeds, parameters["days"], hindsight=True)
-        return {"days": parameters["days"], "seeds": parameters["seeds"], "policies": rows}
-
-    result: dict[str, Any] = json.loads(json.dumps(asyncio.run(run())))
+    weights = settings.match_weights()
+    world = from_registry(
+        settings,
+        lambda session, cipher, index: world_of(session, cipher, index, parameters, weights),
+    )
+    policies = [policy_named(n, parameters["batch_hours"]) for n in parameters["policies"]]
+    seeds = range(1, parameters["seeds"] + 1)
+    rows = compare(world, policies, seeds, parameters["days"], hindsight=True)
+    whole = {"days": parameters["days"], "seeds": parameters["seeds"], "policies": rows}
+    result: dict[str, Any] = json.loads(json.dumps(whole))
     return result
 
 

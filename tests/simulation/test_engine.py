@@ -102,11 +102,42 @@ def test_batch_with_perpetrator_moves_moves_perpetrators() -> None:
     assert run(w, Batch(), 1, 30).stays == ()
 
 
+class _Watcher:
+    """Places nobody; keeps who it was asked about."""
+
+    name = "watcher"
+    every_hours = None
+
+    def __init__(self, sees_options: bool) -> None:
+        self.sees_options = sees_options
+        self.asked: set[str] = set()
+
+    def choose(self, moment: Moment) -> Sequence[Decision]:
+        self.asked |= {a.household.id for a in moment.waiting}
+        return []
+
+
+def test_a_policy_blind_to_options_is_not_asked_about_whom_only_an_option_fits() -> None:
+    """The NRPF household fits only the rehousing option: a policy that sees options is
+    asked about it, one that does not (first come first served) never is."""
+    w = world(
+        (unit(accepts_nrpf=False),),
+        (household(nrpf=True, perpetrator_move_possible=True),),
+        options=(OPTION,),
+        per_day=1.0,
+    )
+    seeing, blind = _Watcher(sees_options=True), _Watcher(sees_options=False)
+    run(w, seeing, 1, 30)
+    run(w, blind, 1, 30)
+    assert seeing.asked and blind.asked == set()
+
+
 class _Rogue:
     """Gives the first unit of the world to whoever waits, fit or not, free or not."""
 
     name = "rogue"
     every_hours = None
+    sees_options = False
 
     def choose(self, moment: Moment) -> Sequence[Decision]:
         return [Decision(a.household.id, unit_row=0) for a in moment.waiting]

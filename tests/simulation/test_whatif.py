@@ -35,7 +35,9 @@ def test_removing_takes_units_of_the_kind_named_and_refuses_too_many() -> None:
 def test_an_authority_joins_and_leaves_a_protocol() -> None:
     joined = ChangeProtocol("gm", "B").apply(W)
     assert joined.protocols[0].members == {"A", "B", "C"}
-    assert ChangeProtocol("gm", "C", leave=True).apply(W).protocols[0].members == {"A"}
+    assert ChangeProtocol("gm", "A", leave=True).apply(joined).protocols[0].members == {"B", "C"}
+    # A protocol left with one member is none (the matcher refuses a protocol of one).
+    assert "gm" not in {p.id for p in ChangeProtocol("gm", "C", leave=True).apply(W).protocols}
     with pytest.raises(ValueError, match="no protocol"):
         ChangeProtocol("nope", "B").apply(W)
 
