@@ -31,6 +31,7 @@ from placement.cli import issue_key
 from placement.config import Settings, normalise_database_url
 from placement.db import install_sqlite_pragmas, migrate
 from placement.enums import Role
+from tests.app_logging import log_thread_ended
 
 POSTGRES_URL = os.environ.get("PLACEMENT_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -132,7 +133,7 @@ def app_client(settings: Settings) -> Iterator[TestClient[Any]]:
     its pooled connections to be finalised later on a closed loop.)
     """
     app = create_app(settings)
-    with TestClient(app) as test_client:
+    with log_thread_ended(), TestClient(app) as test_client:
         try:
             yield test_client
         finally:
