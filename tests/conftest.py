@@ -12,7 +12,9 @@ import asyncio
 import os
 import shutil
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +81,62 @@ def postgres_template() -> Iterator[str]:
     asyncio.run(_pg_execute(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)"))
 
 
+class PgCopies:
+    """Fresh copies of the migrated PostgreSQL template, each made before it is asked for.
+
+    `CREATE DATABASE ... TEMPLATE` keeps the server busy for the better part of a second
+    (it copies every page of the template), and dropping one for a fraction more. Made in
+    a thread of their own while the test before runs, and dropped there after, each test
+    still gets a copy of its own that nothing else has touched, but waits for neither.
+    """
+
+    AHEAD = 1
+
+    def __init__(self, template: str) -> None:
+        self._template = template
+        self._work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-copies")
+        self._made: deque[Future[str]] = deque()
+        self._drops: list[Future[None]] = []
+        self._fill()
+
+    def _create(self) -> str:
+        name = f"placement_test_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_execute(f"CREATE DATABASE {name} TEMPLATE {self._template}"))
+        return name
+
+    @staticmethod
+    def _drop(name: str) -> None:
+        asyncio.run(_pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+    def _fill(self) -> None:
+        while len(self._made) < self.AHEAD:
+            self._made.append(self._work.submit(self._create))
+
+    def take(self) -> str:
+        """A fresh copy, the caller's alone: give it back with `drop`."""
+        name = self._made.popleft().result()
+        self._fill()
+        return name
+
+    def drop(self, name: str) -> None:
+        self._drops.append(self._work.submit(self._drop, name))
+
+    def close(self) -> None:
+        """Drop the copies made ahead, and wait for every drop (raising what failed)."""
+        for made in self._made:
+            self.drop(made.result())
+        self._work.shutdown(wait=True)
+        for dropped in self._drops:
+            dropped.result()
+
+
+@pytest.fixture(scope="session")
+def postgres_copies(postgres_template: str) -> Iterator[PgCopies]:
+    copies = PgCopies(postgres_template)
+    yield copies
+    copies.close()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -93,13 +151,12 @@ def fresh_database(backend: str, directory: Path, request: pytest.FixtureRequest
         shutil.copyfile(template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    template_name: str = request.getfixturevalue("postgres_template")
-    name = f"placement_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_execute(f"CREATE DATABASE {name} TEMPLATE {template_name}"))
+    copies: PgCopies = request.getfixturevalue("postgres_copies")
+    name = copies.take()
     try:
         yield _pg_database_url(name)
     finally:
-        asyncio.run(_pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        copies.drop(name)
 
 
 @pytest.fixture
