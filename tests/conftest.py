@@ -25,14 +25,16 @@ import pytest
 from cryptography.fernet import Fernet
 from litestar.testing import TestClient
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from api.app import create_app
+from placement import audit
 from placement.cli import issue_key
 from placement.config import Settings, normalise_database_url
-from placement.db import install_sqlite_pragmas, migrate
+from placement.db import create_engine, install_sqlite_pragmas, migrate
 from placement.enums import Role
+from placement.security import SYSTEM, create_api_key
 from tests.app_logging import log_thread_ended
 
 POSTGRES_URL = os.environ.get("PLACEMENT_TEST_POSTGRES_URL")
@@ -245,6 +247,26 @@ class Actors:
     def new_key(self, role: Role, **scope: Any) -> str:
         return asyncio.run(issue_key(self.settings, role, f"test {role}", **scope))
 
+    def new_keys(self, wanted: dict[str, tuple[Role, dict[str, Any]]]) -> None:
+        """Keys for several actors (name: role and scope) in one transaction, as
+        `new_key` makes each: one engine and schema check for all, not one per key."""
+
+        async def issue() -> dict[str, str]:
+            engine = create_engine(self.settings)
+            try:
+                async with AsyncSession(engine, expire_on_commit=False) as db, db.begin():
+                    made = {}
+                    for who, (role, scope) in wanted.items():
+                        row, made[who] = await create_api_key(
+                            db, role=role, name=f"test {role}", **scope
+                        )
+                        audit.record(db, SYSTEM, "create", "api_key", row.id, role=str(role))
+                    return made
+            finally:
+                await engine.dispose()
+
+        self.keys.update(asyncio.run(issue()))
+
 
 # Real authorities used throughout the tests.
 MANCHESTER = ("E08000003", "Manchester", "North West", "Greater Manchester", 53.4794, -2.2453)
@@ -284,11 +306,15 @@ def populate(client: TestClient[Any], settings: Settings) -> Actors:
     world.provider_b = world.post(
         "admin", "/api/v1/providers", {"name": "Southern Safe Homes", "specialisms": []}
     ).json()["id"]
-    world.keys["provider_a"] = world.new_key(Role.PROVIDER, provider_id=uuid.UUID(world.provider_a))
-    world.keys["provider_b"] = world.new_key(Role.PROVIDER, provider_id=uuid.UUID(world.provider_b))
-    world.keys["officer"] = world.new_key(Role.HOUSING_OFFICER, authority_code=MANCHESTER[0])
-    world.keys["integration"] = world.new_key(Role.INTEGRATION, authority_code=STOCKPORT[0])
-    world.keys["commissioner"] = world.new_key(Role.COMMISSIONER, region="Greater Manchester")
+    world.new_keys(
+        {
+            "provider_a": (Role.PROVIDER, {"provider_id": uuid.UUID(world.provider_a)}),
+            "provider_b": (Role.PROVIDER, {"provider_id": uuid.UUID(world.provider_b)}),
+            "officer": (Role.HOUSING_OFFICER, {"authority_code": MANCHESTER[0]}),
+            "integration": (Role.INTEGRATION, {"authority_code": STOCKPORT[0]}),
+            "commissioner": (Role.COMMISSIONER, {"region": "Greater Manchester"}),
+        }
+    )
     return world
 
 
