@@ -16,9 +16,11 @@ Errors are raised as Litestar's `ValidationException`, shaped as its own are (`k
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import msgspec
 import msgspec.inspect as mi
@@ -118,8 +120,21 @@ class _QueryField:
     literal: str | None  # for a number or boolean, what it must be written as
 
 
-@cache
+_QUERY_FIELDS: WeakKeyDictionary[Callable[..., Any], tuple[_QueryField, ...]] = WeakKeyDictionary()
+"""Each handler's query fields, kept for as long as its function (a controller's bound
+method: one for each app). A cache holding the handler itself would keep alive every app
+ever made in the process, as the tests make hundreds."""
+
+
 def _query_fields(handler: HTTPRouteHandler) -> tuple[_QueryField, ...]:
+    """The handler's query parameters (worked out once per handler)."""
+    fields = _QUERY_FIELDS.get(handler.fn)
+    if fields is None:
+        fields = _QUERY_FIELDS[handler.fn] = _declared_query_fields(handler)
+    return fields
+
+
+def _declared_query_fields(handler: HTTPRouteHandler) -> tuple[_QueryField, ...]:
     """The handler's query parameters, each with the type (and constraints) it declares."""
     parameters = handler.parsed_fn_signature.parameters
     fields = []

@@ -12,7 +12,9 @@ import asyncio
 import os
 import shutil
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +25,17 @@ import pytest
 from cryptography.fernet import Fernet
 from litestar.testing import TestClient
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from api.app import create_app
+from placement import audit
 from placement.cli import issue_key
 from placement.config import Settings, normalise_database_url
-from placement.db import install_sqlite_pragmas, migrate
+from placement.db import create_engine, install_sqlite_pragmas, migrate
 from placement.enums import Role
+from placement.security import SYSTEM, create_api_key
+from tests.app_logging import log_thread_ended
 
 POSTGRES_URL = os.environ.get("PLACEMENT_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -78,6 +83,62 @@ def postgres_template() -> Iterator[str]:
     asyncio.run(_pg_execute(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)"))
 
 
+class PgCopies:
+    """Fresh copies of the migrated PostgreSQL template, each made before it is asked for.
+
+    `CREATE DATABASE ... TEMPLATE` keeps the server busy for the better part of a second
+    (it copies every page of the template), and dropping one for a fraction more. Made in
+    a thread of their own while the test before runs, and dropped there after, each test
+    still gets a copy of its own that nothing else has touched, but waits for neither.
+    """
+
+    AHEAD = 1
+
+    def __init__(self, template: str) -> None:
+        self._template = template
+        self._work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-copies")
+        self._made: deque[Future[str]] = deque()
+        self._drops: list[Future[None]] = []
+        self._fill()
+
+    def _create(self) -> str:
+        name = f"placement_test_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_execute(f"CREATE DATABASE {name} TEMPLATE {self._template}"))
+        return name
+
+    @staticmethod
+    def _drop(name: str) -> None:
+        asyncio.run(_pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+    def _fill(self) -> None:
+        while len(self._made) < self.AHEAD:
+            self._made.append(self._work.submit(self._create))
+
+    def take(self) -> str:
+        """A fresh copy, the caller's alone: give it back with `drop`."""
+        name = self._made.popleft().result()
+        self._fill()
+        return name
+
+    def drop(self, name: str) -> None:
+        self._drops.append(self._work.submit(self._drop, name))
+
+    def close(self) -> None:
+        """Drop the copies made ahead, and wait for every drop (raising what failed)."""
+        for made in self._made:
+            self.drop(made.result())
+        self._work.shutdown(wait=True)
+        for dropped in self._drops:
+            dropped.result()
+
+
+@pytest.fixture(scope="session")
+def postgres_copies(postgres_template: str) -> Iterator[PgCopies]:
+    copies = PgCopies(postgres_template)
+    yield copies
+    copies.close()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -92,13 +153,12 @@ def fresh_database(backend: str, directory: Path, request: pytest.FixtureRequest
         shutil.copyfile(template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    template_name: str = request.getfixturevalue("postgres_template")
-    name = f"placement_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_execute(f"CREATE DATABASE {name} TEMPLATE {template_name}"))
+    copies: PgCopies = request.getfixturevalue("postgres_copies")
+    name = copies.take()
     try:
         yield _pg_database_url(name)
     finally:
-        asyncio.run(_pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        copies.drop(name)
 
 
 @pytest.fixture
@@ -132,7 +192,7 @@ def app_client(settings: Settings) -> Iterator[TestClient[Any]]:
     its pooled connections to be finalised later on a closed loop.)
     """
     app = create_app(settings)
-    with TestClient(app) as test_client:
+    with log_thread_ended(), TestClient(app) as test_client:
         try:
             yield test_client
         finally:
@@ -187,6 +247,26 @@ class Actors:
     def new_key(self, role: Role, **scope: Any) -> str:
         return asyncio.run(issue_key(self.settings, role, f"test {role}", **scope))
 
+    def new_keys(self, wanted: dict[str, tuple[Role, dict[str, Any]]]) -> None:
+        """Keys for several actors (name: role and scope) in one transaction, as
+        `new_key` makes each: one engine and schema check for all, not one per key."""
+
+        async def issue() -> dict[str, str]:
+            engine = create_engine(self.settings)
+            try:
+                async with AsyncSession(engine, expire_on_commit=False) as db, db.begin():
+                    made = {}
+                    for who, (role, scope) in wanted.items():
+                        row, made[who] = await create_api_key(
+                            db, role=role, name=f"test {role}", **scope
+                        )
+                        audit.record(db, SYSTEM, "create", "api_key", row.id, role=str(role))
+                    return made
+            finally:
+                await engine.dispose()
+
+        self.keys.update(asyncio.run(issue()))
+
 
 # Real authorities used throughout the tests.
 MANCHESTER = ("E08000003", "Manchester", "North West", "Greater Manchester", 53.4794, -2.2453)
@@ -226,11 +306,15 @@ def populate(client: TestClient[Any], settings: Settings) -> Actors:
     world.provider_b = world.post(
         "admin", "/api/v1/providers", {"name": "Southern Safe Homes", "specialisms": []}
     ).json()["id"]
-    world.keys["provider_a"] = world.new_key(Role.PROVIDER, provider_id=uuid.UUID(world.provider_a))
-    world.keys["provider_b"] = world.new_key(Role.PROVIDER, provider_id=uuid.UUID(world.provider_b))
-    world.keys["officer"] = world.new_key(Role.HOUSING_OFFICER, authority_code=MANCHESTER[0])
-    world.keys["integration"] = world.new_key(Role.INTEGRATION, authority_code=STOCKPORT[0])
-    world.keys["commissioner"] = world.new_key(Role.COMMISSIONER, region="Greater Manchester")
+    world.new_keys(
+        {
+            "provider_a": (Role.PROVIDER, {"provider_id": uuid.UUID(world.provider_a)}),
+            "provider_b": (Role.PROVIDER, {"provider_id": uuid.UUID(world.provider_b)}),
+            "officer": (Role.HOUSING_OFFICER, {"authority_code": MANCHESTER[0]}),
+            "integration": (Role.INTEGRATION, {"authority_code": STOCKPORT[0]}),
+            "commissioner": (Role.COMMISSIONER, {"region": "Greater Manchester"}),
+        }
+    )
     return world
 
 

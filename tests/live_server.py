@@ -16,6 +16,8 @@ from contextlib import contextmanager
 import uvicorn
 from litestar import Litestar
 
+from tests.app_logging import log_thread_ended
+
 START_SECONDS = 30
 
 
@@ -32,9 +34,10 @@ def serving(app: Litestar) -> Iterator[str]:
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=START_SECONDS)
-        listener.close()
+    with log_thread_ended():
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=START_SECONDS)
+            listener.close()

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from placement.config import Settings
 from placement.security import SYSTEM
-from tests.conftest import API, Actors, scheme_body, unit_body, with_connection
+from tests.conftest import API, STOCKPORT, Actors, scheme_body, unit_body, with_connection
 
 # Keys that would carry a location a match, offer or allocation must never show.
 LOCATION_KEYS = frozenset(
@@ -27,6 +27,13 @@ LOCATION_KEYS = frozenset(
 SECRET_TEXT = ("Example Road", "M14 6AB", "53.444", "-2.219")
 # Leeds: far from every Manchester and Stockport scheme the tests register.
 FAR_PERPETRATOR = {"latitude": 53.80, "longitude": -1.55, "radius_km": 10}
+# Where a scheme in Stockport (SK1, the town centre) is: across Manchester's border.
+STOCKPORT_SCHEME: dict[str, Any] = {
+    "authority_code": STOCKPORT[0],
+    "postcode": "SK1 1EB",
+    "latitude": 53.4083,
+    "longitude": -2.1494,
+}
 
 
 def new_reference(prefix: str = "MAN") -> str:
@@ -68,6 +75,12 @@ def add_scheme(actors: Actors, who: str = "provider_a", **overrides: Any) -> dic
     response = actors.post(who, f"{API}/schemes", scheme_body(provider_id, **overrides))
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+def add_hatters_court(actors: Actors, **overrides: Any) -> dict[str, Any]:
+    """Hatters Court, provider A's refuge in Stockport: the scheme the tests place across
+    the border from Manchester in (override what a test varies)."""
+    return add_scheme(actors, **({"name": "Hatters Court"} | STOCKPORT_SCHEME | overrides))
 
 
 def add_unit(

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.matching.loaders import load_protocols
 from tests.conftest import API, MANCHESTER, STOCKPORT, WESTMINSTER, Actors, protocol_body
-from tests.placing import add_scheme, add_unit, create_referral, place
+from tests.placing import add_hatters_court, add_unit, create_referral, place
 from tests.test_housekeeping import in_session
 
 ELSEWHERE = WESTMINSTER[0]
@@ -16,14 +16,7 @@ ELSEWHERE = WESTMINSTER[0]
 
 
 def _stockport_units(actors: Actors, count: int) -> list[str]:
-    scheme = add_scheme(
-        actors,
-        name="Hatters Court",
-        authority_code=STOCKPORT[0],
-        postcode="SK1 1EB",
-        latitude=53.4083,
-        longitude=-2.1494,
-    )
+    scheme = add_hatters_court(actors)
     return [add_unit(actors, scheme["id"])["id"] for _ in range(count)]
 
 

@@ -23,6 +23,7 @@ from tests.conftest import (
 )
 from tests.jobs_support import run_to_the_end
 from tests.placing import (
+    add_hatters_court,
     add_scheme,
     add_unit,
     audit_for,
@@ -150,14 +151,7 @@ def test_a_case_a_reciprocal_cap_keeps_out_is_told_which_cap_by_name(actors: Act
     one more than it receives into Stockport, which has two suitable units."""
     protocol = actors.post("admin", f"{API}/protocols", protocol_body(balance_cap=1))
     assert protocol.status_code == 201, protocol.text
-    stockport = add_scheme(
-        actors,
-        name="Hatters Court",
-        authority_code=STOCKPORT[0],
-        postcode="SK1 1EB",
-        latitude=53.4083,
-        longitude=-2.1494,
-    )
+    stockport = add_hatters_court(actors)
     units = {add_unit(actors, stockport["id"])["id"] for _ in range(2)}
     for _ in range(2):
         create_referral(actors, avoid_authorities=[MANCHESTER[0]])

@@ -35,7 +35,9 @@ from tests.conftest import (
     rehousing_body,
 )
 from tests.placing import (
+    STOCKPORT_SCHEME,
     accept,
+    add_hatters_court,
     add_scheme,
     add_unit,
     all_keys,
@@ -49,14 +51,6 @@ from tests.placing import (
     referral_body,
     settle_reads,
 )
-
-STOCKPORT_SCHEME: dict[str, Any] = {
-    "authority_code": STOCKPORT[0],
-    "postcode": "SK1 1EB",
-    "latitude": 53.4083,
-    "longitude": -2.1494,
-}
-
 
 # -- ranked options ----------------------------------------------------------------------
 
@@ -97,9 +91,7 @@ def test_options_are_ranked_by_score_and_cut_at_the_limit(
 def test_an_option_names_the_unit_scheme_and_authority_an_officer_knows(
     actors: Actors,
 ) -> None:
-    stockport = add_scheme(
-        actors, name="Hatters Court", scheme_type="dispersed_accommodation", **STOCKPORT_SCHEME
-    )
+    stockport = add_hatters_court(actors, scheme_type="dispersed_accommodation")
     unit_id = add_unit(actors, stockport["id"], label="Flat 4", bedrooms=3)["id"]
     protocol = actors.post("admin", f"{API}/protocols", protocol_body())
     assert protocol.status_code == 201, protocol.text
