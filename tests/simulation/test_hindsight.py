@@ -1,6 +1,6 @@
 """The hindsight optimum is what brute force finds, bounds every policy, and is itself
 bounded by the blocked relaxation, which the capacity relaxation bounds in turn; adding a
-unit never lowers it."""
+unit never lowers it. The capacity relaxation solved through hubs has its pairs' optimum."""
 
 import itertools
 from dataclasses import replace
