@@ -1,22 +1,28 @@
 """The hindsight optimum is what brute force finds, bounds every policy, and is itself
 bounded by the blocked relaxation, which the capacity relaxation bounds in turn; adding a
-unit never lowers it."""
+unit never lowers it. The capacity relaxation solved through hubs has its pairs' optimum."""
 
 import itertools
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import sparse
+from scipy.optimize import linprog
 
+from fixtures.simulated import world_for
 from optimiser.priority import priority_points
 from simulation import hindsight
 from simulation.arrivals import Arrival, draw_arrivals
 from simulation.engine import run
 from simulation.fits import Fits
 from simulation.hindsight import (
+    CapacityPairs,
     blocked_bound,
     capacity_bound,
+    capacity_pairs,
     exact_optimum,
     reported_bound,
     window,
@@ -26,7 +32,7 @@ from simulation.policies import Batch, FirstComeFirstServed, HoldBack
 from simulation.service import HOURS, Life, life
 from simulation.whatif import AddUnits
 from simulation.world import World
-from tests.simulation.worlds import arrival, household, small_worlds, unit, world
+from tests.simulation.worlds import OPTION, arrival, household, small_worlds, unit, world
 
 DAYS = 12
 
@@ -213,3 +219,86 @@ def test_a_run_reports_the_exact_optimum_when_small_else_the_tightest_bound_that
     assert reported.weighted_placed >= exact.weighted_placed - 1e-6
     monkeypatch.setattr(hindsight, "BLOCKED_CELLS", 0)
     assert reported_bound(w, arrivals, lives, 30) == capacity_bound(w, arrivals, lives, 30)
+
+
+def pairs_optimum(pairs: CapacityPairs) -> float:
+    """The capacity LP as it was first written, a variable per (group, target) pair:
+    the reference the hub form :func:`capacity_bound` solves must equal."""
+    n = len(pairs.row)
+    if n == 0:
+        return 0.0
+    once = sparse.csr_matrix((np.ones(n), (pairs.row, np.arange(n))), shape=(len(pairs.count), n))
+    room = sparse.csr_matrix(
+        (pairs.weight, (pairs.col, np.arange(n))), shape=(len(pairs.capacity), n)
+    )
+    result = linprog(
+        -pairs.gain[pairs.row],
+        A_ub=sparse.vstack([once, room]),
+        b_ub=np.concatenate([pairs.count, pairs.capacity]),
+        bounds=(0, None),
+        method="highs-ds",
+    )
+    assert result.status == 0, result.message
+    return float(-result.fun) / 100
+
+
+def assert_hub_form_equals_pairs(
+    w: World, arrivals: tuple[Arrival, ...], lives: dict[str, Life], days: int, perp: bool
+) -> None:
+    pairs = capacity_pairs(w, arrivals, lives, days, perpetrator_moves=perp)
+    hub = capacity_bound(w, arrivals, lives, days, perpetrator_moves=perp)
+    assert hub.variables == len(pairs.row)
+    assert hub.weighted_placed == pytest.approx(pairs_optimum(pairs), rel=1e-6, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_worlds(), st.integers(1, 1000), st.sampled_from((5, 12, 40)), st.booleans())
+def test_the_hub_form_has_the_pairs_optimum_on_small_worlds(
+    w: World, seed: int, days: int, perp: bool
+) -> None:
+    arrivals = draw_arrivals(w, seed, days)
+    assert_hub_form_equals_pairs(w, arrivals, lives_of(w, seed, days), days, perp)
+
+
+def varied_world(seed: int) -> World:
+    """A dozen units of every mix of kind, NRPF and access, households of every
+    need: many groups fitting the same sets of classes, so hubs are shared."""
+    units = tuple(
+        unit(
+            f"u{n}",
+            accepts_nrpf=n % 2 == 0,
+            access_features=frozenset({"wheelchair", "step_free"}) if n % 3 == 0 else frozenset(),
+            scheme_type=("refuge", "other_emergency_accommodation", "dispersed_accommodation")[
+                (n + seed) % 3
+            ],
+            bedrooms=1 + (n * seed) % 3,
+            bed_spaces=2 + (n * seed) % 4,
+        )
+        for n in range(12)
+    )
+    mix = tuple(
+        household(
+            f"t{n}",
+            nrpf=n % 3 == 0,
+            risk_level=("standard", "medium", "high")[n % 3],
+            perpetrator_move_possible=n % 2 == 1,
+        )
+        for n in range(6)
+    )
+    return world(units, mix, per_day=2.0, patience_days=6.0, closures=10.0, options=(OPTION,))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_hub_form_has_the_pairs_optimum_on_busier_worlds(seed: int) -> None:
+    w = varied_world(seed)
+    arrivals = draw_arrivals(w, seed, 60)
+    lives = lives_of(w, seed, 60)
+    for perp in (True, False):
+        assert_hub_form_equals_pairs(w, arrivals, lives, 60, perp)
+    assert capacity_bound(w, arrivals, lives, 60).weighted_placed > 0
+
+
+def test_the_hub_form_has_the_pairs_optimum_on_the_demo_registry() -> None:
+    w, _ = world_for("demo")
+    arrivals = draw_arrivals(w, 1, 90)
+    assert_hub_form_equals_pairs(w, arrivals, lives_of(w, 1, 90), 90, True)
