@@ -21,6 +21,8 @@ from optimiser.unit_table import IntArray
 
 INTEGRALITY_TOLERANCE = 1e-6
 """An LP solution this close to whole numbers is taken as whole."""
+SOLVED = (highs.HighsModelStatus.kOptimal, highs.HighsModelStatus.kModelEmpty)
+"""HiGHS's statuses for an optimum; a model with no columns yet is trivially at one."""
 
 
 class WarmLP:
@@ -64,7 +66,7 @@ class WarmLP:
         ``None`` when it did not reach the optimum before ``deadline``."""
         self._model.setOptionValue("time_limit", max(deadline - time.monotonic(), 0.01))
         self._model.run()
-        if self._model.getModelStatus() != highs.HighsModelStatus.kOptimal:
+        if self._model.getModelStatus() not in SOLVED:
             return None
         solution = self._model.getSolution()
         x = np.asarray(solution.col_value, dtype=float)
