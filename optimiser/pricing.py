@@ -113,6 +113,7 @@ def maximise(
     start: BoolArray,
     incumbent: IntArray,
     deadline: float,
+    model: WarmLP | None = None,
 ) -> Phase | None:
     """Maximise ``gain @ x`` subject to ``a @ x <= b`` over binary pairs of ``c``, from a
     feasible ``incumbent``; ``a``'s first rows are ``c``'s one-target-per-case and
@@ -127,8 +128,9 @@ def maximise(
     bound = np.iinfo(np.int64).max
     value = -np.inf
     best = incumbent
-    model = WarmLP(a, b, gain)
-    model.add(np.flatnonzero(keep))
+    if model is None:
+        model = WarmLP(a, b, gain)
+    model.add(np.flatnonzero(keep & ~model.has))
     while True:
         lp = model.solve(deadline)
         if lp is None and np.isfinite(value):
@@ -180,13 +182,18 @@ def solve_priced(
     start = np.zeros(len(c.household), dtype=np.bool_)
     start[best_pairs(c, START_PAIRS)] = True
     start[hint] = True
-    first = maximise(c, a, limits, priority, start, np.array(incumbent, dtype=np.int64), deadline)
+    model = WarmLP(a, limits, priority)
+    first = maximise(
+        c, a, limits, priority, start, np.array(incumbent, dtype=np.int64), deadline, model
+    )
     if first is None:
         return None
     if not first.proven:
         return SolverOutcome(first.chosen.tolist(), first.bound * scale + scale - 1, False)
     best_priority = int(priority[first.chosen].sum())
     held = sparse.vstack([a, -priority.reshape(1, -1).astype(float)], format="csc")
+    model.hold(-priority.astype(float), -best_priority)
+    model.reprice(c.quality)
     second = maximise(
         c,
         held,
@@ -195,6 +202,7 @@ def solve_priced(
         first.restricted,
         first.chosen,
         deadline,
+        model,
     )
     if second is None:
         return SolverOutcome(first.chosen.tolist(), best_priority * scale + scale - 1, False)

@@ -51,3 +51,30 @@ def test_each_round_matches_a_cold_lp_over_the_same_columns(
             used = a[:, chosen].sum(axis=1).A1
             assert np.all(used <= b + 1e-9), "the whole solution is feasible"
             assert abs(gain[chosen].sum() - value) <= 1e-6
+
+
+@settings(max_examples=60, deadline=None)
+@given(packing_lps(), st.integers(0, 2**32 - 1))
+def test_a_held_row_and_new_gains_match_a_cold_lp(
+    lp: tuple[sparse.csc_matrix, np.ndarray, np.ndarray, list[int]], seed: int
+) -> None:
+    a, b, gain, cuts = lp
+    model = WarmLP(a, b, gain)
+    model.add(np.arange(cuts[0]))
+    assert model.solve(time.monotonic() + 30) is not None
+    rng = np.random.default_rng(seed)
+    row = -rng.integers(0, 3, size=a.shape[1]).astype(float)
+    quality = rng.integers(-3, 20, size=a.shape[1])
+    model.hold(row, -1.0)
+    model.reprice(quality)
+    model.add(np.arange(cuts[0], a.shape[1]))
+    solved = model.solve(time.monotonic() + 30)
+    held = sparse.vstack([a, row.reshape(1, -1)])
+    cold = linprog(-quality, A_ub=held, b_ub=np.append(b, -1.0), bounds=(0, None))
+    if cold.status == 2:  # the held row cannot be met
+        assert solved is None
+        return
+    assert solved is not None
+    duals, value, _ = solved
+    assert abs(value + cold.fun) <= 1e-6
+    assert np.all(quality - held.T @ duals <= 1e-6), "no column in the model prices out"
