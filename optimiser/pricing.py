@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from optimiser.candidates import Candidates
 from optimiser.flow import best_assignment
@@ -32,11 +32,10 @@ from optimiser.greedy import best_pairs
 from optimiser.mip import HIGHS_OPTIMAL, coupling_matrix
 from optimiser.outcome import SolverOutcome
 from optimiser.unit_table import BoolArray, IntArray
+from optimiser.warm_lp import WarmLP
 
 START_PAIRS = 3
 """Pairs per household in the first restricted set."""
-INTEGRALITY_TOLERANCE = 1e-6
-"""An LP solution this close to whole numbers is taken as whole."""
 DUAL_GRID = 1024
 """Fractional duals are rounded to this many parts of one for the Lagrangian flow."""
 DUAL_GRID_TOLERANCE = 1e-6
@@ -50,33 +49,6 @@ class Phase:
     proven: bool
     restricted: BoolArray
     """The priced set of pairs, where the next phase starts."""
-
-
-def _lp(
-    a: sparse.csc_matrix,
-    b: np.ndarray,
-    gain: IntArray,
-    keep: BoolArray,
-    deadline: float,
-    method: str,
-) -> tuple[np.ndarray, float, IntArray | None] | None:
-    """The row duals (at least 0) and the value of the LP over the pairs in ``keep``, and
-    its chosen pairs when its solution is whole: the model is nearly integral, and a
-    whole LP optimum is an allocation that needs no MIP."""
-    columns = np.flatnonzero(keep)
-    result = linprog(
-        -gain[columns].astype(float),
-        A_ub=a[:, columns],
-        b_ub=b,
-        bounds=(0, None),
-        method=method,
-        options={"time_limit": max(deadline - time.monotonic(), 0.01)},
-    )
-    if result.status != HIGHS_OPTIMAL:
-        return None
-    whole = bool(np.all(np.abs(result.x - np.rint(result.x)) <= INTEGRALITY_TOLERANCE))
-    chosen = columns[result.x > 0.5] if whole else None
-    return -result.ineqlin.marginals, -float(result.fun), chosen
 
 
 def _mip(
@@ -141,7 +113,7 @@ def maximise(
     start: BoolArray,
     incumbent: IntArray,
     deadline: float,
-    method: str = "highs-ds",
+    model: WarmLP | None = None,
 ) -> Phase | None:
     """Maximise ``gain @ x`` subject to ``a @ x <= b`` over binary pairs of ``c``, from a
     feasible ``incumbent``; ``a``'s first rows are ``c``'s one-target-per-case and
@@ -156,8 +128,11 @@ def maximise(
     bound = np.iinfo(np.int64).max
     value = -np.inf
     best = incumbent
+    if model is None:
+        model = WarmLP(a, b, gain)
+    model.add(np.flatnonzero(keep & ~model.has))
     while True:
-        lp = _lp(a, b, gain, keep, deadline, method)
+        lp = model.solve(deadline)
         if lp is None and np.isfinite(value):
             break  # out of time: the last round's duals still bound every pair
         if lp is None:
@@ -171,6 +146,7 @@ def maximise(
         if bound <= int(np.floor(value + 1e-6)) or len(missing) == 0:
             break
         keep[missing] = True
+        model.add(missing)
     achieved = int(gain[best].sum())
     if achieved >= bound:
         return Phase(best, achieved, True, keep)
@@ -199,25 +175,25 @@ def solve_priced(
     allocation (the allocator's fallback) and ``hint`` pairs worth starting from (the
     transportation relaxation's: near the LP's optimum, they save pricing rounds).
     ``None`` when even the first LP ran out of time; the caller then keeps its own
-    allocation.
-
-    Both phases' LPs go to the interior-point method (with its crossover, so the duals
-    are a vertex's, whole here): measured at five times national scale it was quicker
-    than dual simplex on the first phase's restricted set (3.5 against 4.7 CPU seconds),
-    and four times quicker on the second, whose held priority row spans every pair."""
+    allocation."""
     matrix, limits = coupling_matrix(c)
     a = matrix.tocsc()
     priority = c.priority[c.household]
     start = np.zeros(len(c.household), dtype=np.bool_)
     start[best_pairs(c, START_PAIRS)] = True
     start[hint] = True
-    first = maximise(c, a, limits, priority, start, np.array(incumbent, dtype=np.int64), deadline)
+    model = WarmLP(a, limits, priority)
+    first = maximise(
+        c, a, limits, priority, start, np.array(incumbent, dtype=np.int64), deadline, model
+    )
     if first is None:
         return None
     if not first.proven:
         return SolverOutcome(first.chosen.tolist(), first.bound * scale + scale - 1, False)
     best_priority = int(priority[first.chosen].sum())
     held = sparse.vstack([a, -priority.reshape(1, -1).astype(float)], format="csc")
+    model.hold(-priority.astype(float), -best_priority)
+    model.reprice(c.quality)
     second = maximise(
         c,
         held,
@@ -226,7 +202,7 @@ def solve_priced(
         first.restricted,
         first.chosen,
         deadline,
-        "highs-ipm",
+        model,
     )
     if second is None:
         return SolverOutcome(first.chosen.tolist(), best_priority * scale + scale - 1, False)
