@@ -11,8 +11,10 @@ chart. Only counts and times leave the simulation.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -73,17 +75,6 @@ class WhatIfPages(Controller):
     guards = [COMMISSIONERS]
     include_in_schema = False
     dependencies = {"jobs": provide(JobService)}
-    REQUIRED: ClassVar[dict[str, str]] = {
-        "count": "Enter how many units",
-        "authority_code": "Choose the authority the units are in",
-    }
-    RULES: ClassVar[dict[str, str]] = {
-        "count": "Enter a whole number of units from 1 to 200",
-        "bedrooms": "Enter a whole number of bedrooms from 1 to 8",
-        "bed_spaces": "Enter a whole number of bed spaces from 1 to 16",
-        "days": "Choose how long to simulate",
-        "seeds": "Choose how many years to compare",
-    }
 
     @get("/")
     async def form(
@@ -96,25 +87,7 @@ class WhatIfPages(Controller):
         self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService]
     ) -> Template | Redirect:
         """Queue the what-if over the person's own area, then follow it on its page."""
-        form = await request.form()
-        posted: dict[str, Any] = {**dict(form), "features": form.getall("features", [])}
-        try:
-            change = await read_form(request, UnitChange, self.REQUIRED)
-            span = await read_form(request, Span)
-            asked = msgspec.convert(
-                {"change": msgspec.to_builtins(change), **msgspec.to_builtins(span)},
-                WhatIfRequest,
-            )
-            job = await ask_what_if(jobs, msgspec.to_builtins(asked))
-        except FormInvalid as invalid:
-            return await _form(request, jobs, self._in_words(invalid.errors), posted)
-        except msgspec.ValidationError as exc:
-            return await _form(request, jobs, self._in_words(errors_of(exc, WhatIfRequest)), posted)
-        except InvalidInput as exc:
-            field = exc.field.removeprefix("change.")
-            return await _form(request, jobs, errors_of(InvalidInput(field, exc.rule)), posted)
-        await jobs.session.commit()  # a redirect is not a 2xx: the plugin would not commit
-        return Redirect(path=f"{PATH}/{job.id}", status_code=303)
+        return await _queue(request, jobs, UNITS)
 
     @get("/protocol")
     async def protocol_form(
@@ -127,38 +100,7 @@ class WhatIfPages(Controller):
         self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService]
     ) -> Template | Redirect:
         """Queue the what-if of an authority joining or leaving a protocol."""
-        posted: dict[str, Any] = dict(await request.form())
-        try:
-            change = await read_form(request, ProtocolChange, PROTOCOL_REQUIRED)
-            span = await read_form(request, Span)
-            asked = msgspec.convert(
-                {"protocol": msgspec.to_builtins(change), **msgspec.to_builtins(span)},
-                WhatIfRequest,
-            )
-            job = await ask_what_if(jobs, msgspec.to_builtins(asked))
-        except FormInvalid as invalid:
-            errors = [_protocol_words(e) for e in invalid.errors]
-            return await _protocol_form(request, jobs, errors, posted)
-        except msgspec.ValidationError as exc:
-            errors = [_protocol_words(e) for e in errors_of(exc, WhatIfRequest)]
-            return await _protocol_form(request, jobs, errors, posted)
-        except InvalidInput as exc:
-            error = _protocol_words(FieldError(exc.field, exc.rule))
-            return await _protocol_form(request, jobs, [error], posted)
-        except NotFound:  # another area's protocol, as a tampered form would send it
-            error = FieldError("protocol_id", PROTOCOL_RULES["protocol_id"])
-            return await _protocol_form(request, jobs, [error], posted)
-        await jobs.session.commit()  # a redirect is not a 2xx: the plugin would not commit
-        return Redirect(path=f"{PATH}/{job.id}", status_code=303)
-
-    def _in_words(self, errors: list[FieldError]) -> list[FieldError]:
-        """A number's range in the form's words, not the decoder's."""
-        return [
-            e
-            if e.message in self.REQUIRED.values()
-            else FieldError(e.field, self.RULES.get(e.field, e.message))
-            for e in errors
-        ]
+        return await _queue(request, jobs, PROTOCOL)
 
     @get("/{job_id:uuid}")
     async def answer(
@@ -216,6 +158,17 @@ async def _form(
     )
 
 
+UNIT_REQUIRED = {
+    "count": "Enter how many units",
+    "authority_code": "Choose the authority the units are in",
+}
+UNIT_RULES = {
+    "count": "Enter a whole number of units from 1 to 200",
+    "bedrooms": "Enter a whole number of bedrooms from 1 to 8",
+    "bed_spaces": "Enter a whole number of bed spaces from 1 to 16",
+    "days": "Choose how long to simulate",
+    "seeds": "Choose how many years to compare",
+}
 PROTOCOL_REQUIRED = {
     "protocol_id": "Choose the protocol",
     "authority_code": "Choose the authority that joins or leaves it",
@@ -231,6 +184,15 @@ PROTOCOL_WORDS = {
     "is a member already: it cannot join": "That authority is already a member: it cannot join",
     "is not a member: it cannot leave": "That authority is not a member: it cannot leave",
 }
+
+
+def _unit_words(error: FieldError) -> FieldError:
+    """An error on the units form in the form's words (a number's range, say), not the
+    decoder's or the API's."""
+    if error.message in UNIT_REQUIRED.values():
+        return error
+    field = error.field.removeprefix("change.")
+    return FieldError(field, UNIT_RULES.get(field, error.message))
 
 
 def _protocol_words(error: FieldError) -> FieldError:
@@ -265,6 +227,53 @@ async def _protocol_form(
         days=list(DAYS.items()),
         seeds=list(SEEDS.items()),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One of the what-if forms: what it posts and how its errors are put."""
+
+    key: str
+    """The change's member of the API's request: ``change`` or ``protocol``."""
+    change: type[msgspec.Struct]
+    required: dict[str, str]
+    words: Callable[[FieldError], FieldError]
+    form: Callable[
+        [Request[Any, Any, Any], JobService, list[FieldError], dict[str, Any]], Awaitable[Template]
+    ]
+
+
+UNITS = Question("change", UnitChange, UNIT_REQUIRED, _unit_words, _form)
+PROTOCOL = Question("protocol", ProtocolChange, PROTOCOL_REQUIRED, _protocol_words, _protocol_form)
+
+
+async def _queue(
+    request: Request[Any, Any, Any], jobs: JobService, question: Question
+) -> Template | Redirect:
+    """Queue the posted question as the API would, then follow it on its page; or the
+    form again, its errors in the form's words and what was posted kept."""
+    form = await request.form()
+    posted: dict[str, Any] = {**dict(form), "features": form.getall("features", [])}
+    try:
+        change = await read_form(request, question.change, question.required)
+        span = await read_form(request, Span)
+        asked = msgspec.convert(
+            {question.key: msgspec.to_builtins(change), **msgspec.to_builtins(span)},
+            WhatIfRequest,
+        )
+        job = await ask_what_if(jobs, msgspec.to_builtins(asked))
+    except FormInvalid as invalid:
+        errors = invalid.errors
+    except msgspec.ValidationError as exc:
+        errors = errors_of(exc, WhatIfRequest)
+    except InvalidInput as exc:
+        errors = errors_of(exc)
+    except NotFound:  # another area's protocol, as a tampered form would send it
+        errors = [FieldError("protocol_id", PROTOCOL_RULES["protocol_id"])]
+    else:
+        await jobs.session.commit()  # a redirect is not a 2xx: the plugin would not commit
+        return Redirect(path=f"{PATH}/{job.id}", status_code=303)
+    return await question.form(request, jobs, [question.words(e) for e in errors], posted)
 
 
 async def _protocols_of(jobs: JobService, area: Area) -> list[tuple[str, str]]:

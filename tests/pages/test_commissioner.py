@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-import httpx
 from playwright.sync_api import expect
 
 from api.headers import PAGES_POLICY
-from tests.conftest import WESTMINSTER, scheme_body, unit_body
-from tests.jobs_support import runner
+from tests.conftest import WESTMINSTER
 from tests.pages.conftest import Site, Visit
 from tests.pages.harness import check_page, needs_chromium, sign_in, sign_out
-from tests.placing import row_counts
+from tests.pages.what_if_steps import (
+    add_waiting_households,
+    ask_for_a_quarter,
+    assert_placed_row_shows,
+    jobs_of,
+    refused_pages,
+)
 
 pytestmark = needs_chromium
 REPORT = "/commissioner/reports/part4"
-JOB_WAIT_MS = 180_000
-"""How long the browser waits for a queued what-if to end (a bound, not a measure)."""
 
 
 def test_the_commissioner_picks_a_quarter_and_reads_their_areas_report(
@@ -81,32 +80,12 @@ def test_a_bad_period_is_named_and_other_roles_are_refused(site: Site, visit: Vi
     assert refused is not None and refused.status == 403
 
 
-def post_api(site: Site, who: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    """A record made through the live app's API with a key of `who` (set-up only)."""
-    headers = site.actors.headers(who, {"Idempotency-Key": str(uuid.uuid4())})
-    response = httpx.post(f"{site.base_url}/api/v1{path}", json=body, headers=headers, timeout=30)
-    assert response.status_code < 300, response.text
-    made: dict[str, Any] = response.json()
-    return made
-
-
-def jobs_of(site: Site) -> int:
-    """Jobs in the database (read off Playwright's thread, whose loop refuses ours)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(row_counts, site.settings, "jobs").result()["jobs"]
-
-
 def test_the_commissioner_asks_what_adding_units_would_do_and_reads_the_answer(
     site: Site, visit: Visit
 ) -> None:
     """The question is a job; its page follows it and then shows the simulated
     difference as the job's figures say, in a table and two charts."""
-    scheme = post_api(site, "provider_a", "/schemes", scheme_body(site.actors.provider_a))
-    post_api(site, "provider_a", "/units", unit_body(scheme["id"], label="What-if room"))
-    for n in range(3):
-        household = {"members": [{"age": 30 + n, "gender": "female"}]}
-        body = {"reference": f"WHATIF-{n}", "risk_level": "high", "household": household}
-        post_api(site, "officer", "/referrals", body)
+    add_waiting_households(site, "What-if")
     page = visit.page
     sign_in(page, site.accounts["commissioner"])
     page.goto("/commissioner")
@@ -114,25 +93,12 @@ def test_the_commissioner_asks_what_adding_units_would_do_and_reads_the_answer(
     check_page(page, "commissioner-what-if")
     page.get_by_label("How many units").fill("2")
     page.get_by_label("In which authority").select_option(label="Manchester")
-    page.get_by_label("How long to simulate").select_option(value="91")
-    page.get_by_label("How many years to compare").select_option(value="1")
-    with runner(site.settings):  # a worker on PostgreSQL; SQLite's service runs it itself
-        page.get_by_role("button", name="Ask what the change would do").click()
-        expect(page.locator("h1")).to_have_text("Add 2 refuge units in Manchester")
-        summary = page.get_by_test_id("what-if-summary")
-        expect(summary).to_contain_text("households on average", timeout=JOB_WAIT_MS)
+    job = ask_for_a_quarter(
+        site, page, "Ask what the change would do", "Add 2 refuge units in Manchester"
+    )
     check_page(page, "commissioner-what-if-answer")
-    job = site.api(f"/api/v1/jobs/{page.url.rsplit('/', 1)[1]}").json()
-    assert (job["kind"], job["status"]) == ("what_if", "succeeded")
     assert job["parameters"]["change"]["count"] == 2 and job["parameters"]["days"] == 91
-    placed = job["result"]["placed"]
-    row = page.get_by_role("row").filter(has_text="Households placed")
-    cells = row.locator("td").all_inner_texts()
-    assert cells[1:4] == [
-        f"{placed['baseline']:,.1f}",
-        f"{placed['changed']:,.1f}",
-        f"{placed['difference']:+,.1f}",
-    ]
+    assert_placed_row_shows(page, job)
     charts = page.locator("img[src^='data:image/svg+xml']")
     expect(charts).to_have_count(2)
     assert "95% intervals" in (charts.first.get_attribute("alt") or "")
@@ -168,8 +134,3 @@ def test_a_what_if_outside_the_rules_or_the_area_is_named_and_queues_nothing(
     refused = page.goto("/commissioner/what-if")
     assert refused is not None and refused.status == 403
     refused_pages(visit)
-
-
-def refused_pages(visit: Visit) -> None:
-    """Forget the browser's console notes of the refusals the test asked for."""
-    visit.problems[:] = [p for p in visit.problems if "status of 4" not in p]

@@ -7,11 +7,17 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.conftest import protocol_body, scheme_body, unit_body
-from tests.jobs_support import runner
+from tests.conftest import protocol_body
 from tests.pages.conftest import Site, Visit
 from tests.pages.harness import check_page, needs_chromium, sign_in
-from tests.pages.test_commissioner import JOB_WAIT_MS, jobs_of, post_api, refused_pages
+from tests.pages.what_if_steps import (
+    add_waiting_households,
+    ask_for_a_quarter,
+    assert_placed_row_shows,
+    jobs_of,
+    post_api,
+    refused_pages,
+)
 
 pytestmark = needs_chromium
 PROTOCOL = "/commissioner/what-if/protocol"
@@ -20,12 +26,7 @@ PROTOCOL = "/commissioner/what-if/protocol"
 def test_the_commissioner_asks_what_an_authority_leaving_a_protocol_would_do(
     site: Site, visit: Visit
 ) -> None:
-    scheme = post_api(site, "provider_a", "/schemes", scheme_body(site.actors.provider_a))
-    post_api(site, "provider_a", "/units", unit_body(scheme["id"], label="Protocol room"))
-    for n in range(3):
-        household = {"members": [{"age": 30 + n, "gender": "female"}]}
-        body = {"reference": f"PROTOCOL-{n}", "risk_level": "high", "household": household}
-        post_api(site, "officer", "/referrals", body)
+    add_waiting_households(site, "Protocol")
     protocol = post_api(site, "admin", "/protocols", protocol_body())
     page = visit.page
     sign_in(page, site.accounts["commissioner"], then="/commissioner/what-if")
@@ -34,24 +35,12 @@ def test_the_commissioner_asks_what_an_authority_leaving_a_protocol_would_do(
     page.get_by_label("Which protocol").select_option(value=protocol["id"])
     page.get_by_label("The authority leaves it").check()
     page.get_by_label("Which authority").select_option(label="Stockport")
-    page.get_by_label("How long to simulate").select_option(value="91")
-    page.get_by_label("How many years to compare").select_option(value="1")
-    with runner(site.settings):  # a worker on PostgreSQL; SQLite's service runs it itself
-        page.get_by_role("button", name="Ask what the protocol change would do").click()
-        expect(page.locator("h1")).to_have_text("Stockport leaves the protocol")
-        summary = page.get_by_test_id("what-if-summary")
-        expect(summary).to_contain_text("households on average", timeout=JOB_WAIT_MS)
-    job = site.api(f"/api/v1/jobs/{page.url.rsplit('/', 1)[1]}").json()
-    assert (job["kind"], job["status"]) == ("what_if", "succeeded")
+    job = ask_for_a_quarter(
+        site, page, "Ask what the protocol change would do", "Stockport leaves the protocol"
+    )
     assert job["parameters"]["protocol"]["protocol_id"] == protocol["id"]
     assert job["parameters"]["protocol"]["action"] == "leave"
-    placed = job["result"]["placed"]
-    row = page.get_by_role("row").filter(has_text="Households placed")
-    assert row.locator("td").all_inner_texts()[1:4] == [
-        f"{placed['baseline']:,.1f}",
-        f"{placed['changed']:,.1f}",
-        f"{placed['difference']:+,.1f}",
-    ]
+    assert_placed_row_shows(page, job)
 
 
 def test_a_protocol_change_the_rules_refuse_is_named_and_queues_nothing(
