@@ -231,14 +231,29 @@ HARD_RULES: tuple[tuple[Reason, Rule], ...] = (
 )
 
 
-def broken_rules(table: UnitTable, request: Request) -> list[tuple[Reason, BoolArray]]:
-    """Every rule that at least one unit breaks, with the units that break it."""
-    out = []
+def rule_matrix(table: UnitTable, request: Request) -> tuple[tuple[Reason, ...], BoolArray]:
+    """The rules that can break for this household, in :data:`HARD_RULES` order, and a
+    matrix with a row per rule of the units that break it.
+
+    One matrix, so that what is counted per rule (units ruled out) and per unit (rules
+    broken) is one reduction each rather than one small numpy call per rule.
+    """
+    reasons: list[Reason] = []
+    masks: list[BoolArray] = []
     for reason, rule in HARD_RULES:
         mask = rule(table, request)
-        if mask is not None and mask.any():
-            out.append((reason, mask))
-    return out
+        if mask is not None:
+            reasons.append(reason)
+            masks.append(mask)
+    matrix = np.stack(masks) if masks else np.zeros((0, len(table)), dtype=np.bool_)
+    return tuple(reasons), matrix
+
+
+def broken_rules(table: UnitTable, request: Request) -> list[tuple[Reason, BoolArray]]:
+    """Every rule that at least one unit breaks, with the units that break it."""
+    reasons, matrix = rule_matrix(table, request)
+    broke: list[bool] = np.asarray(matrix.any(axis=1)).tolist()
+    return [(reason, matrix[i]) for i, reason in enumerate(reasons) if broke[i]]
 
 
 def feasible(table: UnitTable, request: Request) -> BoolArray:
