@@ -21,7 +21,7 @@ from optimiser.errors import ProblemError
 from optimiser.explain import describe_score
 from optimiser.geo import FloatArray
 from optimiser.problem import Household, Unit, Weights
-from optimiser.protocols import Protocols, checked
+from optimiser.protocols import Protocols, as_checked
 from optimiser.reasons import Reason, explain_exclusion
 from optimiser.rules import Request, rule_matrix
 from optimiser.scoring import PARTS, Scores, score_units
@@ -198,7 +198,7 @@ def options_for_household(
     name authorities as officers know them.
     """
     validate_household(household)
-    protocols = checked(protocols)
+    protocols = as_checked(protocols)
     validate_weights(weights)
     if not isinstance(as_of, date):
         raise ProblemError("as_of", "must be a date")
