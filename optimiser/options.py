@@ -19,12 +19,13 @@ import numpy.typing as npt
 
 from optimiser.errors import ProblemError
 from optimiser.explain import describe_score
-from optimiser.problem import Household, Weights
-from optimiser.protocols import Protocols, checked
+from optimiser.geo import FloatArray
+from optimiser.problem import Household, Unit, Weights
+from optimiser.protocols import Protocols, as_checked
 from optimiser.reasons import Reason, explain_exclusion
-from optimiser.rules import Request, broken_rules
+from optimiser.rules import Request, rule_matrix
 from optimiser.scoring import PARTS, Scores, score_units
-from optimiser.unit_table import IntArray, UnitTable
+from optimiser.unit_table import BoolArray, IntArray, UnitTable
 from optimiser.validation import validate_household, validate_weights
 
 NEAREST_MISSES = 5
@@ -96,32 +97,86 @@ def _top(total: np.ndarray, id_rank: IntArray, limit: int) -> IntArray:
 
 
 def facts(
-    table: UnitTable,
-    request: Request,
-    scores: Scores,
-    at: int,
+    unit: Unit,
+    household: Household,
+    distances: tuple[float | None, float | None, float | None],
     authority_names: Mapping[str, str] = NO_NAMES,
 ) -> list[str]:
-    """Plain facts behind a score, for the unit at position ``at`` of ``scores``;
-    authorities by name where ``authority_names`` knows them, else by code."""
+    """Plain facts behind a score: the unit's ``distances`` (farthest school, beyond the
+    nearest perpetrator location's radius, closest named place; None where the household
+    has none), its cost and authority, by name where ``authority_names`` knows it."""
+    school_km, beyond_zone_km, near_km = distances
     out = []
-    if scores.school_km is not None:
-        out.append(f"Farthest school {scores.school_km[at]:.1f} km.")
-    if scores.beyond_zone_km is not None:
-        out.append(
-            f"{scores.beyond_zone_km[at]:.1f} km beyond the nearest perpetrator location's radius."
-        )
-    if scores.near_km is not None:
-        out.append(f"Closest named place {scores.near_km[at]:.1f} km.")
-    unit = table.units[int(scores.rows[at])]
+    if school_km is not None:
+        out.append(f"Farthest school {school_km:.1f} km.")
+    if beyond_zone_km is not None:
+        out.append(f"{beyond_zone_km:.1f} km beyond the nearest perpetrator location's radius.")
+    if near_km is not None:
+        out.append(f"Closest named place {near_km:.1f} km.")
     out.append(f"£{unit.weekly_cost:.0f} a week.")
-    if unit.authority_code == request.household.authority_code:
+    if unit.authority_code == household.authority_code:
         out.append("In the referring authority.")
     else:
         out.append(
             f"Cross-border, into {authority_names.get(unit.authority_code, unit.authority_code)}."
         )
     return out
+
+
+def _picked(values: FloatArray | None, at: IntArray) -> list[float] | list[None]:
+    """``values`` at positions ``at`` as Python floats (one conversion for all of them,
+    not a numpy scalar each), or a None each where the column does not apply."""
+    return [None] * len(at) if values is None else values[at].tolist()
+
+
+def _ranked(
+    table: UnitTable,
+    household: Household,
+    scores: Scores,
+    top: IntArray,
+    authority_names: Mapping[str, str],
+) -> list[RankedOption]:
+    """The options at positions ``top`` of ``scores``, explained; only these are read
+    out of the score columns, so the text is built for what is returned and no more."""
+    parts = [
+        dict(zip(PARTS, row, strict=True))
+        for row in zip(*(_picked(scores.parts[name], top) for name in PARTS), strict=True)
+    ]
+    distances = zip(
+        _picked(scores.school_km, top),
+        _picked(scores.beyond_zone_km, top),
+        _picked(scores.near_km, top),
+        strict=True,
+    )
+    options = []
+    for row, score, part, distance in zip(
+        scores.rows[top].tolist(), scores.total[top].tolist(), parts, distances, strict=True
+    ):
+        unit = table.units[row]
+        options.append(
+            RankedOption(
+                unit_id=table.ids[row],
+                score=score,
+                parts=part,
+                explanation=describe_score(
+                    score, part, facts(unit, household, distance, authority_names)
+                ),
+            )
+        )
+    return options
+
+
+def _misses(
+    table: UnitTable, reasons: tuple[Reason, ...], matrix: BoolArray, count: npt.NDArray[np.uint8]
+) -> list[NearMiss]:
+    """The nearest misses, each with the rules it breaks read from one slice of the
+    rule matrix."""
+    rows = _nearest_misses(count, table.id_rank, NEAREST_MISSES)
+    misses = []
+    for row, broke in zip(rows.tolist(), matrix[:, rows].T.tolist(), strict=True):
+        why = tuple(reason for reason, flag in zip(reasons, broke, strict=True) if flag)
+        misses.append(NearMiss(table.ids[row], tuple(map(str, why)), explain_exclusion(why)))
+    return misses
 
 
 def options_for_household(
@@ -143,43 +198,24 @@ def options_for_household(
     name authorities as officers know them.
     """
     validate_household(household)
-    protocols = checked(protocols)
+    protocols = as_checked(protocols)
     validate_weights(weights)
     if not isinstance(as_of, date):
         raise ProblemError("as_of", "must be a date")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise ProblemError("limit", "must be a whole number, 0 or more")
     request = Request.build(table, household, protocols, as_of, linked_schemes=linked_schemes)
-    broken = broken_rules(table, request)
-    count = np.zeros(len(table), dtype=np.uint8)  # at most one per hard rule
-    for _, mask in broken:
-        count += mask.view(np.uint8)
-    excluded = {str(reason): int(np.count_nonzero(mask)) for reason, mask in broken}
+    reasons, matrix = rule_matrix(table, request)
+    # A count per row: `np.count_nonzero(matrix, axis=1)` casts and sums, tens of times slower.
+    ruled_out = [int(np.count_nonzero(mask)) for mask in matrix]
+    excluded = {str(reason): n for reason, n in zip(reasons, ruled_out, strict=True) if n}
+    count = np.add.reduce(matrix.view(np.uint8), axis=0, dtype=np.uint8)  # one per rule at most
 
     rows = np.flatnonzero(count == 0)
     scores = score_units(table, request, rows, weights)
-    options = []
-    for at in _top(scores.total, table.id_rank[rows], limit):
-        parts = {name: float(scores.parts[name][at]) for name in PARTS}
-        score = float(scores.total[at])
-        options.append(
-            RankedOption(
-                unit_id=table.ids[int(rows[at])],
-                score=score,
-                parts=parts,
-                explanation=describe_score(
-                    score, parts, facts(table, request, scores, int(at), authority_names)
-                ),
-            )
-        )
-
-    misses = []
-    if len(rows) < len(table):
-        for row in _nearest_misses(count, table.id_rank, NEAREST_MISSES):
-            reasons = tuple(Reason(r) for r, mask in broken if mask[row])
-            misses.append(
-                NearMiss(table.ids[int(row)], tuple(map(str, reasons)), explain_exclusion(reasons))
-            )
+    top = _top(scores.total, table.id_rank[rows], limit)
+    options = _ranked(table, household, scores, top, authority_names)
+    misses = _misses(table, reasons, matrix, count) if len(rows) < len(table) else []
     return OptionsResult(
         household_id=household.id,
         checked=len(table),

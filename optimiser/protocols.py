@@ -13,7 +13,7 @@ the allocator never makes a balance worse than it was, nor pushes it past the ca
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from optimiser.problem import Protocol
 from optimiser.validation import validate_protocols
@@ -29,6 +29,11 @@ class CheckedProtocols:
     """
 
     protocols: tuple[Protocol, ...]
+    _receivers: dict[str, dict[str, Protocol]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Each sender's :func:`receivers`, worked out on its first request: every match from
+    an authority asks the same question of the same protocols."""
 
     @classmethod
     def of(cls, protocols: Iterable[Protocol]) -> "CheckedProtocols":
@@ -36,16 +41,30 @@ class CheckedProtocols:
         validate_protocols(protocols)
         return cls(protocols)
 
+    def receivers(self, sender: str) -> dict[str, Protocol]:
+        """:func:`receivers` of these protocols, kept per sender (read-only by contract:
+        the same dict is handed to every caller). Two threads may both work out a sender
+        the first time; they get equal answers, and one is kept."""
+        found = self._receivers.get(sender)
+        if found is None:
+            found = self._receivers.setdefault(sender, receivers(self.protocols, sender))
+        return found
+
 
 Protocols = Sequence[Protocol] | CheckedProtocols
 """What the request functions take: protocols to check, or checked ones."""
 
 
-def checked(protocols: Protocols) -> tuple[Protocol, ...]:
+def as_checked(protocols: Protocols) -> CheckedProtocols:
     """The protocols, validated unless they already were."""
     if isinstance(protocols, CheckedProtocols):
-        return protocols.protocols
-    return CheckedProtocols.of(protocols).protocols
+        return protocols
+    return CheckedProtocols.of(protocols)
+
+
+def checked(protocols: Protocols) -> tuple[Protocol, ...]:
+    """The protocols, validated unless they already were."""
+    return as_checked(protocols).protocols
 
 
 def _preference(protocol: Protocol) -> tuple[int, int, str]:

@@ -7,6 +7,7 @@ explanations list reasons.
 
 from collections.abc import Iterable
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Reason(StrEnum):
@@ -74,5 +75,12 @@ _ORDER = {reason: i for i, reason in enumerate(Reason)}
 
 def explain_exclusion(reasons: Iterable[Reason]) -> str:
     """One paragraph for everything that rules an option out, in a fixed order."""
-    ordered = sorted(set(reasons), key=_ORDER.__getitem__)
+    return _paragraph(frozenset(reasons))
+
+
+@lru_cache(maxsize=4096)
+def _paragraph(reasons: frozenset[Reason]) -> str:
+    """Built once per set of reasons: a match explains its nearest misses every call, and
+    the sets that occur are few."""
+    ordered = sorted(reasons, key=_ORDER.__getitem__)
     return "Ruled out: " + " ".join(r.sentence for r in ordered)

@@ -14,17 +14,18 @@ Edges, decided once here:
   languages; essential support only by a scheme offering every support need.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
 from optimiser.composition import Composition, composition
 from optimiser.enums import RISK_RANK, AccessFeature, Gender, GenderPolicy, SpaceNeed, Support
 from optimiser.geo import within_km
-from optimiser.problem import Household, Protocol
-from optimiser.protocols import receivers, room
+from optimiser.problem import Household
+from optimiser.protocols import CheckedProtocols, Protocols, receivers, room
 from optimiser.reasons import Reason
 from optimiser.unit_table import GENDER_POLICIES, BoolArray, UnitTable, bits
 
@@ -73,21 +74,28 @@ class Request:
         cls,
         table: UnitTable,
         household: Household,
-        protocols: Sequence[Protocol],
+        protocols: Protocols,
         as_of: date,
         *,
         linked_schemes: frozenset[str] = frozenset(),
         apply_caps: bool = True,
     ) -> "Request":
         """``apply_caps=False`` leaves balance caps to the caller (the allocator, which
-        counts what each authority sends and receives in the whole allocation)."""
+        counts what each authority sends and receives in the whole allocation). Checked
+        ``protocols`` answer who may receive from their memo; a sequence is read afresh."""
         n_auth = len(table.authorities)
         receivable = np.zeros(n_auth, dtype=np.bool_)
         capped_out = np.zeros(n_auth, dtype=np.bool_)
         own = table.authority_index.get(household.authority_code)
         if own is not None:
             receivable[own] = True
-        for code, protocol in receivers(protocols, household.authority_code).items():
+        sender = household.authority_code
+        by_receiver = (
+            protocols.receivers(sender)
+            if isinstance(protocols, CheckedProtocols)
+            else receivers(protocols, sender)
+        )
+        for code, protocol in by_receiver.items():
             index = table.authority_index.get(code)
             if index is not None:
                 receivable[index] = True
@@ -112,6 +120,8 @@ Rule = Callable[[UnitTable, Request], BoolArray | None]
 
 def capacity_bed_spaces(t: UnitTable, r: Request) -> BoolArray:
     c = r.composition
+    if c.infants == 0:  # no cot to count (cots are never negative): one pass, not three
+        return c.size > t.bed_spaces
     return c.size - np.minimum(c.infants, t.cots) > t.bed_spaces
 
 
@@ -121,15 +131,19 @@ def capacity_bedrooms(t: UnitTable, r: Request) -> BoolArray:
     return (r.composition.bedrooms > t.bedrooms) & t.self_contained
 
 
-def gender_policy(t: UnitTable, r: Request) -> BoolArray:
+@lru_cache(maxsize=256)
+def _policy_fits(adult_genders: frozenset[str], space_need: str | None) -> BoolArray:
+    """Per policy of :data:`GENDER_POLICIES`, whether it takes such a household: kept,
+    since the kinds of household are few and every match asks."""
     fits = np.array(
-        [
-            accepts_policy(p, r.composition.adult_genders, r.household.space_need)
-            for p in GENDER_POLICIES
-        ],
-        dtype=np.bool_,
+        [accepts_policy(p, adult_genders, space_need) for p in GENDER_POLICIES], dtype=np.bool_
     )
-    return ~fits[t.gender_policy]
+    fits.flags.writeable = False
+    return fits
+
+
+def gender_policy(t: UnitTable, r: Request) -> BoolArray:
+    return ~_policy_fits(r.composition.adult_genders, r.household.space_need)[t.gender_policy]
 
 
 def boy_age(t: UnitTable, r: Request) -> BoolArray | None:
@@ -231,14 +245,29 @@ HARD_RULES: tuple[tuple[Reason, Rule], ...] = (
 )
 
 
-def broken_rules(table: UnitTable, request: Request) -> list[tuple[Reason, BoolArray]]:
-    """Every rule that at least one unit breaks, with the units that break it."""
-    out = []
+def rule_matrix(table: UnitTable, request: Request) -> tuple[tuple[Reason, ...], BoolArray]:
+    """The rules that can break for this household, in :data:`HARD_RULES` order, and a
+    matrix with a row per rule of the units that break it.
+
+    One matrix, so that what is counted per rule (units ruled out) and per unit (rules
+    broken) is one reduction each rather than one small numpy call per rule.
+    """
+    reasons: list[Reason] = []
+    masks: list[BoolArray] = []
     for reason, rule in HARD_RULES:
         mask = rule(table, request)
-        if mask is not None and mask.any():
-            out.append((reason, mask))
-    return out
+        if mask is not None:
+            reasons.append(reason)
+            masks.append(mask)
+    matrix = np.stack(masks) if masks else np.zeros((0, len(table)), dtype=np.bool_)
+    return tuple(reasons), matrix
+
+
+def broken_rules(table: UnitTable, request: Request) -> list[tuple[Reason, BoolArray]]:
+    """Every rule that at least one unit breaks, with the units that break it."""
+    reasons, matrix = rule_matrix(table, request)
+    broke: list[bool] = np.asarray(matrix.any(axis=1)).tolist()
+    return [(reason, matrix[i]) for i, reason in enumerate(reasons) if broke[i]]
 
 
 def feasible(table: UnitTable, request: Request) -> BoolArray:

@@ -8,6 +8,7 @@ units changes and keeps it (it is immutable and safe to share between threads).
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -27,8 +28,14 @@ NO_BOY_LIMIT = 1_000
 GENDER_POLICIES: tuple[GenderPolicy, ...] = tuple(GenderPolicy)
 
 
+@cache
+def _positions(vocabulary: type[StrEnum]) -> dict[str, int]:
+    """Each value's place in its vocabulary, once per vocabulary, not a list per lookup."""
+    return {value: i for i, value in enumerate(vocabulary._value2member_map_)}
+
+
 def bit(vocabulary: type[StrEnum], value: str) -> int:
-    return 1 << list(vocabulary._value2member_map_).index(value)
+    return 1 << _positions(vocabulary)[value]
 
 
 def bits(vocabulary: type[StrEnum], values: Iterable[str]) -> int:

@@ -75,6 +75,8 @@ def _member_of(value: object, vocabulary: type[StrEnum], field: str) -> None:
 def _set_of(values: object, vocabulary: type[StrEnum], field: str) -> None:
     if not isinstance(values, frozenset):
         raise ProblemError(field, "must be a frozenset")
+    if values <= vocabulary._value2member_map_.keys():
+        return  # all known: the sorted walk below is for naming the first unknown one
     for value in sorted(values, key=str):
         _member_of(value, vocabulary, field)
 
@@ -87,6 +89,14 @@ def _texts(values: Iterable[object], field: str) -> None:
 def _point(point: object, field: str) -> None:
     if not isinstance(point, Point):
         raise ProblemError(field, "must be a Point")
+    lat, lon = point.lat, point.lon
+    if (
+        type(lat) is float
+        and type(lon) is float
+        and -90.0 <= lat <= 90.0
+        and -180.0 <= lon <= 180.0
+    ):
+        return  # in range, so finite: every check below passes (and costs a call each)
     _finite(point.lat, f"{field}.lat", minimum=-math.inf)
     _finite(point.lon, f"{field}.lon", minimum=-math.inf)
     if not -90.0 <= point.lat <= 90.0:

@@ -1,7 +1,11 @@
 from types import MappingProxyType
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from optimiser.problem import Protocol
-from optimiser.protocols import governing_protocol, receivers, room
+from optimiser.protocols import CheckedProtocols, governing_protocol, receivers, room
+from tests.optimiser import strategies
 
 GROUP = Protocol(
     id="gm", members=frozenset({"A", "B", "C"}), balance_cap=3, balances=MappingProxyType({"A": 1})
@@ -43,3 +47,15 @@ def test_receivers_match_governing_protocol() -> None:
     assert got == {"B": PAIR, "C": GROUP}
     for receiver, protocol in got.items():
         assert governing_protocol([GROUP, PAIR], "A", receiver) == protocol
+
+
+@settings(max_examples=100, deadline=None)
+@given(strategies.protocols(), st.sampled_from((*strategies.AUTHORITIES, "Z")))
+def test_checked_protocols_keep_each_senders_receivers_as_worked_out(
+    protocols: tuple[Protocol, ...], sender: str
+) -> None:
+    memo = CheckedProtocols.of(protocols)
+    first = memo.receivers(sender)
+    assert first == receivers(protocols, sender)
+    assert memo.receivers(sender) is first
+    assert memo == CheckedProtocols.of(protocols)

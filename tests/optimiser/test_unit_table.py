@@ -1,10 +1,13 @@
+from enum import StrEnum
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from optimiser.enums import AccessFeature, Specialism, Support
 from optimiser.options import options_for_household
 from optimiser.problem import Household, Protocol, Unit, Weights
-from optimiser.unit_table import NO_BOY_LIMIT, UnitTable
+from optimiser.unit_table import NO_BOY_LIMIT, UnitTable, bit, bits
 from tests.optimiser import strategies
 from tests.optimiser.builders import AS_OF, household, unit
 
@@ -65,3 +68,12 @@ def test_a_taken_subset_is_read_only_and_leaves_the_whole_alone() -> None:
     assert whole.bed_spaces.tolist() == [1, 2, 3, 4]
     with pytest.raises(ValueError, match="read-only"):
         part.bed_spaces[0] = 99
+
+
+@pytest.mark.parametrize("vocabulary", [AccessFeature, Support, Specialism])
+def test_each_value_has_the_bit_of_its_place_in_the_vocabulary(
+    vocabulary: type[StrEnum],
+) -> None:
+    values = list(vocabulary._value2member_map_)
+    assert [bit(vocabulary, v) for v in values] == [1 << values.index(v) for v in values]
+    assert bits(vocabulary, values) == (1 << len(values)) - 1

@@ -1,13 +1,18 @@
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from types import MappingProxyType
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optimiser import ProblemError, allocate, options_for_household, perpetrator_options
+from optimiser.enums import Support
 from optimiser.problem import Member, Point, Problem, Protocol, RehousingOption, Weights, Zone
 from optimiser.unit_table import UnitTable
+from optimiser.validation import _finite, _member_of, _point, _set_of
 from tests.optimiser.builders import AS_OF, MANCHESTER, household, unit, woman
 
 
@@ -142,3 +147,43 @@ def test_enum_members_and_plain_strings_are_both_accepted() -> None:
     result = allocate(problem(households=(h,), units=(u,)), time_limit_s=5)
     assert result.placed == 1
     assert isinstance(AS_OF, date)
+
+
+def verdict(check: Callable[[], None]) -> str | None:
+    try:
+        check()
+    except ProblemError as error:
+        return str(error)
+    return None
+
+
+def plain_point(lat: object, lon: object) -> None:
+    """A point's checks the plain way, one by one, as before the in-range shortcut."""
+    _finite(lat, "p.lat", minimum=-math.inf)
+    _finite(lon, "p.lon", minimum=-math.inf)
+    if not -90.0 <= lat <= 90.0:  # type: ignore[operator]
+        raise ProblemError("p.lat", "latitude must be between -90 and 90")
+    if not -180.0 <= lon <= 180.0:  # type: ignore[operator]
+        raise ProblemError("p.lon", "longitude must be between -180 and 180")
+
+
+coordinates = st.one_of(
+    st.floats(-200.0, 200.0), st.floats(), st.integers(-200, 200), st.booleans()
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(coordinates, coordinates)
+def test_a_point_is_judged_as_the_plain_checks_judge_it(lat: object, lon: object) -> None:
+    point = Point(lat, lon)  # type: ignore[arg-type]
+    assert verdict(lambda: _point(point, "p")) == verdict(lambda: plain_point(lat, lon))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.frozensets(st.sampled_from((*Support, "bogus", "zzz", "Mental_health")), max_size=4))
+def test_a_set_is_judged_as_the_plain_walk_judges_it(values: frozenset[str]) -> None:
+    def plain() -> None:
+        for value in sorted(values, key=str):
+            _member_of(value, Support, "s")
+
+    assert verdict(lambda: _set_of(values, Support, "s")) == verdict(plain)
