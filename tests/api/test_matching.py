@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import aiosqlite
+import litestar.handlers.base as litestar_handlers
 import pytest
 from sqlalchemy import Engine, event, func, make_url, select
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from fixtures.seeding import seed_database
 from optimiser.reasons import Reason
+from placement import security
 from placement.config import Settings
 from placement.enums import Role
 from placement.matching import loaders
@@ -668,3 +670,51 @@ def test_the_linked_flag_finds_other_referrals_by_perpetrator_not_by_authority(
     assert others == [
         "SEARCH referrals_1 USING INDEX ix_referrals_perpetrator_ref (perpetrator_ref=?)"
     ], plan
+
+
+def test_a_match_request_copies_no_route_handler_for_its_guard(
+    actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The match routes' guard is given the handler itself (`get_guarded`, a
+    `GuardedInPlace`): Litestar's copy of the handler per guard per request is not made.
+    It still refuses a role that may not match (403). The control, reading the referral,
+    is copied as Litestar does."""
+    referral = create_referral(actors)
+    copies: list[Any] = []
+    copy = litestar_handlers.copy
+
+    def counted(handler: Any) -> Any:
+        copies.append(handler)
+        return copy(handler)
+
+    monkeypatch.setattr(litestar_handlers, "copy", counted)
+    assert matches(actors, referral["id"])["checked"] >= 0
+    assert copies == []
+    refused = actors.get("provider_a", f"{API}/referrals/{referral['id']}/matches")
+    assert_problem(refused, 403)
+    assert actors.get("officer", f"{API}/referrals/{referral['id']}").status_code == 200
+    assert len(copies) == 1
+
+
+def test_a_request_with_a_checked_key_hashes_it_once(
+    actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limiter of unchecked keys looks the key up in the worker's cache, and the key
+    check after it takes what it found (`api.auth.LOOKED_UP`): one hash of the key a
+    request, not one each. An unknown key is still refused (401)."""
+    referral = create_referral(actors)
+    matches(actors, referral["id"])  # the officer's key is in the cache now
+    hashed: list[str] = []
+    hash_key = security.hash_key
+
+    def counted(key: str) -> str:
+        hashed.append(key)
+        return hash_key(key)
+
+    monkeypatch.setattr(security, "hash_key", counted)
+    assert matches(actors, referral["id"])["checked"] >= 0
+    assert len(hashed) == 1
+    unknown = actors.client.get(
+        f"{API}/referrals/{referral['id']}/matches", headers={"Authorization": "Bearer nope"}
+    )
+    assert_problem(unknown, 401)
