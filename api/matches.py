@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from api.auth import OFFICERS
+from api.auth import OFFICERS, get_guarded
 from api.common import provide
 from placement.matching.results import Matches, PerpetratorOptions
 from placement.matching.service import MatchService
@@ -25,7 +25,9 @@ class MatchController(Controller):
     guards = [OFFICERS]
     dependencies = {"matcher": provide(MatchService)}
 
-    @get("/matches", summary="Ranked units for a referral, and why the others were ruled out")
+    @get_guarded(
+        "/matches", summary="Ranked units for a referral, and why the others were ruled out"
+    )
     async def matches(
         self,
         matcher: NamedDependency[MatchService],
@@ -34,7 +36,7 @@ class MatchController(Controller):
     ) -> Matches:
         return await matcher.matches(referral_id, limit)
 
-    @get("/perpetrator-options", summary="Rehousing options for the perpetrator instead")
+    @get_guarded("/perpetrator-options", summary="Rehousing options for the perpetrator instead")
     async def perpetrator_options(
         self, matcher: NamedDependency[MatchService], referral_id: FromPath[uuid.UUID]
     ) -> PerpetratorOptions:

@@ -115,32 +115,33 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def server(env: dict[str, str], port: int, workers: int) -> Iterator[tuple[str, int]]:
+def server(env: dict[str, str], port: int, workers: int, log: Path) -> Iterator[tuple[str, int]]:
+    """The service on loopback, once every worker has started (its log says so).
+
+    /health answering is not enough with several workers: the first to start answers it
+    while the others still load their registry index, and locust's users, which keep
+    their connections, then all connect to that one worker (measured: one worker served
+    every match of a phase, the other none)."""
     base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "placement",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "placement",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
-                    if json.load(response)["database"] == "reachable":
-                        break
-            except OSError:
-                pass
+        deadline = time.monotonic() + 120
+        while not ready(base, log, workers):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("the service did not start")
             time.sleep(0.2)
@@ -148,6 +149,18 @@ def server(env: dict[str, str], port: int, workers: int) -> Iterator[tuple[str, 
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def ready(base: str, log: Path, workers: int) -> bool:
+    """/health answers with the database reachable, and every worker has started."""
+    started = log.read_text(errors="replace").count("Application startup complete")
+    if started < workers:
+        return False
+    try:
+        with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
+            return bool(json.load(response)["database"] == "reachable")
+    except OSError:
+        return False
 
 
 def warm_up(base: str, plan: dict[str, Any]) -> None:
@@ -274,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
             env["LOAD_TESTS_PLAN"] = str(plan_file)
             before = asyncio.run(occupancy(settings))
             port = 18000 + os.getpid() % 1000
-            with server(env, port, profile["server_workers"]) as (base, pid):
+            workers, log = profile["server_workers"], workdir / "server.log"
+            with server(env, port, workers, log) as (base, pid):
                 warm_up(base, plan)
                 calibration = max(5, profile["duration"] // 4)
                 phases = {

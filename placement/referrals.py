@@ -118,6 +118,7 @@ class ReferralService:
         self.principal = principal
         self.cipher = runtime.cipher
         self.reads = runtime.reads
+        self.unsealed = runtime.households
 
     def require_officer(self) -> None:
         if self.principal.role not in OFFICER_ROLES:
@@ -201,16 +202,17 @@ class ReferralService:
         return row
 
     async def household(self, referral: ReferralFacts, purpose: str = "read") -> Household:
-        """Decrypt the household; every call is an audited read, on record first."""
+        """Decrypt the household (or take it from the worker's recent ones, `Unsealed`);
+        every call is an audited read, on record first."""
         await self.reads.record(self.principal, purpose, self.record_type, referral.id)
-        return unseal(self.cipher, referral.details_ciphertext)
+        return self.unsealed.unseal(self.cipher, referral.details_ciphertext)
 
     async def households(self, referrals: Sequence[Referral], purpose: str) -> Sequence[Household]:
         """Decrypt many households; their audit events go in one batch."""
         await asyncio.gather(
             *(self.reads.record(self.principal, purpose, self.record_type, r.id) for r in referrals)
         )
-        return [unseal(self.cipher, r.details_ciphertext) for r in referrals]
+        return [self.unsealed.unseal(self.cipher, r.details_ciphertext) for r in referrals]
 
     async def create(self, data: ReferralCreate, *, now: datetime | None = None) -> Referral:
         """Register a referral with its household's characteristics (`now`: for

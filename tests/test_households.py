@@ -15,6 +15,7 @@ from placement.households import (
     HouseholdNeeds,
     Member,
     NeedsMember,
+    Unsealed,
     changed,
     needs_of,
     seal,
@@ -80,3 +81,24 @@ def test_a_sealed_household_reads_back_the_same_and_is_checked_as_it_is_read() -
     broken = cipher.encrypt_json({**DOCUMENT, "members": []})
     with pytest.raises(msgspec.ValidationError):
         unseal(cipher, broken)
+
+
+def test_recently_unsealed_households_are_the_same_answer_without_decrypting_again() -> None:
+    """`Unsealed` answers a ciphertext it decrypted lately without the cipher (here, a
+    cipher that no longer has the key), a new ciphertext of a changed household with the
+    change, and forgets the least recently used beyond its size."""
+    key = Fernet.generate_key().decode()
+    cipher, other_key = Cipher([key]), Cipher([Fernet.generate_key().decode()])
+    household = msgspec.convert(DOCUMENT, Household)
+    first = seal(cipher, household)
+    recent = Unsealed(size=2)
+    assert recent.unseal(cipher, first) == household
+    assert recent.unseal(other_key, first) == household  # from memory: no decryption
+    moved = changed(household, msgspec.convert({"nrpf": False}, HouseholdChanges))
+    second = seal(cipher, moved)
+    assert recent.unseal(cipher, second) == moved
+    third = seal(cipher, household)
+    assert recent.unseal(cipher, third) == household
+    assert recent.unseal(other_key, second) == moved  # still held (used after `first`)
+    with pytest.raises(RuntimeError, match="cannot be decrypted"):
+        recent.unseal(other_key, first)  # the oldest, forgotten

@@ -44,11 +44,18 @@ FEED_BOUNDS = (
 FEED_BOUNDS_ONLY = select(*FEED_BOUNDS)
 
 _OTHER = aliased(Referral)
+SAME_AUTHORITY = func.coalesce(_OTHER.authority_code, "") == Referral.authority_code
+"""The other referral is of the same authority, said so that no index can answer it: the
+perpetrator's reference (indexed, nearly unique) must find the rows. Compared as a plain
+column, SQLite (which has no statistics unless ANALYZE is run) looked the other referrals
+up by authority instead, reading every referral of the authority on every match: 200 us
+of a match's 230 us query at the national fixture's busiest authority, against 6 us.
+(`authority_code` is never null: the coalesce changes no answer.)"""
 HAS_LINKED = or_(
     select(_OTHER.id)
     .where(
         _OTHER.perpetrator_ref == Referral.perpetrator_ref,
-        _OTHER.authority_code == Referral.authority_code,
+        SAME_AUTHORITY,
         _OTHER.id != Referral.id,
     )
     .exists(),

@@ -176,3 +176,25 @@ def test_a_household_read_that_cannot_be_recorded_is_refused(actors: Actors) -> 
         assert "audit" in problem["detail"]
         # (not "37": the problem's `instance` is the path, and an id may hold those digits)
         assert '"age"' not in response.text and "members" not in response.text
+
+
+def test_every_household_read_is_an_event_though_the_household_is_decrypted_once(
+    actors: Actors,
+) -> None:
+    """A worker keeps households it decrypted lately (`Unsealed`), yet each read is still
+    on record: three reads of one referral (the record, then two matches) are three
+    events; a household changed since is read as changed."""
+    referral = create_referral(actors, body=referral_body(nrpf=False))
+    path = f"{API}/referrals/{referral['id']}"
+    assert actors.get("officer", path).json()["household"]["nrpf"] is False
+    for _ in range(2):
+        assert actors.get("officer", f"{path}/matches").status_code == 200
+    reads = audit_events(actors, record_type="referral", record_id=referral["id"])
+    assert sorted(e["action"] for e in reads if e["action"] != "create") == [
+        "match",
+        "match",
+        "read",
+    ]
+    changed = actors.patch("officer", path, {"household": {"nrpf": True}})
+    assert changed.status_code == 200, changed.text
+    assert actors.get("officer", path).json()["household"]["nrpf"] is True

@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import date, timedelta
 from typing import Any
 
 import aiosqlite
+import litestar.handlers.base as litestar_handlers
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event, func, make_url, select
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from fixtures.seeding import seed_database
 from optimiser.reasons import Reason
+from placement import security
 from placement.config import Settings
 from placement.enums import Role
+from placement.matching import loaders
 from placement.models import Scheme, Unit
 from tests.conftest import (
     API,
@@ -638,3 +644,77 @@ def test_a_match_request_runs_nothing_in_a_worker_thread_nor_another_task(
 
     actors.client.blocking_portal.call(hop)
     assert len(sent) == 1
+
+
+@pytest.mark.parametrize("statement", ["MATCH_READ", "CASE_READ"])
+def test_the_linked_flag_finds_other_referrals_by_perpetrator_not_by_authority(
+    actors: Actors, statement: str
+) -> None:
+    """Whether another referral names the same perpetrator is looked up through the
+    perpetrator's reference (nearly unique): SQLite, without statistics, chose the
+    authority's index for the same-authority term and read every referral of the
+    authority on each match. PostgreSQL plans from its statistics; SQLite's plan is the
+    one checked here, on the migrated schema."""
+    if not actors.settings.is_sqlite:
+        pytest.skip("SQLite's planner only: PostgreSQL plans from statistics")
+    compiled = getattr(loaders, statement).compile(dialect=sqlite_dialect())
+    bound = {**compiled.params, "referral_id": b"\0" * 16, "authority_code": "E08000003"}
+    parameters = [
+        str(bound[name]) if name == "status_1" else bound[name]
+        for name in compiled.positiontup or ()
+    ]
+    path = make_url(actors.settings.database_url).database
+    with closing(sqlite3.connect(str(path))) as connection:
+        plan = [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {compiled}", parameters)]
+    others = [step for step in plan if step.startswith("SEARCH referrals_1")]
+    assert others == [
+        "SEARCH referrals_1 USING INDEX ix_referrals_perpetrator_ref (perpetrator_ref=?)"
+    ], plan
+
+
+def test_a_match_request_copies_no_route_handler_for_its_guard(
+    actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The match routes' guard is given the handler itself (`get_guarded`, a
+    `GuardedInPlace`): Litestar's copy of the handler per guard per request is not made.
+    It still refuses a role that may not match (403). The control, reading the referral,
+    is copied as Litestar does."""
+    referral = create_referral(actors)
+    copies: list[Any] = []
+    copy = litestar_handlers.copy
+
+    def counted(handler: Any) -> Any:
+        copies.append(handler)
+        return copy(handler)
+
+    monkeypatch.setattr(litestar_handlers, "copy", counted)
+    assert matches(actors, referral["id"])["checked"] >= 0
+    assert copies == []
+    refused = actors.get("provider_a", f"{API}/referrals/{referral['id']}/matches")
+    assert_problem(refused, 403)
+    assert actors.get("officer", f"{API}/referrals/{referral['id']}").status_code == 200
+    assert len(copies) == 1
+
+
+def test_a_request_with_a_checked_key_hashes_it_once(
+    actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limiter of unchecked keys looks the key up in the worker's cache, and the key
+    check after it takes what it found (`api.auth.LOOKED_UP`): one hash of the key a
+    request, not one each. An unknown key is still refused (401)."""
+    referral = create_referral(actors)
+    matches(actors, referral["id"])  # the officer's key is in the cache now
+    hashed: list[str] = []
+    hash_key = security.hash_key
+
+    def counted(key: str) -> str:
+        hashed.append(key)
+        return hash_key(key)
+
+    monkeypatch.setattr(security, "hash_key", counted)
+    assert matches(actors, referral["id"])["checked"] >= 0
+    assert len(hashed) == 1
+    unknown = actors.client.get(
+        f"{API}/referrals/{referral['id']}/matches", headers={"Authorization": "Bearer nope"}
+    )
+    assert_problem(unknown, 401)
