@@ -11,17 +11,24 @@
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
 
 from optimiser.allocation import allocate
+from optimiser.candidates import build_candidates
 from optimiser.composition import composition
 from optimiser.options import options_for_household
 from optimiser.problem import Household, Problem
+from optimiser.unit_table import IntArray
+from simulation.bid_prices import unit_prices
 from simulation.engine import Decision, Moment
+from simulation.fits import Fits
 from simulation.service import HOURS
 
+HIGHS_OPTIMAL = 0
 LEARNING_DAYS = 90
 """How far back the hold-back rule looks to learn how often a need arrives."""
 
@@ -164,3 +171,100 @@ def policy_named(
 
 
 POLICIES = ("fcfs", "batch", "batch+perp")
+
+
+@dataclass(frozen=True, slots=True)
+class PricedBatch:
+    """Batch allocation net of bid prices: every ``every_hours`` hours, the joint
+    allocation of everyone waiting over everything free that places the most priority
+    net of the units' prices (:mod:`simulation.bid_prices`, ``price_weight`` times),
+    quality breaking ties as in the allocator; a household whose priority is below a
+    unit's price may not have it.
+
+    So a household with other units it may have takes the one the referrals to come
+    want least, and a unit wanted by more than it can take waits for the priority its
+    demand makes likely. Prices are learned from the referrals of the last
+    ``learning_days`` days, afresh every ``price_every_hours`` hours: the past only.
+    """
+
+    every_hours: int = 24
+    price_weight: float = 1.0
+    learning_days: float = LEARNING_DAYS
+    price_every_hours: int = 7 * HOURS
+    name: str = "batch"
+    _memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    """The world's fits and the last prices, as worked out: pure functions of the world
+    and of the past, kept so that a round does not redo them."""
+
+    @property
+    def sees_options(self) -> bool:
+        """Households take units only."""
+        return False
+
+    def choose(self, moment: Moment) -> Sequence[Decision]:
+        w = moment.world
+        free = sorted({r for rows in moment.units for r in rows.tolist()})
+        problem = Problem(
+            households=tuple(waited(a.household, moment, a.at) for a in moment.waiting),
+            units=tuple(w.units[r] for r in free),
+            protocols=w.protocols,
+            weights=w.weights,
+            as_of=moment.day,
+        )
+        c = build_candidates(problem)
+        rows = np.array([w.unit_row[t.unit_ids[0]] for t in c.targets], dtype=np.int64)
+        net = c.priority[c.household] - self.price_weight * self._prices(moment)[rows[c.target]]
+        keep = np.flatnonzero(net >= 0)
+        scale = c.dominance_scale
+        value = (net[keep] + 1) * scale + c.quality[keep]
+        chosen = most_valuable(c.household[keep], c.target[keep], c.capacity, value)
+        out = []
+        for target, households in chosen.items():
+            unit_ids = c.targets[target].unit_ids
+            for unit_id, h in zip(unit_ids, households, strict=False):
+                out.append(Decision(problem.households[h].id, unit_row=w.unit_row[unit_id]))
+        return out
+
+    def _prices(self, moment: Moment) -> np.ndarray:
+        w = moment.world
+        fits = self._memo.get("fits")
+        if not isinstance(fits, Fits) or fits.world is not w:
+            fits = self._memo["fits"] = Fits(w)
+        start = moment.hour - moment.hour % self.price_every_hours
+        since = start - int(self.learning_days * HOURS)
+        recent = tuple((a.at, a.template) for a in moment.arrived if since <= a.at < start)
+        key = (id(w), start, recent)
+        if self._memo.get("key") != key:
+            self._memo["key"] = key
+            self._memo["prices"] = unit_prices(fits, recent, start, self.learning_days)
+        prices = self._memo["prices"]
+        assert isinstance(prices, np.ndarray)
+        return prices
+
+
+def most_valuable(
+    household: IntArray, target: IntArray, capacity: IntArray, value: np.ndarray
+) -> dict[int, list[int]]:
+    """The most valuable choice of pairs, each household in one at most and each target
+    in no more than its capacity, as the households of each target chosen: a
+    transportation LP, whose vertices are whole, so HiGHS's simplex answers with one."""
+    if len(household) == 0:
+        return {}
+    people, person_of = np.unique(household, return_inverse=True)
+    targets, target_of = np.unique(target, return_inverse=True)
+    pairs = np.arange(len(household))
+    matrix = sparse.csr_matrix(
+        (
+            np.ones(2 * len(pairs)),
+            (np.concatenate([person_of, len(people) + target_of]), np.concatenate([pairs, pairs])),
+        ),
+        shape=(len(people) + len(targets), len(pairs)),
+    )
+    limit = np.concatenate([np.ones(len(people)), capacity[targets]]).astype(float)
+    result = linprog(-value, A_ub=matrix, b_ub=limit, bounds=(0, 1), method="highs-ds")
+    if result.status != HIGHS_OPTIMAL:
+        raise RuntimeError(f"the priced allocation did not solve: {result.message}")
+    chosen: dict[int, list[int]] = {}
+    for k in np.flatnonzero(result.x > 0.5).tolist():
+        chosen.setdefault(int(target[k]), []).append(int(household[k]))
+    return chosen
