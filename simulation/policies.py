@@ -18,9 +18,10 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from optimiser.allocation import allocate
-from optimiser.candidates import build_candidates
+from optimiser.candidates import QUALITY_SCALE, build_candidates
 from optimiser.composition import composition
 from optimiser.options import options_for_household
+from optimiser.priority import priority_points
 from optimiser.problem import Household, Problem
 from optimiser.unit_table import IntArray
 from simulation.bid_prices import unit_prices
@@ -31,6 +32,18 @@ from simulation.service import HOURS
 HIGHS_OPTIMAL = 0
 LEARNING_DAYS = 90
 """How far back the hold-back rule looks to learn how often a need arrives."""
+PRICE_EVERY_DAYS = 28
+"""How often bid prices are worked out afresh: demand changes slowly, and at national
+scale their LP takes a second or two."""
+
+
+def set_at(hour: int, every_hours: int) -> int:
+    """The hour the prices in force at ``hour`` were set: the start of its period of
+    ``every_hours``, but in the first period also after a day and after a week, so that
+    what the first referrals teach is not ignored for a month."""
+    if hour >= every_hours:
+        return hour - hour % every_hours
+    return max(h for h in (0, HOURS, 7 * HOURS) if h <= hour)
 
 
 def waited(household: Household, moment: Moment, since: int) -> Household:
@@ -190,7 +203,7 @@ class PricedBatch:
     every_hours: int = 24
     price_weight: float = 1.0
     learning_days: float = LEARNING_DAYS
-    price_every_hours: int = 7 * HOURS
+    price_every_hours: int = PRICE_EVERY_DAYS * HOURS
     name: str = "batch"
     _memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
     """The world's fits and the last prices, as worked out: pure functions of the world
@@ -203,25 +216,37 @@ class PricedBatch:
 
     def choose(self, moment: Moment) -> Sequence[Decision]:
         w = moment.world
-        free = sorted({r for rows in moment.units for r in rows.tolist()})
+        prices = self._prices(moment)
+        households, free = [], set()
+        for arrival, rows in zip(moment.waiting, moment.units, strict=True):
+            household = waited(arrival.household, moment, arrival.at)
+            affordable = rows[
+                self.price_weight * prices[rows] <= priority_points(household, w.weights)
+            ]
+            if len(affordable):
+                households.append(household)
+                free.update(affordable.tolist())
+        if not households:
+            return []
         problem = Problem(
-            households=tuple(waited(a.household, moment, a.at) for a in moment.waiting),
-            units=tuple(w.units[r] for r in free),
+            households=tuple(households),
+            units=tuple(w.units[r] for r in sorted(free)),
             protocols=w.protocols,
             weights=w.weights,
             as_of=moment.day,
         )
         c = build_candidates(problem)
         rows = np.array([w.unit_row[t.unit_ids[0]] for t in c.targets], dtype=np.int64)
-        net = c.priority[c.household] - self.price_weight * self._prices(moment)[rows[c.target]]
+        net = c.priority[c.household] - self.price_weight * prices[rows[c.target]]
         keep = np.flatnonzero(net >= 0)
-        scale = c.dominance_scale
-        value = (net[keep] + 1) * scale + c.quality[keep]
+        # a placement is worth one point more than its net priority (so the marginal
+        # household is placed); quality, summed over everyone, is worth under a point
+        value = net[keep] + 1 + c.quality[keep] / (QUALITY_SCALE * (len(c.priority) + 1))
         chosen = most_valuable(c.household[keep], c.target[keep], c.capacity, value)
         out = []
-        for target, households in chosen.items():
+        for target, placed in chosen.items():
             unit_ids = c.targets[target].unit_ids
-            for unit_id, h in zip(unit_ids, households, strict=False):
+            for unit_id, h in zip(unit_ids, placed, strict=False):
                 out.append(Decision(problem.households[h].id, unit_row=w.unit_row[unit_id]))
         return out
 
@@ -230,7 +255,7 @@ class PricedBatch:
         fits = self._memo.get("fits")
         if not isinstance(fits, Fits) or fits.world is not w:
             fits = self._memo["fits"] = Fits(w)
-        start = moment.hour - moment.hour % self.price_every_hours
+        start = set_at(moment.hour, self.price_every_hours)
         since = start - int(self.learning_days * HOURS)
         recent = tuple((a.at, a.template) for a in moment.arrived if since <= a.at < start)
         key = (id(w), start, recent)
