@@ -7,6 +7,8 @@
   of everyone waiting over everything free (the real allocator,
   :func:`optimiser.allocate`), optionally holding scarce units back (:class:`HoldBack`)
   and optionally moving perpetrators (``perpetrator_moves``).
+- :class:`PricedBatch`, the same rounds net of bid prices (:mod:`simulation.bid_prices`):
+  a unit goes to whom the referrals to come make it worth most, learned from the past.
 """
 
 import math
@@ -35,6 +37,11 @@ LEARNING_DAYS = 90
 PRICE_EVERY_DAYS = 28
 """How often bid prices are worked out afresh: demand changes slowly, and at national
 scale their LP takes a second or two."""
+
+PRICE_TOLERANCE = 0.5
+"""Priority points (hundredths) by which a price may exceed a priority and still be met:
+a price is often exactly the priority of the households at the margin, whose placement
+its LP counts on, and solvers' duals are floats."""
 
 
 def set_at(hour: int, every_hours: int) -> int:
@@ -168,24 +175,6 @@ class Batch:
         return out
 
 
-def policy_named(
-    name: str, every_hours: int = 24, hold_back: HoldBack | None = None
-) -> "FirstComeFirstServed | Batch":
-    """``fcfs``, ``batch`` or ``batch+perp``."""
-    if name == "fcfs":
-        return FirstComeFirstServed()
-    if name == "batch":
-        return Batch(every_hours=every_hours, hold_back=hold_back)
-    if name == "batch+perp":
-        return Batch(
-            every_hours=every_hours, hold_back=hold_back, perpetrator_moves=True, name=name
-        )
-    raise ValueError(f"unknown policy {name!r}; choose fcfs, batch or batch+perp")
-
-
-POLICIES = ("fcfs", "batch", "batch+perp")
-
-
 @dataclass(frozen=True, slots=True)
 class PricedBatch:
     """Batch allocation net of bid prices: every ``every_hours`` hours, the joint
@@ -220,9 +209,8 @@ class PricedBatch:
         households, free = [], set()
         for arrival, rows in zip(moment.waiting, moment.units, strict=True):
             household = waited(arrival.household, moment, arrival.at)
-            affordable = rows[
-                self.price_weight * prices[rows] <= priority_points(household, w.weights)
-            ]
+            room = priority_points(household, w.weights) + PRICE_TOLERANCE
+            affordable = rows[self.price_weight * prices[rows] <= room]
             if len(affordable):
                 households.append(household)
                 free.update(affordable.tolist())
@@ -238,7 +226,7 @@ class PricedBatch:
         c = build_candidates(problem)
         rows = np.array([w.unit_row[t.unit_ids[0]] for t in c.targets], dtype=np.int64)
         net = c.priority[c.household] - self.price_weight * prices[rows[c.target]]
-        keep = np.flatnonzero(net >= 0)
+        keep = np.flatnonzero(net >= -PRICE_TOLERANCE)
         # a placement is worth one point more than its net priority (so the marginal
         # household is placed); quality, summed over everyone, is worth under a point
         value = net[keep] + 1 + c.quality[keep] / (QUALITY_SCALE * (len(c.priority) + 1))
@@ -293,3 +281,27 @@ def most_valuable(
     for k in np.flatnonzero(result.x > 0.5).tolist():
         chosen.setdefault(int(target[k]), []).append(int(household[k]))
     return chosen
+
+
+def policy_named(
+    name: str, every_hours: int = 24, hold_back: HoldBack | None = None
+) -> "FirstComeFirstServed | Batch | PricedBatch":
+    """``fcfs``; ``batch``, the priced batch (:class:`PricedBatch`: on the demo, region
+    and national years it places more priority than the allocator's plain rounds and
+    than first come first served), or the plain rounds when a ``hold_back`` is asked
+    for; ``batch-unpriced``, the plain rounds; ``batch+perp``, the plain rounds moving
+    perpetrators too."""
+    if name == "fcfs":
+        return FirstComeFirstServed()
+    if name == "batch" and hold_back is None:
+        return PricedBatch(every_hours=every_hours)
+    if name in ("batch", "batch-unpriced"):
+        return Batch(every_hours=every_hours, hold_back=hold_back, name=name)
+    if name == "batch+perp":
+        return Batch(
+            every_hours=every_hours, hold_back=hold_back, perpetrator_moves=True, name=name
+        )
+    raise ValueError(f"unknown policy {name!r}; choose one of {', '.join(POLICIES)}")
+
+
+POLICIES = ("fcfs", "batch", "batch-unpriced", "batch+perp")

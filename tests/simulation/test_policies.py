@@ -18,7 +18,7 @@ from simulation.checker import check_history
 from simulation.engine import run
 from simulation.fits import Fits
 from simulation.history import History
-from simulation.policies import FirstComeFirstServed, PricedBatch
+from simulation.policies import Batch, FirstComeFirstServed, HoldBack, PricedBatch, policy_named
 from simulation.service import HOURS, life
 from simulation.world import World
 from tests.simulation.worlds import arrival, household, small_worlds, unit, world
@@ -148,3 +148,11 @@ def test_decisions_never_depend_on_referrals_still_to_come(
     assert before[0] and before[0] == before[1]
     assert histories[0].stays != histories[1].stays
     assert all(check_history(w, h) == [] for h in histories)
+
+
+def test_batch_is_priced_unless_a_hold_back_is_asked_for() -> None:
+    assert policy_named("batch", 12) == PricedBatch(every_hours=12)
+    assert policy_named("batch-unpriced") == Batch(name="batch-unpriced")
+    assert policy_named("batch", 24, HoldBack()) == Batch(hold_back=HoldBack())
+    with pytest.raises(ValueError, match="batch-unpriced"):
+        policy_named("priced")
