@@ -54,7 +54,7 @@ def unit_prices(
     pair_t, pair_u = np.concatenate(rows), np.concatenate(cols)
     if len(pair_t) == 0:
         return prices
-    kinds = np.array([MEAN_STAY_DAYS[u.scheme_type] for u in world.units])
+    stays = np.array([MEAN_STAY_DAYS[u.scheme_type] for u in world.units])
     order = np.lexsort((pair_t, pair_u))
     pair_t, pair_u = pair_t[order], pair_u[order]
     starts = np.flatnonzero(np.r_[True, pair_u[1:] != pair_u[:-1]])
@@ -65,7 +65,7 @@ def unit_prices(
     class_of: dict[bytes, int] = {}
     unit_class = np.array(
         [
-            class_of.setdefault(np.append(ts, -kinds[u]).tobytes(), len(class_of))
+            class_of.setdefault(np.append(ts, -stays[u]).tobytes(), len(class_of))
             for u, ts in zip(units.tolist(), wanted_by, strict=True)
         ],
         dtype=np.int64,
@@ -73,7 +73,7 @@ def unit_prices(
     first = np.unique(unit_class, return_index=True)[1]
     class_t = np.concatenate([wanted_by[i] for i in first])
     class_c = np.repeat(np.arange(len(first)), [len(wanted_by[i]) for i in first])
-    turnover = np.bincount(unit_class, weights=1.0 / kinds[units], minlength=len(first))
+    turnover = np.bincount(unit_class, weights=1.0 / stays[units], minlength=len(first))
     gain = np.array([priority_points(world.mix[t], world.weights) for t in templates.tolist()])
     pairs = np.arange(len(class_t))
     matrix = sparse.csr_matrix(
