@@ -488,7 +488,7 @@ def _simulation_options(command: Callable[..., None]) -> Callable[..., None]:
                 default=0.0,
                 show_default=True,
                 help="batch: keep free wheelchair units for the wheelchair users expected in "
-                "this many days (0: no hold-back)",
+                "this many days, in unpriced rounds (0: no hold-back; batch is priced)",
             ),
             click.option("--json", "as_json", is_flag=True, help="one JSON object a line"),
         )
@@ -517,7 +517,7 @@ def _words(row: dict[str, Any]) -> str:
     "policy_names",
     default="fcfs,batch",
     show_default=True,
-    help="comma-separated: fcfs, batch, batch+perp",
+    help="comma-separated: fcfs, batch (rounds net of bid prices), batch-unpriced, batch+perp",
 )
 @click.option("--no-hindsight", is_flag=True, help="skip the hindsight bound")
 def simulate_command(

@@ -13,7 +13,7 @@ from optimiser.problem import Member, Protocol
 from simulation.arrivals import Arrival
 from simulation.checker import check_history
 from simulation.engine import Decision, Moment, run
-from simulation.policies import Batch, FirstComeFirstServed, HoldBack
+from simulation.policies import Batch, FirstComeFirstServed, HoldBack, PricedBatch
 from simulation.world import World
 from tests.simulation.worlds import OPTION, arrival, household, small_worlds, unit, world
 
@@ -22,6 +22,7 @@ POLICIES = (
     Batch(every_hours=24),
     Batch(every_hours=8, hold_back=HoldBack(horizon_days=10)),
     Batch(every_hours=24, perpetrator_moves=True, name="batch+perp"),
+    PricedBatch(every_hours=12, price_every_hours=48),
 )
 
 
@@ -30,7 +31,7 @@ POLICIES = (
 def test_every_history_is_sound_and_the_same_for_a_seed(
     w: World, seed: int, policy: object
 ) -> None:
-    assert isinstance(policy, FirstComeFirstServed | Batch)
+    assert isinstance(policy, FirstComeFirstServed | Batch | PricedBatch)
     history = run(w, policy, seed, 40)
     assert check_history(w, history) == []
     assert run(w, policy, seed, 40) == history
