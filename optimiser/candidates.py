@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from optimiser.perpetrator import ranked_moves
+from optimiser.perpetrator import MOVE_PARTS, scored_moves
 from optimiser.priority import priority_points
 from optimiser.problem import Problem, Unit
 from optimiser.protocols import governing_protocol, room
@@ -26,6 +26,8 @@ from optimiser.scoring import PARTS, score_units
 from optimiser.unit_table import IntArray, UnitTable
 
 ALL_PARTS = (*PARTS, "perpetrator_move")
+MOVE_COLUMNS = [ALL_PARTS.index(name) for name in MOVE_PARTS]
+"""Where each part of a perpetrator move's score goes among :data:`ALL_PARTS`."""
 QUALITY_SCALE = 1000
 """The allocator's integer quality of a pair: its score as a share of the most any pair
 could score, in thousandths. Dividing by a constant changes no comparison, and keeps the
@@ -125,7 +127,6 @@ def build_candidates(problem: Problem) -> Candidates:
     table = UnitTable.from_units(representatives)
     n_classes = len(targets)
     targets += [Target((), o.id, None) for o in problem.rehousing_options]
-    option_index = {o.id: n_classes + i for i, o in enumerate(problem.rehousing_options)}
 
     w = problem.weights
     best_score = max(
@@ -148,19 +149,14 @@ def build_candidates(problem: Problem) -> Candidates:
         )
         rows = np.flatnonzero(feasible(table, request))
         scores = score_units(table, request, rows, problem.weights)
-        moves, _ = ranked_moves(
-            household, problem.rehousing_options, problem.weights, problem.as_of
-        )
-        n = len(rows) + len(moves)
+        moves = scored_moves(household, problem.rehousing_options, problem.weights, problem.as_of)
+        n = len(rows) + len(moves.rows)
         hh.append(np.full(n, i, dtype=np.int64))
-        tg.append(
-            np.concatenate([rows, [option_index[m.option_id] for m in moves]]).astype(np.int64)
-        )
+        tg.append(np.concatenate([rows, n_classes + moves.rows]).astype(np.int64))
         block = np.zeros((n, len(ALL_PARTS)))
         for j, name in enumerate(PARTS):
             block[: len(rows), j] = scores.parts[name]
-        for r, move in enumerate(moves, start=len(rows)):
-            block[r] = [move.parts.get(name, 0.0) for name in ALL_PARTS]
+        block[len(rows) :, MOVE_COLUMNS] = moves.parts
         parts.append(block)
         quality.append(np.rint(block.sum(axis=1) / best_score * QUALITY_SCALE).astype(np.int64))
 
