@@ -190,13 +190,15 @@ def maximise(
     bound = np.iinfo(np.int64).max
     value = -np.inf
     best = incumbent
+    out_of_time = False
     if model is None:
         model = WarmLP(a, b, gain)
     model.add(np.flatnonzero(keep & ~model.has))
     while True:
         lp = model.solve(deadline)
-        if lp is None and np.isfinite(value):
-            break  # out of time: the last round's duals still bound every pair
+        out_of_time = lp is None
+        if out_of_time and np.isfinite(value):
+            break  # the last round's duals still bound every pair
         if lp is None:
             return None
         duals, value, whole = lp
@@ -224,6 +226,10 @@ def maximise(
     achieved = int(gain[best].sum())
     if achieved >= bound:
         return Phase(best, achieved, True, keep)
+    if out_of_time or time.monotonic() >= deadline:
+        # building the MIPs below overran the limit by seconds and raised the peak memory
+        # by half at five times national scale, with no time left to solve them
+        return Phase(best, bound, False, keep)
     reduced = gain - a.T @ duals
     slack = _slack(reduced, c.household)
     chosen, _, proven = _mip(a, b, gain, keep, deadline)
