@@ -45,10 +45,12 @@ from optimiser.unit_table import IntArray
 from optimiser.validation import validate_problem
 
 ENGINES = ("mip", "cpsat")
-PRICED_PAIRS = 500_000
+PRICED_PAIRS = 100_000
 """Above this many candidate pairs HiGHS solves on a priced restricted set
-(:mod:`optimiser.pricing`), exact as the full model but far smaller; below it the full
-model is quicker than the pricing rounds."""
+(:mod:`optimiser.pricing`), exact as the full model but far smaller. At two and a half
+times national scale (222,564 pairs) the full model took 21 CPU seconds and 646 MB, the
+priced one 5 and 327 MB; at national scale (34,429) both take a second or two, and the
+full model, long the default there, stays."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,11 +172,11 @@ def _obstacle(
     for q, sign in ((p, 1), (removed, -1)):
         if q is None:
             continue
-        for row in account.ones.get(q, ()):
+        for row in account.ones.of(q).tolist():
             ones[row] += sign
-        for row in account.sends.get(q, ()):
+        for row in account.sends.of(q).tolist():
             change[row] += sign
-        for row in account.receives.get(q, ()):
+        for row in account.receives.of(q).tolist():
             change[row] -= sign
     if any(account.one_used[row] + n > 1 for row, n in ones.items()):
         return KEEP_APART, []
@@ -190,7 +190,7 @@ def _obstacle(
         CapBlock(
             c.caps[row].protocol_id,
             c.caps[row].authority,
-            receiver if row in account.sends.get(p, ()) else None,
+            receiver if row in account.sends.of(p) else None,
         )
         for row in full
     ]

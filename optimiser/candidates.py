@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from optimiser.perpetrator import ranked_moves
+from optimiser.perpetrator import MOVE_PARTS, scored_moves
 from optimiser.priority import priority_points
 from optimiser.problem import Problem, Unit
 from optimiser.protocols import governing_protocol, room
@@ -26,6 +26,8 @@ from optimiser.scoring import PARTS, score_units
 from optimiser.unit_table import IntArray, UnitTable
 
 ALL_PARTS = (*PARTS, "perpetrator_move")
+MOVE_COLUMNS = [ALL_PARTS.index(name) for name in MOVE_PARTS]
+"""Where each part of a perpetrator move's score goes among :data:`ALL_PARTS`."""
 QUALITY_SCALE = 1000
 """The allocator's integer quality of a pair: its score as a share of the most any pair
 could score, in thousandths. Dividing by a constant changes no comparison, and keeps the
@@ -125,7 +127,6 @@ def build_candidates(problem: Problem) -> Candidates:
     table = UnitTable.from_units(representatives)
     n_classes = len(targets)
     targets += [Target((), o.id, None) for o in problem.rehousing_options]
-    option_index = {o.id: n_classes + i for i, o in enumerate(problem.rehousing_options)}
 
     w = problem.weights
     best_score = max(
@@ -148,19 +149,14 @@ def build_candidates(problem: Problem) -> Candidates:
         )
         rows = np.flatnonzero(feasible(table, request))
         scores = score_units(table, request, rows, problem.weights)
-        moves, _ = ranked_moves(
-            household, problem.rehousing_options, problem.weights, problem.as_of
-        )
-        n = len(rows) + len(moves)
+        moves = scored_moves(household, problem.rehousing_options, problem.weights, problem.as_of)
+        n = len(rows) + len(moves.rows)
         hh.append(np.full(n, i, dtype=np.int64))
-        tg.append(
-            np.concatenate([rows, [option_index[m.option_id] for m in moves]]).astype(np.int64)
-        )
+        tg.append(np.concatenate([rows, n_classes + moves.rows]).astype(np.int64))
         block = np.zeros((n, len(ALL_PARTS)))
         for j, name in enumerate(PARTS):
             block[: len(rows), j] = scores.parts[name]
-        for r, move in enumerate(moves, start=len(rows)):
-            block[r] = [move.parts.get(name, 0.0) for name in ALL_PARTS]
+        block[len(rows) :, MOVE_COLUMNS] = moves.parts
         parts.append(block)
         quality.append(np.rint(block.sum(axis=1) / best_score * QUALITY_SCALE).astype(np.int64))
 
@@ -181,58 +177,106 @@ def build_candidates(problem: Problem) -> Candidates:
     )
 
 
+def _groups(keys: IntArray) -> list[IntArray]:
+    """The positions of each distinct key, keys in ascending order, positions ascending."""
+    order = np.argsort(keys, kind="stable")
+    cuts = np.flatnonzero(np.diff(keys[order])) + 1
+    return np.split(order, cuts) if len(order) else []
+
+
+def _households_in(household: IntArray, pairs: IntArray) -> int:
+    return len(np.unique(household[pairs]))
+
+
 def _at_most_one(
     problem: Problem, targets: list[Target], household: IntArray, target: IntArray
 ) -> tuple[IntArray, ...]:
+    """One row per perpetrator and scheme (a rehousing option counts as no scheme) whose
+    pairs span two or more linked households, in the order of ``(perpetrator, scheme)``
+    as text. Grouped with numpy over the pairs of linked households."""
     members: dict[str, list[int]] = defaultdict(list)
     for i, h in enumerate(problem.households):
         if h.perpetrator_ref is not None:
             members[h.perpetrator_ref].append(i)
     linked = {i: ref for ref, group in members.items() if len(group) > 1 for i in group}
-    rows: dict[tuple[str, str | None], list[int]] = defaultdict(list)
-    for p in np.flatnonzero(np.isin(household, list(linked))):
-        t = targets[target[p]]
-        rows[(linked[int(household[p])], t.scheme_id)].append(int(p))
-    return tuple(
-        np.array(pairs, dtype=np.int64)
-        for _, pairs in sorted(rows.items(), key=str)
-        if len({int(household[p]) for p in pairs}) > 1
+    refs = sorted(set(linked.values()))
+    ref_index = {ref: k for k, ref in enumerate(refs)}
+    ref_of = np.full(len(problem.households), -1, dtype=np.int64)
+    for i, ref in linked.items():
+        ref_of[i] = ref_index[ref]
+    schemes = sorted({t.scheme_id for t in targets if t.scheme_id is not None})
+    scheme_of = np.array(
+        [-1 if t.scheme_id is None else bisect_left(schemes, t.scheme_id) for t in targets],
+        dtype=np.int64,
     )
+    pairs = np.flatnonzero(ref_of[household] >= 0)
+    keys = ref_of[household[pairs]] * (len(schemes) + 1) + scheme_of[target[pairs]] + 1
+    width = len(schemes) + 1
+    rows = []
+    for group in _groups(keys):
+        k = int(keys[group[0]])
+        rows.append((str((refs[k // width], _scheme(schemes, k % width))), pairs[group]))
+    return tuple(
+        group
+        for _, group in sorted(rows, key=lambda row: row[0])
+        if _households_in(household, group) > 1
+    )
+
+
+def _scheme(schemes: list[str], k: int) -> str | None:
+    return None if k == 0 else schemes[k - 1]
 
 
 def _cap_rows(
     problem: Problem, representatives: list[Unit], household: IntArray, target: IntArray
 ) -> tuple[CapRow, ...]:
-    sends: dict[tuple[str, str], list[int]] = defaultdict(list)
-    receives: dict[tuple[str, str], list[int]] = defaultdict(list)
-    governing = {}
-    for p in range(len(household)):
-        if target[p] >= len(representatives):
-            continue
-        sender = problem.households[household[p]].authority_code
-        receiver = representatives[target[p]].authority_code
-        if sender == receiver:
-            continue
-        key = (sender, receiver)
-        if key not in governing:
-            governing[key] = governing_protocol(problem.protocols, sender, receiver)
-        protocol = governing[key]
+    """One row per capped protocol and sending authority that could send more than its
+    room. The governing protocol is looked up once per (sender, receiver) of authorities,
+    and the pairs grouped with numpy: a loop over every pair took seconds at five times
+    national scale."""
+    codes = sorted(
+        {h.authority_code for h in problem.households} | {u.authority_code for u in representatives}
+    )
+    code = {a: k for k, a in enumerate(codes)}
+    sender = np.array([code[h.authority_code] for h in problem.households], dtype=np.int64)
+    receiver = np.array([code[u.authority_code] for u in representatives], dtype=np.int64)
+    units = np.flatnonzero(target < len(representatives))
+    send = sender[household[units]]
+    receive = receiver[target[units]]
+    crossing = send != receive
+    units, send, receive = units[crossing], send[crossing], receive[crossing]
+    capped = [p for p in problem.protocols if p.balance_cap is not None]
+    route = send * len(codes) + receive
+    governed = np.full(len(units), -1, dtype=np.int64)
+    for group in _groups(route):
+        r = int(route[group[0]])
+        protocol = governing_protocol(
+            problem.protocols, codes[r // len(codes)], codes[r % len(codes)]
+        )
         if protocol is not None and protocol.balance_cap is not None:
-            sends[(protocol.id, sender)].append(p)
-            receives[(protocol.id, receiver)].append(p)
-    protocols = {p.id: p for p in problem.protocols}
+            governed[group] = capped.index(protocol)
+    keep = governed >= 0
+    units, send, receive, governed = units[keep], send[keep], receive[keep], governed[keep]
+    receives = {
+        (int(governed[g[0]]), int(receive[g[0]])): units[g]
+        for g in _groups(governed * len(codes) + receive)
+    }
     rows = []
-    for (protocol_id, authority), pairs in sorted(sends.items()):
-        limit = room(protocols[protocol_id], authority)
+    for g in _groups(governed * len(codes) + send):
+        protocol = capped[int(governed[g[0]])]
+        authority = codes[int(send[g[0]])]
+        limit = room(protocol, authority)
         assert limit is not None
-        if len({int(household[p]) for p in pairs}) > limit:
+        if _households_in(household, units[g]) > limit:
             rows.append(
                 CapRow(
-                    protocol_id,
+                    protocol.id,
                     authority,
                     limit,
-                    np.array(pairs, dtype=np.int64),
-                    np.array(receives.get((protocol_id, authority), []), dtype=np.int64),
+                    units[g],
+                    receives.get(
+                        (int(governed[g[0]]), int(send[g[0]])), np.zeros(0, dtype=np.int64)
+                    ),
                 )
             )
-    return tuple(rows)
+    return tuple(sorted(rows, key=lambda row: (row.protocol_id, row.authority)))

@@ -83,3 +83,40 @@ def test_checker_accepts_every_ranked_move(h: Household, options: list[Rehousing
     result = perpetrator_options(h, options, Weights(), AS_OF)
     eligible = {o.id for o in options if not move_violations(h, o, Weights(), AS_OF)}
     assert {o.option_id for o in result.options} == eligible
+
+
+def plain_move_parts(h: Household, o: RehousingOption, weights: Weights) -> dict[str, float]:
+    """The move's score restated from the weights, one option at a time."""
+    assert h.home is not None
+    beyond = max(distance_km(h.home, o.location) - weights.min_perpetrator_distance_km, 0.0)
+    return {
+        "perpetrator_move": weights.perpetrator_move,
+        "school": weights.school if h.keep_school and h.schools else 0.0,
+        "near": weights.near if h.stay_near else 0.0,
+        "perpetrator_distance": weights.perpetrator_distance
+        * min(beyond / weights.perpetrator_scale_km, 1.0),
+        "cost": weights.cost * min(max(1.0 - o.weekly_cost / weights.cost_scale, 0.0), 1.0),
+        "cross_border": weights.cross_border,
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(strategies.households(), st.lists(strategies.rehousing_options(), max_size=6))
+def test_moves_are_scored_part_by_part_and_ranked_best_first(
+    h: Household, options: list[RehousingOption]
+) -> None:
+    """The scores computed for all options at once (as the allocator's candidates take
+    them) match a plain restatement, and rank best first, ties by id."""
+    options = [
+        RehousingOption(**{**{f: getattr(o, f) for f in o.__dataclass_fields__}, "id": f"r{i}"})
+        for i, o in enumerate(options)
+    ]
+    ranked = perpetrator_options(h, options, DEFAULT, AS_OF).options
+    by_id = {o.id: o for o in options}
+    for move in ranked:
+        plain = plain_move_parts(h, by_id[move.option_id], DEFAULT)
+        assert move.parts.keys() == plain.keys()
+        assert all(abs(move.parts[k] - plain[k]) <= 1e-9 for k in plain)
+        assert abs(move.score - sum(plain.values())) <= 1e-9
+    keys = [(-move.score, move.option_id) for move in ranked]
+    assert keys == sorted(keys)

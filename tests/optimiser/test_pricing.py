@@ -112,3 +112,39 @@ def test_the_lagrangian_bound_holds_for_any_duals_and_meets_the_lp(
     assert bound >= optimum
     if np.allclose(duals, np.rint(duals), atol=1e-6):
         assert bound == int(np.floor(value + 1e-6))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strategies.problems(), st.data())
+def test_the_charged_bound_holds_for_any_duals_and_meets_the_lp(
+    problem: Problem, data: st.DataObject
+) -> None:
+    """Duals on every row but one-target-per-case, any non-negative ones, bound the MIP's
+    optimum in one pass over the pairs; the full LP's own duals give the LP's value when
+    whole; and once the restricted set holds every pair, none enters."""
+    c = build_candidates(problem)
+    assume(len(c.household) > 0)
+    matrix, limits = coupling_matrix(c)
+    n = len(c.priority)
+    rest = matrix[n:].tocsr().astype(np.int64)
+    rest_limits = np.rint(limits[n:]).astype(np.int64)
+    gain = c.priority[c.household]
+    full = solve_lexicographic(c, c.dominance_scale, time.monotonic() + 30)
+    assert full is not None and full.proven
+    optimum = int(gain[full.chosen].sum())
+    guessed = np.array(
+        data.draw(st.lists(st.floats(0, 500), min_size=rest.shape[0], max_size=rest.shape[0]))
+    )
+    charged = pricing.Charged.of(rest, gain, guessed)
+    assert charged.bound(c.household, n, rest_limits) >= optimum
+    everything = np.ones(len(c.household), dtype=np.bool_)
+    assert len(charged.entering(c.household, n, everything)) == 0
+    nothing = ~everything
+    entering = charged.entering(c.household, n, nothing)
+    assert np.all(charged.reduced[entering] > 0), "only pairs that gain after their charges"
+    assert np.bincount(c.household[entering]).max(initial=0) <= pricing.ENTERING_PAIRS
+    duals, value = _full_lp(c)
+    charged = pricing.Charged.of(rest, gain, duals[n:])
+    assert charged.bound(c.household, n, rest_limits) >= optimum
+    if np.allclose(duals, np.rint(duals), atol=1e-6):
+        assert charged.bound(c.household, n, rest_limits) == int(np.floor(value + 1e-6))
