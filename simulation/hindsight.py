@@ -545,9 +545,10 @@ def _most_priority(
 EXACT_CELLS = 20_000
 """Arrivals x units up to which :func:`reported_bound` solves the exact model (a test's or a
 small what-if's year); beyond it the exact model has millions of columns."""
-BLOCKED_CELLS = 20_000_000
-"""Arrivals x units up to which it solves the blocked LP (the demo year is 0.8 million,
-seconds; the national year, 380 million, needs gigabytes and many minutes)."""
+BLOCKED_CELLS = 2_000_000
+"""Arrivals x units up to which it solves the blocked LP: the demo year (0.34 million)
+takes seconds, but the region's (15 million) took more than 20 CPU minutes (its LP is
+one large connected part), against about a second for the capacity bound."""
 
 
 def reported_bound(
