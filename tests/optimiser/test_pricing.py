@@ -1,11 +1,14 @@
 """Pricing solves on a restricted set of pairs and still proves the full problem's optimum."""
 
 import time
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from scipy.optimize import linprog
 
 from optimiser import allocate, allocation, pricing
@@ -83,6 +86,42 @@ def _full_lp(c: Candidates) -> tuple[np.ndarray, float]:
     return -result.ineqlin.marginals, -float(result.fun)
 
 
+class Bounded(NamedTuple):
+    """A problem's candidates, the coupling rows from ``first_row`` on (integers, as
+    pricing charges them), the pairs' gains, the MIP's proven optimum and duals drawn
+    for those rows."""
+
+    c: Candidates
+    rows: sparse.csr_matrix
+    limits: np.ndarray
+    gain: np.ndarray
+    optimum: int
+    guessed: np.ndarray
+
+
+def _bounded(
+    problem: Problem, data: st.DataObject, first_row: Callable[[Candidates], int]
+) -> Bounded:
+    c = build_candidates(problem)
+    assume(len(c.household) > 0)
+    matrix, limits = coupling_matrix(c)
+    start = first_row(c)
+    rows = matrix[start:].tocsr().astype(np.int64)
+    gain = c.priority[c.household]
+    full = solve_lexicographic(c, c.dominance_scale, time.monotonic() + 30)
+    assert full is not None and full.proven
+    size = rows.shape[0]
+    guessed = np.array(data.draw(st.lists(st.floats(0, 500), min_size=size, max_size=size)))
+    return Bounded(
+        c,
+        rows,
+        np.rint(limits[start:]).astype(np.int64),
+        gain,
+        int(gain[full.chosen].sum()),
+        guessed,
+    )
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(strategies.problems(), st.data())
 def test_the_lagrangian_bound_holds_for_any_duals_and_meets_the_lp(
@@ -91,19 +130,10 @@ def test_the_lagrangian_bound_holds_for_any_duals_and_meets_the_lp(
     """Any non-negative duals on the coupling rows bound the MIP's optimum; the LP's own
     duals give the LP's value (when whole, as a vertex's are here), and the pairs the
     flow returns meet the bound they prove."""
-    c = build_candidates(problem)
-    assume(len(c.household) > 0)
-    matrix, limits = coupling_matrix(c)
-    network = len(c.priority) + len(c.targets)
-    side = matrix[network:].tocsr().astype(np.int64)
-    side_limits = np.rint(limits[network:]).astype(np.int64)
-    gain = c.priority[c.household]
-    full = solve_lexicographic(c, c.dominance_scale, time.monotonic() + 30)
-    assert full is not None and full.proven
-    optimum = int(gain[full.chosen].sum())
-    guessed = np.array(
-        data.draw(st.lists(st.floats(0, 500), min_size=side.shape[0], max_size=side.shape[0]))
+    c, side, side_limits, gain, optimum, guessed = _bounded(
+        problem, data, lambda c: len(c.priority) + len(c.targets)
     )
+    network = len(c.priority) + len(c.targets)
     bound, pairs = pricing._lagrangian(c, side, side_limits, gain, guessed)
     assert bound >= optimum
     assert len(np.unique(c.household[pairs])) == len(pairs)
@@ -122,19 +152,10 @@ def test_the_charged_bound_holds_for_any_duals_and_meets_the_lp(
     """Duals on every row but one-target-per-case, any non-negative ones, bound the MIP's
     optimum in one pass over the pairs; the full LP's own duals give the LP's value when
     whole; and once the restricted set holds every pair, none enters."""
-    c = build_candidates(problem)
-    assume(len(c.household) > 0)
-    matrix, limits = coupling_matrix(c)
-    n = len(c.priority)
-    rest = matrix[n:].tocsr().astype(np.int64)
-    rest_limits = np.rint(limits[n:]).astype(np.int64)
-    gain = c.priority[c.household]
-    full = solve_lexicographic(c, c.dominance_scale, time.monotonic() + 30)
-    assert full is not None and full.proven
-    optimum = int(gain[full.chosen].sum())
-    guessed = np.array(
-        data.draw(st.lists(st.floats(0, 500), min_size=rest.shape[0], max_size=rest.shape[0]))
+    c, rest, rest_limits, gain, optimum, guessed = _bounded(
+        problem, data, lambda c: len(c.priority)
     )
+    n = len(c.priority)
     charged = pricing.Charged.of(rest, gain, guessed)
     assert charged.bound(c.household, n, rest_limits) >= optimum
     everything = np.ones(len(c.household), dtype=np.bool_)
