@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from alembic import command
@@ -34,6 +34,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from placement.config import DatabaseTimeouts, Settings
+from placement.write_lock import WriteLock, lock_path, starts_transaction
 
 MIGRATIONS = "placement:migrations"
 
@@ -139,22 +140,41 @@ class OpenTransactionsSQLiteDialect(SQLiteDialect_aiosqlite):
 
     def do_commit(self, dbapi_connection: Any) -> None:
         if dbapi_connection.driver_connection.in_transaction:
-            super().do_commit(dbapi_connection)
+            try:
+                super().do_commit(dbapi_connection)
+            finally:
+                dbapi_connection.transaction_ended()
 
     def do_rollback(self, dbapi_connection: Any) -> None:
         if dbapi_connection.driver_connection.in_transaction:
-            super().do_rollback(dbapi_connection)
+            try:
+                super().do_rollback(dbapi_connection)
+            finally:
+                dbapi_connection.transaction_ended()
 
     def connect(self, *cargs: Any, **cparams: Any) -> Any:
         adapted = super().connect(*cargs, **cparams)
-        return OneHopConnection(adapted.dbapi, adapted._connection)
+        path = lock_path(str(cargs[0])) if cargs else None
+        lock = None if path is None else WriteLock(path, float(cparams.get("timeout", 5.0)))
+        return OneHopConnection(adapted.dbapi, adapted._connection, lock)
 
 
 def _run_statement(
-    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+    connection: sqlite3.Connection,
+    operation: str,
+    parameters: Any,
+    many: bool,
+    write_lock: WriteLock | None,
 ) -> tuple[Any, list[Any], int | None, int]:
     """A statement from cursor to close on the connection's own thread: its description,
-    its rows, and its lastrowid and rowcount as SQLAlchemy's adapter reports them."""
+    its rows, and its lastrowid and rowcount as SQLAlchemy's adapter reports them.
+
+    The first write of a transaction waits for the write lock first (`WriteLock`); the
+    lock goes when the transaction ends, or at once if the statement failed to open one.
+    """
+    locking = write_lock is not None and starts_transaction(connection, operation)
+    if locking:
+        write_lock.acquire()  # type: ignore[union-attr]
     cursor = connection.cursor()
     try:
         if many:
@@ -166,6 +186,8 @@ def _run_statement(
         return None, [], cursor.lastrowid, cursor.rowcount
     finally:
         cursor.close()
+        if locking and not connection.in_transaction:
+            write_lock.release()  # type: ignore[union-attr]
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -193,9 +215,17 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         driver = self._connection
+        write_lock = cast("OneHopConnection", self._adapt_connection).write_lock
         try:
             description, rows, lastrowid, rowcount = self.await_(
-                driver._execute(_run_statement, driver._conn, operation, parameters, many)
+                driver._execute(
+                    _run_statement,
+                    driver._conn,
+                    operation,
+                    parameters,
+                    many,
+                    write_lock,
+                )
             )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
@@ -206,9 +236,39 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     """The adapter's connection, whose plain cursors are `OneHopCursor`s (server-side
-    cursors, which fetch as they are read, stay the adapter's own)."""
+    cursors, which fetch as they are read, stay the adapter's own), holding the file's
+    `WriteLock` through each of its write transactions (none for an in-memory file)."""
 
-    __slots__ = ()
+    __slots__ = ("write_lock",)
+
+    def __init__(self, dbapi: Any, connection: Any, write_lock: WriteLock | None) -> None:
+        super().__init__(dbapi, connection)
+        self.write_lock = write_lock
+
+    def transaction_ended(self) -> None:
+        if self.write_lock is not None and not self._connection.in_transaction:
+            self.write_lock.release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.write_lock is not None:
+                self.write_lock.close()
+
+    async def _terminate_graceful_close(self) -> None:
+        try:
+            await super()._terminate_graceful_close()
+        finally:
+            if self.write_lock is not None:
+                self.write_lock.close()
+
+    def _terminate_force_close(self) -> None:
+        try:
+            super()._terminate_force_close()
+        finally:
+            if self.write_lock is not None:
+                self.write_lock.close()
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:
