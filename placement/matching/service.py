@@ -55,6 +55,9 @@ if TYPE_CHECKING:
     from placement.security import Principal
 
 MAX_ALLOCATION_CASES = 5_000
+CONVERTED = convert.Converted()
+"""The worker's households as matches last built them (keyed by all they are built from,
+so one cache serves every app in the process alike)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,7 @@ class MatchService:
         today = now.date() if now else date.today()
         result = optimiser.options_for_household(
             snapshot.table,
-            convert.household(referral, household, today),
+            CONVERTED.household(referral, household, today),
             snapshot.protocols,
             self.weights,
             today,
