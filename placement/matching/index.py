@@ -36,6 +36,7 @@ from placement.matching.loaders import (
     unit_rows,
     with_balances,
 )
+from placement.matching.results import Area, Shown, describe_unit
 from placement.models import Authority, RegistryChange, Scheme, Unit
 
 # More changes than this since the last look and a full reload is cheaper than patching.
@@ -77,9 +78,30 @@ class Snapshot:
     rehousing: tuple[optimiser.RehousingOption, ...]
     authority_names: dict[str, str]
     """Every authority's name by ONS code, so that officers read names, not codes."""
+    shown: dict[str, Shown] = field(default_factory=dict)
+    """Units as responses show them, filled as they are first shown (`show`)."""
 
     def authority(self, code: str) -> str:
         return self.authority_names.get(code, code)
+
+    def show(self, unit_id: str) -> Shown:
+        """A unit's area and its description, built once per snapshot's facts: every
+        match shows a few dozen units, and most of them again and again."""
+        shown = self.shown.get(unit_id)
+        if shown is None:
+            facts = self.facts[unit_id]
+            area = Area(
+                scheme_id=facts.scheme_id,
+                scheme_name=facts.scheme_name,
+                scheme_type=facts.scheme_type,
+                authority_code=facts.authority_code,
+                authority_name=self.authority(facts.authority_code),
+                postcode_district=facts.postcode_district,
+                unit_label=facts.unit_label,
+                bedrooms=facts.bedrooms,
+            )
+            shown = self.shown[unit_id] = Shown(area, describe_unit(area))
+        return shown
 
 
 @dataclass
@@ -195,6 +217,15 @@ class RegistryIndex:
                 (await session.execute(select(Authority.code, Authority.name))).tuples().all()
             )
         )
+        # A booking changes neither the facts nor the names: what was shown stands (the
+        # facts dict is replaced, never changed in place, when a unit's facts change).
+        shown = (
+            previous.shown
+            if previous is not None
+            and previous.facts is self.facts
+            and previous.authority_names is names
+            else {}
+        )
         self.seq = latest
         self.snapshot = Snapshot(
             seq=latest,
@@ -204,6 +235,7 @@ class RegistryIndex:
             protocols_digest=protocols_digest,
             rehousing=rehousing,
             authority_names=names,
+            shown=shown,
         )
 
     async def _protocol_terms(

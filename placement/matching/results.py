@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import msgspec
 
@@ -20,9 +21,10 @@ SCORE_DIGITS = 2
 """Scores and their parts are shown to hundredths, as the explanations print them."""
 
 
-class Area(msgspec.Struct):
+class Area(msgspec.Struct, frozen=True):
     """Where a unit is and what it is, as far as an officer may know before an offer is
-    accepted: names for people, ids and codes beside them for machines."""
+    accepted: names for people, ids and codes beside them for machines. Frozen: one is
+    shared by every response that shows its unit (`Shown`)."""
 
     scheme_id: str
     scheme_name: str
@@ -246,13 +248,22 @@ def describe_unit(area: Area) -> str:
     )
 
 
-def match_option(option: optimiser.RankedOption, area: Area) -> MatchOption:
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A unit as responses show it: its area, and that in words (`describe_unit`), built
+    once per registry snapshot (`Snapshot.show`), not once per option shown."""
+
+    area: Area
+    described: str
+
+
+def match_option(option: optimiser.RankedOption, unit: Shown) -> MatchOption:
     return MatchOption(
         unit_id=option.unit_id,
         score=rounded(option.score),
         parts=rounded_parts(option.parts),
-        explanation=f"{describe_unit(area)}. {option.explanation}",
-        area=area,
+        explanation=f"{unit.described}. {option.explanation}",
+        area=unit.area,
     )
 
 

@@ -33,7 +33,6 @@ from placement.matching.keep_apart import load_links
 from placement.matching.loaders import CASE_READ, MATCH_READ, linked_schemes
 from placement.matching.results import (
     Allocation,
-    Area,
     Matches,
     Miss,
     PartnerCases,
@@ -56,6 +55,9 @@ if TYPE_CHECKING:
     from placement.security import Principal
 
 MAX_ALLOCATION_CASES = 5_000
+CONVERTED = convert.Converted()
+"""The worker's households as matches last built them (keyed by all they are built from,
+so one cache serves every app in the process alike)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,7 @@ class MatchService:
         today = now.date() if now else date.today()
         result = optimiser.options_for_household(
             snapshot.table,
-            convert.household(referral, household, today),
+            CONVERTED.household(referral, household, today),
             snapshot.protocols,
             self.weights,
             today,
@@ -128,10 +130,10 @@ class MatchService:
             referral_id=referral_id,
             checked=result.checked,
             feasible=result.feasible,
-            options=[match_option(o, _area(snapshot, o.unit_id)) for o in result.options],
+            options=[match_option(o, snapshot.show(o.unit_id)) for o in result.options],
             excluded=result.excluded,
             nearest_misses=[
-                Miss(m.unit_id, list(m.reasons), m.explanation, _area(snapshot, m.unit_id))
+                Miss(m.unit_id, list(m.reasons), m.explanation, snapshot.show(m.unit_id).area)
                 for m in result.nearest_misses
             ],
         )
@@ -339,25 +341,11 @@ class MatchService:
         return referrals
 
 
-def _area(snapshot: Snapshot, unit_id: str) -> Area:
-    facts = snapshot.facts[unit_id]
-    return Area(
-        scheme_id=facts.scheme_id,
-        scheme_name=facts.scheme_name,
-        scheme_type=facts.scheme_type,
-        authority_code=facts.authority_code,
-        authority_name=snapshot.authority(facts.authority_code),
-        postcode_district=facts.postcode_district,
-        unit_label=facts.unit_label,
-        bedrooms=facts.bedrooms,
-    )
-
-
 def _proposal(
     a: optimiser.Assignment, snapshot: Snapshot, protocol_names: dict[str, str]
 ) -> Proposal:
     if a.unit_id is not None:
-        return placed_proposal(a, _area(snapshot, a.unit_id))
+        return placed_proposal(a, snapshot.show(a.unit_id).area)
     if a.option_id is not None:
         option = next(o for o in snapshot.rehousing if o.id == a.option_id)
         return move_proposal(a, snapshot.authority(option.authority_code))

@@ -20,7 +20,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import optimiser
@@ -37,7 +37,14 @@ ALLOCATION = "allocation"
 
 def document_hash(referral: ReferralFacts) -> str:
     """Identifies the stored version of a household document, not its contents."""
-    return hashlib.sha256(referral.details_ciphertext).hexdigest()
+    return _ciphertext_hash(bytes(referral.details_ciphertext))
+
+
+@lru_cache(maxsize=4096)
+def _ciphertext_hash(ciphertext: bytes) -> str:
+    """Remembered for the worker's recent documents: every match hashes its household's,
+    the same few thousand over and over (a cache hit hashes the bytes once, cheaply)."""
+    return hashlib.sha256(ciphertext).hexdigest()
 
 
 @cache

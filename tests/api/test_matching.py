@@ -124,6 +124,35 @@ def test_an_option_names_the_unit_scheme_and_authority_an_officer_knows(
     assert STOCKPORT[0] not in explanation and stockport["id"] not in explanation
 
 
+def test_an_option_shows_the_unit_as_it_now_is_after_a_booking_and_an_edit(
+    actors: Actors,
+) -> None:
+    """Units as shown are kept per snapshot, and across bookings: an edit must still show."""
+    scheme_id = add_scheme(actors)["id"]
+    unit_id = add_unit(actors, scheme_id, label="Flat 1")["id"]
+    other = add_unit(actors, scheme_id, label="Flat 2")["id"]
+    referral = create_referral(actors)
+    assert {o["area"]["unit_label"] for o in matches(actors, referral["id"])["options"]} == {
+        "Flat 1",
+        "Flat 2",
+    }
+
+    booked = patch_status(actors, other, "out_of_service")
+    assert booked.status_code == 200, booked.text
+    [option] = matches(actors, referral["id"])["options"]
+    assert (option["unit_id"], option["area"]["unit_label"]) == (unit_id, "Flat 1")
+    assert option["explanation"].startswith("Flat 1 (")
+
+    version = actors.get("provider_a", f"{API}/units/{unit_id}").json()["version"]
+    edited = actors.patch(
+        "provider_a", f"{API}/units/{unit_id}", {"version": version, "label": "Flat 1A"}
+    )
+    assert edited.status_code == 200, edited.text
+    [option] = matches(actors, referral["id"])["options"]
+    assert option["area"]["unit_label"] == "Flat 1A"
+    assert option["explanation"].startswith("Flat 1A (")
+
+
 @pytest.mark.parametrize("limit", ["0", "201", "-1", "ten"])
 def test_a_bad_limit_is_400(shared_actors: Actors, limit: str) -> None:
     referral = create_referral(shared_actors)
