@@ -28,7 +28,7 @@ from optimiser.perpetrator import ranked_moves
 from optimiser.priority import PRIORITY_SCALE
 from optimiser.problem import Household, Problem
 from optimiser.rules import Request, broken_rules
-from optimiser.unit_table import UnitTable
+from optimiser.unit_table import BoolArray, IntArray, UnitTable
 
 NOT_PROVEN = "not_proven"
 BALANCE_CAP = "balance_cap"
@@ -72,7 +72,14 @@ class Binding:
 
 def bindings(problem: Problem, c: Candidates, chosen: list[int]) -> dict[int, Binding]:
     """The binding of every household of ``problem`` that ``chosen`` leaves unplaced, by
-    its index in the problem."""
+    its index in the problem.
+
+    What needs no search is counted over arrays for every unplaced case at once (its
+    suitable units and options, who holds them, which targets are taken by higher or
+    equal priority only); only the pairs that could still enter, free or held by a case
+    of lower priority, are checked one by one. A loop over every pair of every unplaced
+    case took seconds at five times national scale (about 4,000 cases, 450,000 pairs).
+    """
     account = Account(c)
     for p in chosen:
         account.add(p)
@@ -81,18 +88,94 @@ def bindings(problem: Problem, c: Candidates, chosen: list[int]) -> dict[int, Bi
         holders.setdefault(int(c.target[p]), []).append(int(p))
     table: UnitTable | None = None
     authority = {u.id: u.authority_code for u in problem.units}
+    view = _Unplaced.of(c, account, chosen)
     out: dict[int, Binding] = {}
-    order = np.argsort(c.household, kind="stable")
-    starts = np.searchsorted(c.household[order], np.arange(len(c.priority) + 1))
-    for i in map(int, np.flatnonzero(~account.placed)):
-        pairs = order[starts[i] : starts[i + 1]]
-        if len(pairs) == 0:
+    for k, i in enumerate(view.households.tolist()):
+        if view.starts[k] == view.starts[k + 1]:
             if table is None:
                 table = UnitTable.from_units(sorted(problem.units, key=lambda u: u.id))
             out[i] = _hopeless(problem, table, problem.households[i])
             continue
-        out[i] = _binding(c, account, holders, authority, i, [int(p) for p in pairs])
+        out[i] = _binding(c, account, holders, authority, view, k)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Unplaced:
+    """The pairs of the unplaced cases, grouped by case, and what arrays tell of them."""
+
+    households: IntArray
+    """The unplaced cases, ascending."""
+    starts: IntArray
+    """Case ``k``'s pairs are ``pairs[starts[k]:starts[k + 1]]``."""
+    pairs: IntArray
+    """Each case's pairs in ascending order."""
+    open: BoolArray
+    """Per pair: free capacity, or held by a case of lower priority (worth a search)."""
+    units: IntArray
+    """Per case: suitable units (the capacity of its unit targets)."""
+    options: IntArray
+    """Per case: suitable rehousing options."""
+    taken_by: tuple[tuple[tuple[float, int], ...], ...]
+    """Per case: :attr:`Binding.taken_by`."""
+
+    @classmethod
+    def of(cls, c: Candidates, account: Account, chosen: list[int]) -> "_Unplaced":
+        households = np.flatnonzero(~account.placed)
+        pairs = np.flatnonzero(~account.placed[c.household])
+        pairs = pairs[np.argsort(c.household[pairs], kind="stable")]
+        owner = np.searchsorted(households, c.household[pairs])
+        starts = np.searchsorted(owner, np.arange(len(households) + 1))
+        target = c.target[pairs]
+        held = np.asarray(chosen, dtype=np.int64)
+        held_target = c.target[held]
+        held_priority = c.priority[c.household[held]]
+        lowest = np.full(len(c.targets), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(lowest, held_target, held_priority)
+        mine = c.priority[households][owner]
+        is_option = np.array([t.option_id is not None for t in c.targets], dtype=np.bool_)
+        units = np.bincount(
+            owner,
+            weights=np.where(is_option[target], 0, c.capacity[target]),
+            minlength=len(households),
+        ).astype(np.int64)
+        options = np.bincount(owner, weights=is_option[target], minlength=len(households))
+        return cls(
+            households=households,
+            starts=starts,
+            pairs=pairs,
+            open=(account.left[target] > 0) | (lowest[target] < mine),
+            units=units,
+            options=options.astype(np.int64),
+            taken_by=_taken_by(
+                owner, target, held_target, held_priority, len(households), len(c.targets)
+            ),
+        )
+
+
+def _taken_by(
+    owner: IntArray,
+    target: IntArray,
+    held_target: IntArray,
+    held_priority: IntArray,
+    households: int,
+    targets: int,
+) -> tuple[tuple[tuple[float, int], ...], ...]:
+    """Per case, how many of its suitable targets' places each priority holds, highest
+    first: every (pair, holder of its target) joined by sorting the holders by target."""
+    order = np.argsort(held_target, kind="stable")
+    by_target = held_priority[order]
+    bounds = np.searchsorted(held_target[order], np.arange(targets + 1))
+    count = bounds[target + 1] - bounds[target]
+    first = np.repeat(bounds[target], count)
+    within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    who = np.repeat(owner, count)
+    points = by_target[first + within]
+    # the highest priority first: sort by case, then by priority descending
+    keys, n = np.unique(np.stack([who, -points]), axis=1, return_counts=True)
+    cuts = np.searchsorted(keys[0], np.arange(households + 1))
+    rows = list(zip((-keys[1] / PRIORITY_SCALE).tolist(), n.tolist(), strict=True))
+    return tuple(tuple(rows[cuts[k] : cuts[k + 1]]) for k in range(households))
 
 
 def _hopeless(problem: Problem, table: UnitTable, household: Household) -> Binding:
@@ -113,30 +196,21 @@ def _binding(
     account: Account,
     holders: dict[int, list[int]],
     authority: dict[str, str],
-    i: int,
-    pairs: list[int],
+    view: _Unplaced,
+    k: int,
 ) -> Binding:
+    i = int(view.households[k])
     mine = int(c.priority[i])
-    states: set[str] = set()
+    cut = slice(int(view.starts[k]), int(view.starts[k + 1]))
+    searched = view.open[cut]
+    states: set[str] = set() if searched.all() else {TAKEN}
     caps: set[CapBlock] = set()
-    taken: Counter[int] = Counter()
-    units = options = 0
-    for p in pairs:
+    for p in view.pairs[cut][searched].tolist():
         t = int(c.target[p])
-        target = c.targets[t]
-        if target.option_id is None:
-            units += target.capacity
-        else:
-            options += 1
-        held = holders.get(t, [])
-        taken.update(int(c.priority[c.household[q]]) for q in held)
         if account.left[t] > 0:
             state, blocks = _obstacle(c, account, authority, p, None)
         else:
-            lower = [q for q in held if int(c.priority[c.household[q]]) < mine]
-            if not lower:
-                states.add(TAKEN)
-                continue
+            lower = [q for q in holders.get(t, []) if int(c.priority[c.household[q]]) < mine]
             state, blocks = min(
                 (_obstacle(c, account, authority, p, q) for q in lower),
                 key=lambda sb: _PRECEDENCE.index(sb[0]),
@@ -146,11 +220,9 @@ def _binding(
     kind = min(states, key=_PRECEDENCE.index)
     return Binding(
         kind,
-        suitable_units=units,
-        suitable_options=options,
-        taken_by=tuple(
-            (points / PRIORITY_SCALE, n) for points, n in sorted(taken.items(), reverse=True)
-        ),
+        suitable_units=int(view.units[k]),
+        suitable_options=int(view.options[k]),
+        taken_by=view.taken_by[k],
         caps=tuple(sorted(caps, key=lambda b: (b.protocol_id, b.sender, b.receiver or "")))
         if kind == BALANCE_CAP
         else (),

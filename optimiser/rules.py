@@ -271,7 +271,9 @@ def broken_rules(table: UnitTable, request: Request) -> list[tuple[Reason, BoolA
 
 
 def feasible(table: UnitTable, request: Request) -> BoolArray:
-    ok = np.ones(len(table), dtype=np.bool_)
-    for _, mask in broken_rules(table, request):
-        ok &= ~mask
+    """The units that break no rule: one reduction over the rule matrix, where a mask per
+    broken rule cost three numpy calls each, ten thousand times per allocation at five
+    times national scale."""
+    _, matrix = rule_matrix(table, request)
+    ok: BoolArray = np.asarray(~matrix.any(axis=0), dtype=np.bool_)
     return ok

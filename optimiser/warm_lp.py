@@ -91,7 +91,12 @@ class WarmLP:
         """The row duals (at least 0) and the LP's value, and its chosen pairs when its
         solution is whole (a whole LP optimum is an allocation that needs no MIP);
         ``None`` when it did not reach the optimum before ``deadline``."""
-        self._model.setOptionValue("time_limit", max(deadline - time.monotonic(), 0.01))
+        # HiGHS holds its time limit against the model's run time summed over every
+        # solve, not this one's: passed the seconds left alone, a model that had already
+        # run longer than that stopped at once, which at five times national scale under
+        # load left a round unsolved (and the allocation ``feasible``) with 20 s to spare
+        left = max(deadline - time.monotonic(), 0.01)
+        self._model.setOptionValue("time_limit", self._model.getRunTime() + left)
         self._model.run()
         if self._model.getModelStatus() not in SOLVED:
             return None

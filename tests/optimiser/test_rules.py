@@ -4,12 +4,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 from types import MappingProxyType
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from optimiser.geo import distance_km
 from optimiser.problem import Household, Member, Point, Protocol, Unit, Zone
-from optimiser.rules import Request, accepts_policy, broken_rules
+from optimiser.rules import Request, accepts_policy, broken_rules, feasible
 from optimiser.unit_table import UnitTable
+from tests.optimiser import strategies
 from tests.optimiser.builders import AS_OF, LEEDS, MANCHESTER, household, unit, woman
 from tests.optimiser.checker import violations
 
@@ -238,3 +241,18 @@ def test_a_household_from_outside_england_is_checked_like_any_other() -> None:
     )
     gm = [Protocol(id="x", members=frozenset({"W06000015", "A"}))]
     assert breaks(cardiff, unit(), gm) == set()
+
+
+@settings(max_examples=60, deadline=None)
+@given(strategies.households(), strategies.unit_lists(), strategies.protocols())
+def test_feasible_is_the_units_no_broken_rule_rules_out(
+    h: Household, units: list[Unit], protocols: tuple[Protocol, ...]
+) -> None:
+    """``feasible`` reduces the rule matrix in one call; the plain way is a mask per
+    broken rule, and both must keep the same units."""
+    table = UnitTable.from_units(units)
+    request = Request.build(table, h, protocols, AS_OF)
+    plain = np.ones(len(table), dtype=np.bool_)
+    for _, mask in broken_rules(table, request):
+        plain &= ~mask
+    assert np.array_equal(feasible(table, request), plain)

@@ -82,3 +82,30 @@ def test_a_held_row_and_new_gains_match_a_cold_lp(
     assert abs(duals @ np.append(b, -1.0) + np.maximum(reduced, 0).sum() - value) <= 1e-6, (
         "the duals prove the value (strong duality, columns boxed by one)"
     )
+
+
+def test_a_model_that_has_run_longer_than_the_time_left_still_solves() -> None:
+    """HiGHS counts its time limit from the model's first solve: the limit given must be
+    the seconds left on top of the time already run, or a long-lived model stops at once.
+    The first LP (a transportation problem of 30,000 columns) runs for a good fraction
+    of a second; the second, one new column on a solved model (worth more than any, so
+    it must enter), needs a handful of pivots, far less than half the first's time."""
+    rng = np.random.default_rng(7)
+    households, targets, pairs = 3_000, 600, 30_000
+    household = rng.integers(households, size=pairs)
+    target = rng.integers(targets, size=pairs)
+    rows = np.concatenate([household, households + target])
+    a = sparse.csc_matrix(
+        (np.ones(2 * pairs), (rows, np.tile(np.arange(pairs), 2))),
+        shape=(households + targets, pairs),
+    )
+    b = np.concatenate([np.ones(households), rng.integers(1, 4, size=targets)]).astype(float)
+    gain = rng.integers(1, 100, size=pairs)
+    gain[-1] = 1_000
+    model = WarmLP(a, b, gain)
+    model.add(np.arange(pairs - 1))
+    first = time.monotonic()
+    assert model.solve(first + 60) is not None
+    ran = time.monotonic() - first
+    model.add(np.array([pairs - 1]))
+    assert model.solve(time.monotonic() + max(ran / 2, 0.02)) is not None
