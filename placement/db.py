@@ -253,22 +253,24 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         try:
             super().close()
         finally:
-            if self.write_lock is not None:
-                self.write_lock.close()
+            self._let_go()
 
     async def _terminate_graceful_close(self) -> None:
         try:
             await super()._terminate_graceful_close()
         finally:
-            if self.write_lock is not None:
-                self.write_lock.close()
+            self._let_go()
 
     def _terminate_force_close(self) -> None:
         try:
             super()._terminate_force_close()
         finally:
-            if self.write_lock is not None:
-                self.write_lock.close()
+            self._let_go()
+
+    def _let_go(self) -> None:
+        """However the connection ends, its lock's file closes, and the lock with it."""
+        if self.write_lock is not None:
+            self.write_lock.close()
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:
