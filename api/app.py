@@ -69,6 +69,7 @@ from placement.config import Settings
 from placement.crypto import load_cipher
 from placement.db import create_engine
 from placement.housekeeping import run_forever
+from placement.inline_reads import InlineReads
 from placement.jobs import kinds, queue
 from placement.jobs.runners import Deps
 from placement.matching.index import RegistryIndex
@@ -142,11 +143,13 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
     audit_engine = create_engine(settings, connections=1)
     cipher = load_cipher(settings)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
+    inline = InlineReads(settings.database_url)
 
     async def dispose_engine() -> None:
         """Close pooled connections, so an app made and dropped (as in tests) leaks none."""
         await engine.dispose()
         await audit_engine.dispose()
+        inline.dispose()
 
     alchemy = SQLAlchemyAsyncConfig(
         engine_instance=engine,
@@ -234,6 +237,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
                     reads=ReadAudit(async_sessionmaker(audit_engine)),
                     index=RegistryIndex(cipher, settings.self_contained_types()),
                     weights=settings.match_weights(),
+                    inline=inline,
                 ),
             }
         ),

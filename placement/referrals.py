@@ -44,7 +44,7 @@ from placement.paging import Page, paginate
 from placement.security import Principal
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from placement.runtime import Runtime
 
@@ -119,6 +119,7 @@ class ReferralService:
         self.cipher = runtime.cipher
         self.reads = runtime.reads
         self.unsealed = runtime.households
+        self.inline = runtime.inline
 
     def require_officer(self) -> None:
         if self.principal.role not in OFFICER_ROLES:
@@ -182,21 +183,24 @@ class ReferralService:
         referral: Referral = row[0]
         return referral
 
-    async def get_row(
-        self,
-        statement: Select[Any],
-        referral_id: uuid.UUID,
-        on: AsyncConnection | None = None,
-    ) -> Row[Any]:
+    async def get_row(self, statement: Select[Any], referral_id: uuid.UUID) -> Row[Any]:
         """The row of a `one_visible(...)` (or `visible_row(...)`) statement for this
-        referral, read in the session or `on` a connection; 404 if not yours."""
+        referral, read in the session; 404 if not yours."""
         self.require_officer()
-        row = (
-            await (on or self.session).execute(
-                statement,
-                {"referral_id": referral_id, "authority_code": self.principal.authority_code},
-            )
-        ).first()
+        row = (await self.session.execute(statement, self._row_parameters(referral_id))).first()
+        return self._found(row, referral_id)
+
+    async def read_row(self, statement: Select[Any], referral_id: uuid.UUID) -> Row[Any]:
+        """As `get_row`, read outside the session and any transaction, inline where the
+        database allows (`InlineReads`): for a read-only request's one query."""
+        self.require_officer()
+        row = await self.inline.first(self.session, statement, self._row_parameters(referral_id))
+        return self._found(row, referral_id)
+
+    def _row_parameters(self, referral_id: uuid.UUID) -> dict[str, Any]:
+        return {"referral_id": referral_id, "authority_code": self.principal.authority_code}
+
+    def _found(self, row: Row[Any] | None, referral_id: uuid.UUID) -> Row[Any]:
         if row is None:
             raise NotFound(self.record_type, referral_id)
         return row

@@ -17,6 +17,7 @@ from placement.audit import ReadAudit
 from placement.config import Settings
 from placement.crypto import Cipher
 from placement.households import Unsealed
+from placement.inline_reads import InlineReads
 from placement.matching.index import RegistryIndex
 
 
@@ -30,6 +31,8 @@ class Runtime:
     weights: optimiser.Weights
     households: Unsealed = field(default_factory=Unsealed)
     """Households lately decrypted, by ciphertext (reads are still checked and audited)."""
+    inline: InlineReads = field(default_factory=InlineReads)
+    """Hot single-row reads on the event loop's thread (SQLite files; none by default)."""
 
     @property
     def offer_hold(self) -> timedelta:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 import optimiser
 from optimiser.perpetrator import move_rules
 from placement import audit
-from placement.db import outside_transaction, reading
+from placement.db import outside_transaction
 from placement.enums import AllocationScope, ReferralStatus
 from placement.errors import InvalidInput
 from placement.holds import release_expired
@@ -86,12 +86,12 @@ class MatchService:
         """Every available unit checked for the household, the feasible ones ranked.
 
         Read-only, so it runs outside a transaction (the read audit has its own writer):
-        one query, on a connection of its own (`reading`), the session used only when the
-        index must catch up or the household is linked. `now` decides as of that moment,
-        for recording history (`placement seed --history`); the API never sets it.
+        one query, outside the session (`read_row`: inline on SQLite), the session used
+        only when the index must catch up or the household is linked. `now` decides as of
+        that moment, for recording history (`placement seed --history`); the API never
+        sets it.
         """
-        async with reading(self.session) as connection:
-            row = await self.referrals.get_row(MATCH_READ, referral_id, on=connection)
+        row = await self.referrals.read_row(MATCH_READ, referral_id)
         referral: convert.ReferralFacts = row
         snapshot = self.index.if_current(row.feed_latest) or await self.index.current(
             await self._session_outside(), (row.feed_latest, row.feed_oldest)
