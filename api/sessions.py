@@ -3,7 +3,8 @@ rolled back otherwise, as advanced-alchemy's `autocommit` handler does, except t
 session the request never used is simply let go.
 
 Every handler that asks for a service gets a session, but a match usually leaves it
-untouched (its one read is on a connection of its own, `placement.db.reading`). Ending
+untouched (its one read is on a connection of its own: inline on a SQLite file,
+`placement.inline_reads`, else outside any transaction, `placement.db.reading`). Ending
 such a session still begins and commits an empty transaction, firing every listener on
 the way (advanced-alchemy's cache listener builds a copy of the engine for each), for no
 statement at all: about as much CPU as the match's own query.

@@ -331,10 +331,19 @@ def install_fault_handling(engine: AsyncEngine) -> None:
         event.listen(engine.sync_engine, "handle_error", _drop_unanswered)
 
 
-def ensure_sqlite_dir(database_url: str) -> None:
+def sqlite_file(database_url: str) -> Path | None:
+    """The file a SQLite URL names; None for another backend or an in-memory database
+    (which no second engine or connection can share)."""
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def ensure_sqlite_dir(database_url: str) -> None:
+    path = sqlite_file(database_url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def create_engine(settings: Settings, *, connections: int | None = None) -> AsyncEngine:

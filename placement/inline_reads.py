@@ -25,7 +25,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.db import reading
+from placement.db import reading, sqlite_file
 
 WAIT_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 INLINE_CONNECTIONS = 2
@@ -67,9 +67,9 @@ class InlineReads:
 
 
 def _inline_engine(database_url: str) -> Engine | None:
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    if sqlite_file(database_url) is None:
         return None
+    url = make_url(database_url)
     engine = create_sync_engine(
         url.set(drivername="sqlite+pysqlite"),
         connect_args={"timeout": 0},  # no busy wait: a read that must wait goes elsewhere
