@@ -400,14 +400,17 @@ def test_serve_on_an_empty_database_loads_the_real_authorities(
 ) -> None:
     import uvicorn
 
-    served: list[str] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
+    served: list[tuple[str, bool]] = []
+    monkeypatch.setattr(
+        uvicorn, "run", lambda app, **options: served.append((app, options["access_log"]))
+    )
     result = run(empty_database_url, tmp_path, "serve")
     assert result.exit_code == 0, result.output
-    assert served == ["api.asgi:app"]
+    assert served == [("api.asgi:app", False)]  # a line per request only with -v
     assert "loaded 296 authorities" in result.stderr
     assert table_counts(empty_database_url)["authorities"] == 296
     assert table_counts(empty_database_url)["schemes"] == 0
     # A database with authorities is left as it is.
-    second = run(empty_database_url, tmp_path, "serve")
+    second = run(empty_database_url, tmp_path, "-v", "serve")
     assert "authorities" not in second.stderr
+    assert served[-1] == ("api.asgi:app", True)

@@ -7,17 +7,32 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
+from advanced_alchemy.types import GUID
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    LargeBinary,
+    MetaData,
+    Table,
+    bindparam,
+    select,
+    text,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from placement.db import engine_options, install_sqlite_pragmas
+from placement.enums import RiskLevel
 from placement.inline_reads import InlineReads
 
 READ = text("SELECT x, label FROM t WHERE x = :x")
@@ -75,6 +90,46 @@ def test_a_read_of_a_sqlite_file_is_made_without_a_hop(database: str, hops: list
     assert reads.inline
     row = asyncio.run(read(database, reads))
     assert tuple(row) == (1, "one")
+    assert hops == []
+
+
+TYPED = Table(
+    "typed",
+    MetaData(),
+    Column("id", GUID, primary_key=True),
+    Column("risk", Enum(RiskLevel)),
+    Column("on", Date),
+    Column("flag", Boolean),
+    Column("blob", LargeBinary),
+)
+TYPED_READ = select(TYPED, (TYPED.c.risk == RiskLevel.HIGH).label("high")).where(
+    TYPED.c.id == bindparam("id")
+)
+
+
+def test_a_read_gives_the_columns_python_types_as_the_engine_does(
+    database: str, hops: list[str]
+) -> None:
+    """Values pass through the column types' own processors both ways (a UUID stored as
+    16 bytes, an enum by name, a date as text, a boolean as 0 or 1), and the statement's
+    own values (`RiskLevel.HIGH`) are bound too: the same row as the engine's read."""
+    key = uuid.uuid4()
+    row = {"id": key, "risk": RiskLevel.HIGH, "on": date(2026, 3, 1), "flag": True, "blob": b"x"}
+
+    async def through_the_engine() -> Any:
+        engine = engine_on(database)
+        async with engine.begin() as connection:
+            await connection.run_sync(TYPED.metadata.create_all)
+            await connection.execute(TYPED.insert().values(row))
+            found = (await connection.execute(TYPED_READ, {"id": key})).first()
+        await engine.dispose()
+        return found
+
+    expected = asyncio.run(through_the_engine())
+    hops.clear()
+    inline = asyncio.run(read(database, InlineReads(database), TYPED_READ, id=key))
+    assert tuple(inline) == tuple(expected) == (*row.values(), True)
+    assert inline.on == date(2026, 3, 1) and inline.high is True
     assert hops == []
 
 

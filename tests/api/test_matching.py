@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 
 from fixtures.seeding import seed_database
 from optimiser.reasons import Reason
-from placement import security
+from placement import inline_reads, security
 from placement.config import Settings
 from placement.enums import Role
+from placement.inline_reads import connect_read_only
 from placement.matching import loaders
 from placement.models import Scheme, Unit
 from tests.conftest import (
@@ -297,7 +298,8 @@ def test_a_match_on_a_current_index_is_one_statement(
 
     That statement is read outside the request's session (which begins no transaction):
     on PostgreSQL on a connection of its own, on SQLite inline, on the event loop's
-    thread, with no hop to an aiosqlite connection's thread (counted at the driver)."""
+    thread, with no hop to an aiosqlite connection's thread (counted at the driver; the
+    inline connection's statements are traced by SQLite itself)."""
     add_unit(actors, add_scheme(actors)["id"])
     referral = create_referral(actors)
     matches(actors, referral["id"])  # the index catches up with the new unit here
@@ -311,12 +313,21 @@ def test_a_match_on_a_current_index_is_one_statement(
     queue_call = aiosqlite.Connection._execute
 
     def count(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        on_loop = conn.engine.url.drivername == "sqlite+pysqlite"
-        if conn.engine is not request_engine and not on_loop:
+        if conn.engine is not request_engine:
             writer.append(statement)
         elif "api_keys" not in statement:  # a key lookup, when the key cache has expired
             statements.append(statement)
-            inline.append(on_loop)
+            inline.append(False)
+
+    def count_inline(statement: str) -> None:
+        if not statement.startswith("PRAGMA"):
+            statements.append(statement)
+            inline.append(True)
+
+    def traced(path: Any) -> sqlite3.Connection:
+        connection = connect_read_only(path)
+        connection.set_trace_callback(count_inline)
+        return connection
 
     def session_began(_session: Any, _transaction: Any, conn: Any) -> None:
         if conn.engine is request_engine:
@@ -331,6 +342,8 @@ def test_a_match_on_a_current_index_is_one_statement(
         return await queue_call(connection, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted_hop)
+    monkeypatch.setattr(inline_reads, "connect_read_only", traced)
+    actors.client.app.state.runtime.inline.dispose()  # the next read opens a traced one
     listeners = (
         (Engine, "before_cursor_execute", count),
         (Session, "after_begin", session_began),
