@@ -132,18 +132,19 @@ def capacity_bedrooms(t: UnitTable, r: Request) -> BoolArray:
 
 
 @lru_cache(maxsize=256)
-def _policy_fits(adult_genders: frozenset[str], space_need: str | None) -> BoolArray:
-    """Per policy of :data:`GENDER_POLICIES`, whether it takes such a household: kept,
+def _policy_misfits(adult_genders: frozenset[str], space_need: str | None) -> BoolArray:
+    """Per policy of :data:`GENDER_POLICIES`, whether it refuses such a household: kept,
     since the kinds of household are few and every match asks."""
-    fits = np.array(
-        [accepts_policy(p, adult_genders, space_need) for p in GENDER_POLICIES], dtype=np.bool_
+    misfits = np.array(
+        [not accepts_policy(p, adult_genders, space_need) for p in GENDER_POLICIES],
+        dtype=np.bool_,
     )
-    fits.flags.writeable = False
-    return fits
+    misfits.flags.writeable = False
+    return misfits
 
 
 def gender_policy(t: UnitTable, r: Request) -> BoolArray:
-    return ~_policy_fits(r.composition.adult_genders, r.household.space_need)[t.gender_policy]
+    return _policy_misfits(r.composition.adult_genders, r.household.space_need)[t.gender_policy]
 
 
 def boy_age(t: UnitTable, r: Request) -> BoolArray | None:
@@ -190,7 +191,7 @@ def avoid_authority(t: UnitTable, r: Request) -> BoolArray | None:
 
 
 def protocol(t: UnitTable, r: Request) -> BoolArray:
-    return ~r.receivable[t.authority]
+    return (~r.receivable)[t.authority]  # inverted per authority, not per unit
 
 
 def balance_cap(t: UnitTable, r: Request) -> BoolArray | None:
@@ -259,8 +260,11 @@ def rule_matrix(table: UnitTable, request: Request) -> tuple[tuple[Reason, ...],
         if mask is not None:
             reasons.append(reason)
             masks.append(mask)
-    matrix = np.stack(masks) if masks else np.zeros((0, len(table)), dtype=np.bool_)
-    return tuple(reasons), matrix
+    if not masks:
+        return (), np.zeros((0, len(table)), dtype=np.bool_)
+    # One concatenation, reshaped: `np.stack` checks and reshapes each mask first, twice
+    # the time for the same matrix.
+    return tuple(reasons), np.concatenate(masks).reshape(len(masks), len(table))
 
 
 def broken_rules(table: UnitTable, request: Request) -> list[tuple[Reason, BoolArray]]:
