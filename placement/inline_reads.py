@@ -37,8 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from placement.db import reading, sqlite_file
+from placement.faults import unavailable
 
-WAIT_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 DIALECT = SQLiteDialect_pysqlite()
 Processor = Callable[[Any], Any] | None
 REQUIRED = object()
@@ -138,7 +138,7 @@ class InlineReads:
             try:
                 return self._read(prepared(statement), parameters)
             except sqlite3.OperationalError as error:
-                if not _would_wait(error):
+                if not unavailable(error):  # a read that would wait goes to the pool
                     raise exc.DBAPIError.instance(
                         prepared(statement).sql, None, error, sqlite3.Error
                     ) from error
@@ -170,10 +170,3 @@ class InlineReads:
         for connection in opened:
             connection.close()
         self._local = threading.local()
-
-
-def _would_wait(error: sqlite3.OperationalError) -> bool:
-    """SQLite refused at once what it would have answered after a wait: SQLITE_BUSY, or
-    SQLITE_LOCKED (either with its extended codes, in the low byte)."""
-    code = getattr(error, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in WAIT_CODES
