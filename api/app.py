@@ -234,7 +234,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
                 "runtime": Runtime(
                     settings=settings,
                     cipher=cipher,
-                    reads=ReadAudit(async_sessionmaker(audit_engine)),
+                    reads=ReadAudit(audit_engine, settings.database_timeouts.sqlite_busy),
                     index=RegistryIndex(cipher, settings.self_contained_types()),
                     weights=settings.match_weights(),
                     inline=inline,

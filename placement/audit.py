@@ -17,13 +17,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Connection, event, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from placement import audit_chain
+from placement.config import DatabaseTimeouts
+from placement.db import sqlite_file
 from placement.errors import AuditUnavailable
 from placement.faults import retry_once_if_dropped
+from placement.loop_writes import LoopWriter
 from placement.models import AuditEvent, DecisionSnapshot
 from placement.paging import Page, paginate
 from placement.security import Principal
@@ -93,11 +96,16 @@ class ReadAudit:
     per worker writes whatever reads have queued, one transaction per batch, and each
     reader waits until its event is committed before it goes on: the read is on record
     before the data is used, and stays on record if the request later fails. Matches'
-    decision snapshots ride the same batches (`snapshot`), unwaited for.
+    decision snapshots ride the same batches (`snapshot`), unwaited for. On a SQLite file
+    a batch commits on the event loop's thread (`placement.loop_writes`); elsewhere
+    through `engine`, whose pool should hold one connection: batches go one at a time.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(
+        self, engine: AsyncEngine, busy_seconds: float = DatabaseTimeouts.sqlite_busy
+    ) -> None:
+        self._engine = engine
+        self._busy_seconds = busy_seconds
         self._queue: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._snapshots: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
@@ -133,6 +141,8 @@ class ReadAudit:
 
     async def run(self) -> None:
         """Write batches until cancelled (the app's lifespan runs this)."""
+        database = sqlite_file(str(self._engine.url))
+        writer = None if database is None else LoopWriter(database, self._busy_seconds)
         self._running = True
         batch: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         try:
@@ -142,27 +152,36 @@ class ReadAudit:
                 batch, self._queue = self._queue, []
                 snapshots, self._snapshots = self._snapshots, []
                 if batch or snapshots:
-                    await self._write(batch, snapshots)
+                    await self._write(writer, batch, snapshots)
         finally:  # stopped: nobody waits for a write that will not come
             self._running = False
             for _, done in [*batch, *self._queue]:
                 done.cancel()
+            if writer is not None:
+                writer.close()
 
     async def _write(
         self,
+        writer: LoopWriter | None,
         batch: list[tuple[dict[str, Any], asyncio.Future[None]]],
         snapshots: list[dict[str, Any]],
     ) -> None:
-        async def insert_batch() -> None:
-            async with self._sessions() as session, session.begin():
-                connection = await session.connection()
-                if batch:
-                    await connection.run_sync(audit_chain.append, [row for row, _ in batch])
-                if snapshots:  # Core, on the connection: the ORM's bulk insert costs more
-                    await connection.execute(_INSERT_SNAPSHOTS, snapshots)
+        rows = [row for row, _ in batch]
+
+        def insert_batch(connection: Connection) -> None:
+            audit_chain.append(connection, rows)
+            if snapshots:  # Core, on the connection: the ORM's bulk insert costs more
+                connection.execute(_INSERT_SNAPSHOTS, snapshots)
+
+        async def through_engine() -> None:
+            async with self._engine.begin() as connection:
+                await connection.run_sync(insert_batch)
 
         try:  # readers are waiting: a dropped connection is worth one more try at once
-            await retry_once_if_dropped(insert_batch)
+            if writer is not None:
+                await writer.run(insert_batch)
+            else:
+                await retry_once_if_dropped(through_engine)
         except Exception:  # every reader in the batch fails: no unaudited read
             log.exception(
                 "writing %d read audit events and %d snapshots failed", len(batch), len(snapshots)

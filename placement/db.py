@@ -281,7 +281,9 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 registry.register("sqlite.aiosqlite", __name__, OpenTransactionsSQLiteDialect.__name__)
 
 
-def _sqlite_pragmas(busy_seconds: float) -> Callable[[Any, Any], None]:
+def sqlite_pragmas(busy_seconds: float) -> Callable[[Any, Any], None]:
+    """The `connect` hook of every SQLite connection the service writes through."""
+
     def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -322,7 +324,7 @@ def install_sqlite_pragmas(
     engine: AsyncEngine, busy_seconds: float = DatabaseTimeouts.sqlite_busy
 ) -> None:
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_seconds))
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas(busy_seconds))
 
 
 def install_fault_handling(engine: AsyncEngine) -> None:

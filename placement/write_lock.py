@@ -63,17 +63,20 @@ class WriteLock:
         the busy timeout."""
         deadline = time.monotonic() + self._timeout
         wait = FIRST_WAIT_S
-        while True:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise sqlite3.OperationalError("database is locked") from None
-                time.sleep(wait)
-                wait = min(2 * wait, LONGEST_WAIT_S)
-            else:
-                self._held = True
-                return
+        while not self.try_acquire():
+            if time.monotonic() >= deadline:
+                raise sqlite3.OperationalError("database is locked")
+            time.sleep(wait)
+            wait = min(2 * wait, LONGEST_WAIT_S)
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free, without waiting: whether it was taken."""
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        self._held = True
+        return True
 
     def release(self) -> None:
         if self._held:

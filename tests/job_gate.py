@@ -51,7 +51,7 @@ def create_gate_job(settings: Settings, gate: Path) -> uuid.UUID:
         runtime = Runtime(
             settings=settings,
             cipher=cipher,
-            reads=ReadAudit(sessions),
+            reads=ReadAudit(engine),
             index=RegistryIndex(cipher),
             weights=settings.match_weights(),
         )

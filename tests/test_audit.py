@@ -42,7 +42,7 @@ def test_concurrent_reads_are_each_on_record_when_their_call_returns(
     async def run() -> tuple[int, int]:
         engine = create_engine(migrated_settings)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
-        reads = ReadAudit(sessions)
+        reads = ReadAudit(engine)
         writer = asyncio.create_task(reads.run())
         await asyncio.sleep(0)
         try:
@@ -67,7 +67,7 @@ def test_without_its_writer_a_read_is_refused(migrated_settings: Settings) -> No
     async def run() -> None:
         engine = create_engine(migrated_settings)
         try:
-            reads = ReadAudit(async_sessionmaker(engine))
+            reads = ReadAudit(engine)
             await reads.record(READER, "read", "referral", uuid.uuid4())
         finally:
             await engine.dispose()

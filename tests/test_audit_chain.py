@@ -18,7 +18,6 @@ from click.testing import CliRunner, Result
 from litestar.testing import AsyncTestClient
 from sqlalchemy import Connection, event, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.app import create_app
 from placement import audit_chain
@@ -248,7 +247,7 @@ def test_two_workers_read_audits_keep_one_chain(migrated_settings: Settings) -> 
 
     async def run() -> None:
         engines = [create_engine(migrated_settings) for _ in range(2)]
-        writers = [ReadAudit(async_sessionmaker(engine)) for engine in engines]
+        writers = [ReadAudit(engine) for engine in engines]
         tasks = [asyncio.create_task(writer.run()) for writer in writers]
         await asyncio.sleep(0)
         try:

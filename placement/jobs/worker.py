@@ -38,7 +38,7 @@ def worker_deps(settings: Settings) -> Deps:
         runtime=Runtime(
             settings=settings,
             cipher=cipher,
-            reads=ReadAudit(async_sessionmaker(audit_engine, expire_on_commit=False)),
+            reads=ReadAudit(audit_engine, settings.database_timeouts.sqlite_busy),
             index=RegistryIndex(cipher, settings.self_contained_types()),
             weights=settings.match_weights(),
         ),
