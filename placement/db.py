@@ -159,13 +159,18 @@ class OpenTransactionsSQLiteDialect(SQLiteDialect_aiosqlite):
         return OneHopConnection(adapted.dbapi, adapted._connection, lock)
 
 
-def _run_statement(
+StatementOutcome = tuple[Any, list[Any], Any, int]
+"""A statement's description, rows, lastrowid and rowcount, as the adapter's cursor
+reports them (lastrowid is None for a statement that inserted nothing)."""
+
+
+def run_statement(
     connection: sqlite3.Connection,
     operation: str,
     parameters: Any,
     many: bool,
     write_lock: WriteLock | None,
-) -> tuple[Any, list[Any], int | None, int]:
+) -> StatementOutcome:
     """A statement from cursor to close on the connection's own thread: its description,
     its rows, and its lastrowid and rowcount as SQLAlchemy's adapter reports them.
 
@@ -214,24 +219,26 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._run(operation, seq_of_parameters, many=True)
 
     def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
-        driver = self._connection
-        write_lock = cast("OneHopConnection", self._adapt_connection).write_lock
         try:
-            description, rows, lastrowid, rowcount = self.await_(
-                driver._execute(
-                    _run_statement,
-                    driver._conn,
-                    operation,
-                    parameters,
-                    many,
-                    write_lock,
-                )
-            )
+            description, rows, lastrowid, rowcount = self._statement(operation, parameters, many)
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         self.description = description
         self._rows = deque(rows)
         self.lastrowid, self.rowcount = lastrowid, rowcount
+
+    def _statement(self, operation: Any, parameters: Any, many: bool) -> StatementOutcome:
+        """`run_statement`, on the connection's thread."""
+        driver = self._connection
+        write_lock = cast("OneHopConnection", self._adapt_connection).write_lock
+        return cast(
+            "StatementOutcome",
+            self.await_(
+                driver._execute(
+                    run_statement, driver._conn, operation, parameters, many, write_lock
+                )
+            ),
+        )
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from placement.db import engine_options, install_sqlite_pragmas
 from placement.enums import RiskLevel
+from placement.faults import unavailable
 from placement.inline_reads import InlineReads
 
 READ = text("SELECT x, label FROM t WHERE x = :x")
@@ -179,6 +180,70 @@ def test_a_read_that_would_wait_is_made_on_the_pool(database: str, hops: list[st
     assert let_go  # the lock was held until a hop began: the pool's connection read it
 
 
+def test_an_inline_session_reads_through_the_orm_without_a_hop(
+    database: str, hops: list[str]
+) -> None:
+    """The sessions `InlineReads.session` gives run every statement on the calling
+    thread: rows come back as the async engine's would, and no call goes to a thread."""
+    reads = InlineReads(database)
+
+    async def scenario() -> list[tuple[int, str]]:
+        session = reads.session()
+        assert session is not None
+        try:
+            async with session:
+                first = (await session.execute(text("SELECT x, label FROM t"))).tuples().all()
+            async with reads.session() as again:  # type: ignore[union-attr]
+                second = (await again.execute(text("SELECT x, label FROM t"))).tuples().all()
+            assert first == second
+            return list(first)
+        finally:
+            reads.dispose()
+
+    assert asyncio.run(scenario()) == [(1, "one")]
+    assert hops == []
+
+
+def test_an_inline_session_cannot_write(database: str) -> None:
+    reads = InlineReads(database)
+
+    async def scenario() -> None:
+        try:
+            async with reads.session() as session:  # type: ignore[union-attr]
+                await session.execute(text("DELETE FROM t"))
+                await session.commit()
+        finally:
+            reads.dispose()
+
+    with pytest.raises(OperationalError, match="readonly"):
+        asyncio.run(scenario())
+    assert asyncio.run(read(database, InlineReads(database))) is not None
+
+
+def test_an_inline_session_that_would_wait_fails_at_once(database: str) -> None:
+    """It has no busy timeout: the caller is told (SQLite's busy error), and reads the
+    usual way instead (as `MatchService` does when the index catches up)."""
+    path = database.removeprefix("sqlite+aiosqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE t SET label = 'uno' WHERE x = 1")
+    reads = InlineReads(database)
+
+    async def scenario() -> None:
+        try:
+            async with reads.session() as session:  # type: ignore[union-attr]
+                await session.execute(text("SELECT x FROM t"))
+        finally:
+            reads.dispose()
+
+    with pytest.raises(OperationalError) as refused:
+        asyncio.run(scenario())
+    assert unavailable(refused.value)
+    holder.execute("COMMIT")
+    holder.close()
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -192,3 +257,4 @@ def test_only_sqlite_files_are_read_inline(url: str) -> None:
     thread to hop to."""
     assert not InlineReads(url).inline
     assert not InlineReads().inline
+    assert InlineReads(url).session() is None

@@ -365,6 +365,33 @@ def test_a_match_on_a_current_index_is_one_statement(
     assert hops == []
 
 
+def test_a_match_catches_the_index_up_inline_on_sqlite(actors: Actors) -> None:
+    """A registry change since the last match: the next match reads the change feed and
+    the changed unit to catch the index up, on SQLite through the inline session (its
+    statements run on the event loop's thread: `tests/test_inline_reads.py`), elsewhere
+    on the request's session; either way it sees the new unit."""
+    scheme = add_scheme(actors)
+    add_unit(actors, scheme["id"])
+    referral = create_referral(actors)
+    assert matches(actors, referral["id"])["feasible"] == 1
+    add_unit(actors, scheme["id"])
+    request_engine = actors.client.app.state.sessions.kw["bind"].sync_engine
+    ran_on: list[str] = []
+
+    def count(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "registry_changes" in statement or "FROM units" in statement:
+            ran_on.append(conn.engine.url.drivername)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        assert matches(actors, referral["id"])["feasible"] == 2
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert ran_on, "the index caught up"
+    expected = "sqlite+aiosqlite_inline" if actors.settings.is_sqlite else None
+    assert set(ran_on) == {expected or request_engine.url.drivername}
+
+
 def test_a_match_ends_no_transaction_of_the_request_session(actors: Actors) -> None:
     """The request's session, untouched by a match, is let go: not committed (an empty
     transaction begun to be committed, every listener run) nor rolled back. A write's
