@@ -54,6 +54,7 @@ def test_a_taken_subset_answers_as_a_table_of_those_units(
     subset = UnitTable.from_units(units).take(rows)
     alone = UnitTable.from_units([units[i] for i in rows])
     assert subset.ids == alone.ids
+    assert subset.units == alone.units
     assert subset.id_rank.tolist() == alone.id_rank.tolist()
     assert options_for_household(
         subset, h, protocols, Weights(), AS_OF, limit=100
