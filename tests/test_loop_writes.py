@@ -59,6 +59,22 @@ async def ticking_while(job: asyncio.Task[None], let_go: Callable[[], object]) -
     return ticks
 
 
+def commit_while_held(
+    database: Path, work: Callable[[Connection], None], let_go: Callable[[], object]
+) -> int:
+    """Run `work` through a `LoopWriter` while the file is held, let go after 20 ticks of
+    another task: how many ticks the loop ran before the transaction was done."""
+
+    async def scenario() -> int:
+        writer = LoopWriter(database, busy_seconds=30)
+        try:
+            return await ticking_while(asyncio.create_task(writer.run(work)), let_go)
+        finally:
+            writer.close()
+
+    return asyncio.run(scenario())
+
+
 def test_a_transaction_waits_for_the_write_lock_without_stopping_the_loop(
     tmp_path: Path,
 ) -> None:
@@ -67,15 +83,7 @@ def test_a_transaction_waits_for_the_write_lock_without_stopping_the_loop(
     other = WriteLock(str(lock_path(str(database))), timeout=5)
     other.acquire()
 
-    async def scenario() -> int:
-        writer = LoopWriter(database, busy_seconds=30)
-        try:
-            job = asyncio.create_task(writer.run(insert(1)))
-            return await ticking_while(job, other.release)
-        finally:
-            writer.close()
-
-    ticks = asyncio.run(scenario())
+    ticks = commit_while_held(database, insert(1), other.release)
     assert ticks >= 20, "the loop ran other tasks while the transaction waited"
     assert rows(database) == [1]
     other.close()
@@ -88,15 +96,7 @@ def test_a_writer_outside_the_service_is_waited_for_the_same_way(tmp_path: Path)
     outside.execute("BEGIN IMMEDIATE")  # SQLite's own write lock; no service lock taken
     outside.execute("INSERT INTO t (x) VALUES (7)")
 
-    async def scenario() -> int:
-        writer = LoopWriter(database, busy_seconds=30)
-        try:
-            job = asyncio.create_task(writer.run(insert(8)))
-            return await ticking_while(job, lambda: outside.execute("COMMIT"))
-        finally:
-            writer.close()
-
-    assert asyncio.run(scenario()) >= 20
+    assert commit_while_held(database, insert(8), lambda: outside.execute("COMMIT")) >= 20
     assert rows(database) == [7, 8]
     outside.close()
 
